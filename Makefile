@@ -1,0 +1,35 @@
+# The README's two commands: `make demo` and `make test`. Both create .venv with the project's own
+# dependencies (pip wheels bundle GDAL, GEOS and PROJ: no system libraries needed).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CORES  ?= 2
+EXTRAS ?= test
+
+.PHONY: demo test venv bench clean lint
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "gep needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $@
+
+demo: venv
+	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/config.yaml --cores $(CORES) --quiet rules
+	@$(BIN)/gep where config/config.yaml
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/config.yaml --lint
+
+bench:
+	$(MAKE) venv EXTRAS='test,bench'
+	$(BIN)/python benchmarks/bench_crosstab.py
+
+clean:
+	rm -rf results resources/demo .snakemake

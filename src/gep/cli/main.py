@@ -1,0 +1,63 @@
+"""Entry point of the ``gep`` console script.
+
+Exit codes: 0 ok; 2 bad input (one clear line per problem, no traceback unless ``--debug``); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import traceback
+
+from .. import __version__
+from ..errors import InputError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gep",
+        description="Spatial indicators of the 两山指数 and GEP accounts from land cover, DEM and region boundaries.",
+    )
+    parser.add_argument("--version", action="version", version=f"gep {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    import gep.cli as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name == "main":
+            continue
+        module = importlib.import_module(f"gep.cli.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        rc = args.func(args)
+        return int(rc or 0)
+    except InputError as err:
+        if args.debug:
+            traceback.print_exc()
+        for line in err.lines():
+            print(f"gep {args.command}: error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gep: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - last-resort report of an internal error
+        if args.debug:
+            traceback.print_exc()
+        print(f"gep {args.command}: internal error: {type(err).__name__}: {err} (rerun with --debug for details)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
