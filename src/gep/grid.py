@@ -1,0 +1,86 @@
+"""The raster grid that all accounting happens on: transform, shape, CRS and exact cell areas.
+
+Opening is lazy (dask-backed xarray through rioxarray) with chunks aligned to the file's internal tiles, so
+a block never straddles a tile and is decompressed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+from affine import Affine
+from pyproj import CRS
+
+from .cellarea import cell_areas_m2, row_areas_m2, to_cm2
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up (or any affine) raster grid. ``shape`` is (rows, cols)."""
+
+    transform: Affine
+    shape: tuple[int, int]
+    crs: CRS
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) in CRS units."""
+        xs, ys = self.transform * (np.array([0, self.shape[1], 0, self.shape[1]]),
+                                   np.array([0, 0, self.shape[0], self.shape[0]]))
+        return float(np.min(xs)), float(np.min(ys)), float(np.max(xs)), float(np.max(ys))
+
+    def window_bounds(self, r0: int, r1: int, c0: int, c1: int) -> tuple[float, float, float, float]:
+        xs, ys = self.transform * (np.array([c0, c1, c0, c1]), np.array([r0, r0, r1, r1]))
+        return float(np.min(xs)), float(np.min(ys)), float(np.max(xs)), float(np.max(ys))
+
+    def same_as(self, other: "Grid", tol: float = 1e-9) -> bool:
+        return (self.shape == other.shape and self.crs == other.crs
+                and np.allclose(tuple(self.transform)[:6], tuple(other.transform)[:6], rtol=0, atol=tol * max(
+                    abs(self.transform.a), abs(self.transform.e))))
+
+    def cell_area_cm2(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """Ground area of each cell of the window in integer cm², shape (r1−r0, c1−c0) (may be a broadcast view)."""
+        if self.crs.is_geographic:
+            rows = to_cm2(row_areas_m2(self.transform, r1 - r0, self.crs, row0=r0))
+            return np.broadcast_to(rows[:, None], (r1 - r0, c1 - c0))
+        return to_cm2(cell_areas_m2(self.transform, (r0, r1), (c0, c1), self.crs))
+
+
+def grid_of(path: str | Path, crs_override: str | None = None) -> Grid:
+    """The grid of a raster file (no pixels read). A file without CRS needs ``crs_override``."""
+    with rasterio.open(path) as src:
+        crs = src.crs
+        if crs is None:
+            if crs_override is None:
+                raise InputError(f"{path}: raster has no CRS; set 'crs' for it in the config (e.g. EPSG:4490)")
+            crs = crs_override
+        return Grid(src.transform, (src.height, src.width), CRS.from_user_input(crs))
+
+
+def aligned_chunks(path: str | Path, target: int) -> tuple[int, int]:
+    """Chunk (rows, cols) near ``target`` cells per side that is a whole multiple of the file's tile size."""
+    with rasterio.open(path) as src:
+        bh, bw = src.block_shapes[0]
+        h, w = src.height, src.width
+    def pick(block: int, size: int) -> int:
+        if block >= size:
+            return size
+        return max(block, (max(target, block) // block) * block)
+    return pick(bh, h), pick(bw, w)
+
+
+def open_lazy(path: str | Path, chunk: int = 2048) -> xr.DataArray:
+    """Open band 1 of a raster as a dask-backed DataArray with tile-aligned chunks (nothing is read)."""
+    rows, cols = aligned_chunks(path, chunk)
+    try:
+        da = rioxarray.open_rasterio(path, chunks={"band": 1, "y": rows, "x": cols}, lock=False,
+                                     mask_and_scale=False)
+    except rasterio.errors.RasterioIOError as err:
+        raise InputError(f"{path}: cannot be opened as a raster ({err}); check the file") from None
+    return da.isel(band=0, drop=True)
