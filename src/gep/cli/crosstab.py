@@ -1,0 +1,66 @@
+"""``gep crosstab``: exact area of every land-cover code in every region of one raster."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..cellarea import CM2_PER_M2
+from ..classes import load_scheme
+from ..compute import progress, scheduler
+from ..landcover import LandcoverRaster, code_histogram, crosstab_table, unknown_codes, unknown_codes_error
+from ..regions import read_regions
+from ..tables import write_single
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "crosstab",
+        help="area (m²) of each land-cover code in each region of one raster",
+        description="Exact ellipsoidal area of every land-cover code in every region of one raster. Writes the "
+                    "long table region_id, lc_code, area_m2 (nodata area in rows with lc_code = 'nodata').",
+    )
+    p.add_argument("landcover", type=Path, help="land-cover raster (integer codes)")
+    p.add_argument("regions", type=Path, help="region polygons (any vector format GDAL reads)")
+    p.add_argument("--id-field", required=True, help="field with the region id")
+    p.add_argument("--name-field", help="field with the region name (adds a region_name column)")
+    p.add_argument("--layer", help="layer of the region file")
+    p.add_argument("--classes", help="class scheme (clcd, worldcover, …, or a YAML path); codes outside it are an "
+                                     "error. Without it every code found in the raster is reported")
+    p.add_argument("--nodata", type=int, help="nodata value when the raster declares none")
+    p.add_argument("--chunk", type=int, default=2048, help="dask block side in cells (default 2048)")
+    p.add_argument("--scheduler", default="threads", help="threads (default), processes, synchronous, "
+                                                          "local-cluster or tcp://host:port")
+    p.add_argument("--workers", type=int, help="number of workers (default: all cores)")
+    p.add_argument("--out", required=True, type=Path, help="output table (.csv or .parquet)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out.suffix.lower() not in (".csv", ".parquet"):
+        from ..errors import InputError
+
+        raise InputError(f"--out {args.out}: use a .csv or .parquet file name")
+    regions, _ = read_regions(args.regions, args.id_field, args.name_field, layer=args.layer, key="--id-field")
+    raster = LandcoverRaster.open(args.landcover, chunk=args.chunk, nodata=args.nodata)
+    with scheduler(args.scheduler, args.workers), progress(f"crosstab {args.landcover}"):
+        if args.classes:
+            scheme = load_scheme(args.classes)
+            codes = scheme.codes
+        else:
+            codes = np.array([c for c in code_histogram(raster.data) if c != raster.nodata], dtype=np.int64)
+        tab = crosstab_table(raster, regions, codes)
+        if (tab["lc_code"] == "unknown").any():
+            raise unknown_codes_error(raster, args.classes, unknown_codes(raster, codes))
+    out = pd.DataFrame({
+        "region_id": tab["region_code"],
+        "lc_code": tab["lc_code"],
+        "area_m2": tab.groupby(["region_code", "lc_code"])["area_cm2"].transform("sum") / CM2_PER_M2,
+    }).drop_duplicates(["region_id", "lc_code"])
+    if args.name_field:
+        out.insert(1, "region_name", out["region_id"].map(dict(zip(regions["region_code"], regions["region_name"]))))
+    write_single(out.reset_index(drop=True), args.out)
+    return 0

@@ -1,0 +1,159 @@
+"""The run configuration: one YAML file, validated before any work starts.
+
+Defaults live here, in the typed models, and nowhere else; ``config/schema.json`` is generated from them
+(``gep config-schema``) and a test fails when the two drift apart. Relative paths are relative to the folder
+the workflow runs in (the repository root for ``make demo``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import InputError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LandcoverConfig(_Model):
+    path: str = Field(description="Land-cover raster path template containing {year}, e.g. data/clcd_{year}.tif")
+    scheme: str = Field("clcd", description="Class scheme: built-in name (clcd, worldcover, modis_igbp, sandiao, "
+                                            "sandiao_wetland) or a path to a YAML scheme file")
+    nodata: int | None = Field(None, description="Nodata value when the file declares none (or to override it)")
+    crs: str | None = Field(None, description="CRS to assume when the file has none, e.g. EPSG:4490")
+    unknown_codes: Literal["error", "nodata"] = Field(
+        "error", description="Codes missing from the scheme: 'error' lists them with pixel counts; "
+                             "'nodata' counts them as nodata area")
+
+    @field_validator("path")
+    @classmethod
+    def _has_year(cls, v: str) -> str:
+        if "{year}" not in v:
+            raise ValueError("must contain {year}, e.g. data/landcover_{year}.tif")
+        return v
+
+
+class RegionLayerConfig(_Model):
+    path: str = Field(description="Vector file of region polygons (any format GDAL reads)")
+    layer: str | None = Field(None, description="Layer name inside the file (GeoPackage, FileGDB)")
+    id_field: str = Field(description="Field holding the region code (kept as text: leading zeros survive)")
+    name_field: str | None = Field(None, description="Field holding the region name")
+    crs: str | None = Field(None, description="CRS to assume when the file has none")
+    coord_system: Literal["standard", "gcj02", "bd09"] = Field(
+        "standard", description="Web-map offsets to remove: gcj02 (AMap, Tencent) or bd09 (Baidu)")
+
+
+class ComputeConfig(_Model):
+    chunk_size: int = Field(2048, ge=64, le=32768, description="Dask block side in cells (rounded to file tiles)")
+    scheduler: str = Field("threads", description="threads, processes, synchronous, local-cluster, "
+                                                  "or a scheduler address tcp://host:port")
+    workers: int | None = Field(None, ge=1, description="Worker count (default: the rule's threads)")
+
+
+class ChecksConfig(_Model):
+    area_tolerance_pct: float = Field(
+        0.1, gt=0, description="Max. difference (%) between a region's accounted area and its polygon's "
+                               "ellipsoidal area inside the raster; larger stops the run")
+    min_coverage_pct: float = Field(
+        99.0, ge=0, le=100, description="Min. share (%) of each region's area that the land cover must cover")
+
+
+class DemoConfig(_Model):
+    generate: bool = Field(False, description="Generate the embedded demo data before the run")
+    dir: str = Field("resources/demo", description="Where the demo data is written")
+    seed: int = Field(20240601, description="Seed of the demo generator")
+
+
+class Config(_Model):
+    name: str = Field("gep", description="Name of this run (shown in the report)")
+    output_dir: str = Field("results", description="Folder for all outputs")
+    years: list[int] = Field(min_length=1, description="Years to account, e.g. [2019, 2020, 2021]")
+    landcover: LandcoverConfig
+    regions: dict[str, RegionLayerConfig] = Field(
+        min_length=1, description="Region layers by level name (e.g. county, township)")
+    compute: ComputeConfig = ComputeConfig()
+    checks: ChecksConfig = ChecksConfig()
+    demo: DemoConfig = DemoConfig()
+    terrain: dict[str, Any] | None = Field(None, description="Terrain classes from a DEM (indicator 7)")
+    coverage: dict[str, Any] | None = Field(None, description="林草覆盖率 options and standard (indicator 7)")
+    protected: dict[str, Any] | None = Field(None, description="Red line and protected areas (indicator 9)")
+    gep: dict[str, Any] | None = Field(None, description="GEP accounting (indicator 10)")
+
+    @field_validator("years")
+    @classmethod
+    def _years(cls, v: list[int]) -> list[int]:
+        if len(set(v)) != len(v):
+            raise ValueError("years repeat; list each year once")
+        if any(y < 1900 or y > 2200 for y in v):
+            raise ValueError("years must be four-digit calendar years")
+        return sorted(v)
+
+    @field_validator("regions")
+    @classmethod
+    def _levels(cls, v: dict) -> dict:
+        for level in v:
+            if not level.replace("_", "").isalnum() or not level.isascii():
+                raise ValueError(f"level name '{level}' must be ASCII letters, digits or _ (it names files)")
+        return v
+
+    def landcover_path(self, year: int) -> Path:
+        return Path(self.landcover.path.format(year=year))
+
+    @property
+    def out(self) -> Path:
+        return Path(self.output_dir)
+
+
+def _format_loc(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def validate(data: Any, source: str = "config") -> Config:
+    """Validate a config mapping; every problem is reported at once, one line each naming the key."""
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: the config must be a mapping of keys to values; see config/config.yaml")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            key = _format_loc(e["loc"])
+            if e["type"] == "missing":
+                problems.append(f"{source}: key '{key}' is missing; add it (see config/config.yaml)")
+            elif e["type"] == "extra_forbidden":
+                problems.append(f"{source}: key '{key}' is not a known setting; check its spelling "
+                                f"(known keys are listed in config/schema.json)")
+            else:
+                msg = e["msg"].removeprefix("Value error, ")
+                problems.append(f"{source}: key '{key}' = {e.get('input')!r}: {msg}")
+        raise InputError.many(problems) from None
+
+
+def load(path: str | Path) -> Config:
+    """Read (safely) and validate a YAML config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: config file does not exist; give the path to a YAML config")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        first = str(err).replace("\n", " ")
+        raise InputError(f"{path}: not valid YAML ({first}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; save the config as UTF-8") from None
+    return validate(data, str(path))
+
+
+def json_schema() -> dict:
+    """JSON schema of the config, generated from the models (written to config/schema.json)."""
+    return Config.model_json_schema()
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
