@@ -15,16 +15,21 @@ land cover" is one pass over the land cover.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import dask
 import numpy as np
 import shapely
 from affine import Affine
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.features import rasterize
 
 from .fraction import BoundaryCells, boundary_cells
 from .grid import Grid
+
+# rasterize's in-memory target has no georeferencing of its own; the warning is noise here
+warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module="rasterio.features")
 
 # float64 sums of integers are exact below 2**53
 _EXACT = 2**53

@@ -1,0 +1,22 @@
+# The embedded demo data, generated deterministically when the config asks for it (demo.generate).
+
+if CFG.demo.generate:
+
+    rule demo_data:
+        output:
+            landcover=expand(f"{CFG.demo.dir}/landcover_{{year}}.tif", year=YEARS),
+            county=f"{CFG.demo.dir}/county.gpkg",
+            townships=f"{CFG.demo.dir}/townships.gpkg",
+            manifest=f"{CFG.demo.dir}/demo_manifest.json",
+        params:
+            outdir=CFG.demo.dir,
+            seed=CFG.demo.seed,
+        log:
+            f"{OUT}/logs/demo_data.log",
+        benchmark:
+            f"{OUT}/benchmarks/demo_data.tsv"
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        shell:
+            "{GEP} demo-data {params.outdir:q} --seed {params.seed} 2>&1 | tee {log:q}"

@@ -1,0 +1,72 @@
+# Core area accounting: region x (terrain) x land-cover crosstab per level and year, transitions between
+# consecutive years, and the published land-cover tables (landcover_area, region_area, change, extent account).
+
+
+def landcover_tables():
+    names = ["landcover_area", "region_area"] + (["landcover_change", "extent_account"] if PAIRS else [])
+    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
+
+
+rule account:
+    input:
+        cfg=RUN_CONFIG,
+        checked=CHECKED,
+        landcover=lambda w: landcover_path(w.year),
+    output:
+        f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet",
+    wildcard_constraints:
+        year=r"\d{4}",
+    log:
+        f"{OUT}/logs/account_{{level}}_{{year}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/account_{{level}}_{{year}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    shell:
+        "GEP_THREADS={threads} {GEP} account {input.cfg:q} --level {wildcards.level:q} --year {wildcards.year} "
+        "--out {output:q} 2>&1 | tee {log:q}"
+
+
+rule transition:
+    input:
+        cfg=RUN_CONFIG,
+        checked=CHECKED,
+        prev=lambda w: landcover_path(w.y0),
+        curr=lambda w: landcover_path(w.y1),
+    output:
+        f"{OUT}/interim/{{level}}/transition_{{y0}}_{{y1}}.parquet",
+    wildcard_constraints:
+        y0=r"\d{4}",
+        y1=r"\d{4}",
+    log:
+        f"{OUT}/logs/transition_{{level}}_{{y0}}_{{y1}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/transition_{{level}}_{{y0}}_{{y1}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    shell:
+        "GEP_THREADS={threads} {GEP} transition {input.cfg:q} --level {wildcards.level:q} "
+        "--years {wildcards.y0} {wildcards.y1} --out {output:q} 2>&1 | tee {log:q}"
+
+
+rule landcover_tables:
+    input:
+        cfg=RUN_CONFIG,
+        crosstabs=expand(f"{OUT}/interim/{{{{level}}}}/crosstab_{{year}}.parquet", year=YEARS),
+        transitions=[f"{OUT}/interim/{{level}}/transition_{y0}_{y1}.parquet" for y0, y1 in PAIRS],
+    output:
+        [f"{OUT}/tables/{{level}}/{name}.csv" for name in ("landcover_area", "region_area")]
+        + ([f"{OUT}/tables/{{level}}/{n}.csv" for n in ("landcover_change", "extent_account")] if PAIRS else []),
+    log:
+        f"{OUT}/logs/landcover_tables_{{level}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/landcover_tables_{{level}}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        "{GEP} tables {input.cfg:q} --level {wildcards.level:q} 2>&1 | tee {log:q}"

@@ -1,0 +1,124 @@
+"""Workflow stages (called by the Snakemake rules) and config helpers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .. import config as config_mod
+from .. import pipeline
+
+
+def _threads() -> int | None:
+    value = os.environ.get("GEP_THREADS")
+    return int(value) if value else None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    register_validate(sub)
+    p = sub.add_parser("validate-config", help="check a config file against the schema (nothing is written)")
+    p.add_argument("config", type=Path)
+    p.set_defaults(func=run_validate_config)
+
+    p = sub.add_parser("config-schema", help="print the JSON schema of the config (or write it with --out)")
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=run_schema)
+
+    p = sub.add_parser("where", help="print where a run's tables are")
+    p.add_argument("config", type=Path)
+    p.set_defaults(func=run_where)
+
+    p = sub.add_parser("account", help="workflow stage: land-cover crosstab of one region level and year")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.add_argument("--year", required=True, type=int)
+    p.add_argument("--terrain", type=Path, help="terrain-class raster on the land-cover grid (strata)")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=run_account)
+
+    p = sub.add_parser("transition", help="workflow stage: land-cover transitions of one level between two years")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.add_argument("--years", required=True, type=int, nargs=2, metavar=("FROM", "TO"))
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=run_transition)
+
+    p = sub.add_parser("tables", help="workflow stage: publish the land-cover tables of one level")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.add_argument("--out-dir", type=Path)
+    p.set_defaults(func=run_tables)
+
+
+def _level(cfg, level: str) -> str:
+    if level not in cfg.regions:
+        from ..errors import InputError
+
+        raise InputError(f"--level {level}: no such region level; the config has {', '.join(cfg.regions)}")
+    return level
+
+
+def run_validate_config(args) -> int:
+    cfg = config_mod.load(args.config)
+    print(f"{args.config}: ok ({len(cfg.years)} years, levels {', '.join(cfg.regions)})")
+    return 0
+
+
+def run_schema(args) -> int:
+    text = config_mod.schema_text()
+    if args.out:
+        from ..atomic import write_text
+
+        write_text(args.out, text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def run_where(args) -> int:
+    cfg = config_mod.load(args.config)
+    print(f"gep: results of '{cfg.name}' are in {cfg.out.resolve()}")
+    for level in cfg.regions:
+        print(f"  {level}: {pipeline.tables_dir(cfg, level).resolve()}")
+    return 0
+
+
+def run_account(args) -> int:
+    cfg = config_mod.load(args.config)
+    pipeline.account(cfg, _level(cfg, args.level), args.year, args.out, terrain_path=args.terrain,
+                     threads=_threads())
+    return 0
+
+
+def run_transition(args) -> int:
+    cfg = config_mod.load(args.config)
+    pipeline.transition(cfg, _level(cfg, args.level), args.years[0], args.years[1], args.out, threads=_threads())
+    return 0
+
+
+def run_tables(args) -> int:
+    cfg = config_mod.load(args.config)
+    pipeline.tables(cfg, _level(cfg, args.level), args.out_dir)
+    return 0
+
+
+def run_validate(args) -> int:
+    from ..validate import validate_inputs, write_report
+
+    cfg = config_mod.load(args.config)
+    report = validate_inputs(cfg, scan_codes=not args.no_scan)
+    for warning in report.get("warnings", []):
+        print(f"gep validate: warning: {warning}")
+    if args.report:
+        write_report(report, args.report)
+    print(f"gep validate: {args.config}: all inputs ok")
+    return 0
+
+
+def register_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check every input the config names (files, CRS, grids, codes, regions)")
+    p.add_argument("config", type=Path)
+    p.add_argument("--report", type=Path, help="write the validation report (JSON) here")
+    p.add_argument("--no-scan", action="store_true", help="skip the pass over the rasters that checks class codes")
+    p.set_defaults(func=run_validate)

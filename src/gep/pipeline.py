@@ -1,0 +1,137 @@
+"""The workflow's stages as functions of the validated config; each Snakemake rule calls one through the CLI.
+
+Layout of a run's output folder (``output_dir``)::
+
+    run/config.json                 resolved config the rules read
+    checks/inputs.json              result of the up-front input validation
+    interim/LEVEL/crosstab_YEAR.parquet       integer cm² per region × terrain × class
+    interim/LEVEL/transition_Y0_Y1.parquet    integer cm² per region × class(Y0) × class(Y1)
+    tables/LEVEL/*.csv|parquet      the published tables
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .atomic import write_text
+from .classes import load_scheme
+from .compute import progress, scheduler
+from .config import Config
+from .landcover import (LandcoverRaster, check_conservation, crosstab_table, extent_account, landcover_area,
+                        region_area, region_areas, transition_table, unknown_codes, unknown_codes_error)
+from .regions import read_regions, region_frame
+from .tables import read_table, write_single, write_table
+
+#: terrain class codes 0 (no DEM) .. 6, see gep.terrain
+TERRAIN_CODES = 7
+
+UNITS_LANDCOVER = {"area_km2": "km2", "area_cm2": "cm2 (exact integer)", "year": "calendar year"}
+UNITS_REGION = {"polygon_area_km2": "km2 (ellipsoidal)", "valid_km2": "km2", "nodata_km2": "km2",
+                "outside_raster_km2": "km2", "area_check_pct": "%"}
+
+
+def interim_dir(cfg: Config, level: str) -> Path:
+    return cfg.out / "interim" / level
+
+
+def tables_dir(cfg: Config, level: str) -> Path:
+    return cfg.out / "tables" / level
+
+
+def load_regions(cfg: Config, level: str):
+    rc = cfg.regions[level]
+    regions, _ = read_regions(rc.path, rc.id_field, rc.name_field, layer=rc.layer, crs=rc.crs,
+                              coord_system=rc.coord_system, key=f"regions.{level}")
+    return regions
+
+
+def open_landcover(cfg: Config, year: int) -> LandcoverRaster:
+    return LandcoverRaster.open(cfg.landcover_path(year), chunk=cfg.compute.chunk_size,
+                                nodata=cfg.landcover.nodata, crs=cfg.landcover.crs)
+
+
+def account(cfg: Config, level: str, year: int, out: Path, *, terrain_path: Path | None = None,
+            threads: int | None = None) -> pd.DataFrame:
+    """Crosstab of one level × year (with terrain strata when a terrain raster is given), checked and written."""
+    scheme = load_scheme(cfg.landcover.scheme)
+    regions = load_regions(cfg, level)
+    raster = open_landcover(cfg, year)
+    strata = codes = None
+    if terrain_path is not None:
+        from .grid import open_lazy
+
+        strata = open_lazy(terrain_path, cfg.compute.chunk_size).data
+        codes = np.arange(TERRAIN_CODES)
+    with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), \
+            progress(f"accounting {level} {year}"):
+        tab = crosstab_table(raster, regions, scheme.codes, strata=strata, strata_codes=codes)
+        if (tab["lc_code"] == "unknown").any():
+            if cfg.landcover.unknown_codes == "error":
+                raise unknown_codes_error(raster, scheme.name, unknown_codes(raster, scheme.codes))
+            tab.loc[tab["lc_code"] == "unknown", "lc_code"] = "nodata"
+            tab = tab.groupby(["region_code", "terrain_code", "lc_code"], as_index=False)["area_cm2"].sum()
+    check_conservation(tab, region_areas(regions, raster.grid), cfg.checks.area_tolerance_pct, str(raster.path))
+    tab.insert(1, "year", year)
+    write_single(tab, out)
+    return tab
+
+
+def transition(cfg: Config, level: str, year_from: int, year_to: int, out: Path, *,
+               threads: int | None = None) -> pd.DataFrame:
+    """Land-cover transitions of one level between two years, written as an interim table."""
+    scheme = load_scheme(cfg.landcover.scheme)
+    regions = load_regions(cfg, level)
+    prev, curr = open_landcover(cfg, year_from), open_landcover(cfg, year_to)
+    with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), \
+            progress(f"transitions {level} {year_from}→{year_to}"):
+        tab = transition_table(prev, curr, regions, scheme.codes)
+    tab.insert(1, "year_from", year_from)
+    tab.insert(2, "year_to", year_to)
+    write_single(tab, out)
+    return tab
+
+
+def tables(cfg: Config, level: str, out_dir: Path | None = None) -> list[Path]:
+    """Build the published land-cover tables of one level from the interim tables of all years."""
+    scheme = load_scheme(cfg.landcover.scheme)
+    regions = load_regions(cfg, level)
+    names = region_frame(regions)
+    out_dir = out_dir or tables_dir(cfg, level)
+    src = interim_dir(cfg, level)
+    lc_rows, region_rows = [], []
+    for year in cfg.years:
+        tab = read_table(src / f"crosstab_{year}.parquet")
+        raster_grid = open_landcover(cfg, year).grid
+        lc_rows.append(landcover_area(tab, names, scheme, year))
+        region_rows.append(region_area(tab, region_areas(regions, raster_grid), names, year))
+    written = []
+    extra = {"class_scheme": scheme.name, "class_scheme_source": scheme.source, "level": level}
+    written += write_table(pd.concat(lc_rows, ignore_index=True), out_dir, "landcover_area",
+                           units=UNITS_LANDCOVER, extra=extra)
+    written += write_table(pd.concat(region_rows, ignore_index=True), out_dir, "region_area",
+                           units=UNITS_REGION, extra=extra)
+    change, extent = [], []
+    for y0, y1 in zip(cfg.years[:-1], cfg.years[1:]):
+        t = read_table(src / f"transition_{y0}_{y1}.parquet")
+        extent.append(extent_account(t, names, y0, y1))
+        t = t.merge(names, on="region_code", how="left")
+        t["area_km2"] = t["area_cm2"] / 1e10
+        change.append(t[["region_code", "region_name", "year_from", "year_to", "lc_from", "lc_to", "area_km2",
+                         "area_cm2"]])
+    if change:
+        units = {"area_km2": "km2", "area_cm2": "cm2 (exact integer)"}
+        written += write_table(pd.concat(change, ignore_index=True), out_dir, "landcover_change",
+                               units=units, extra=extra)
+        written += write_table(pd.concat(extent, ignore_index=True), out_dir, "extent_account",
+                               units={c: "km2" for c in ("opening_km2", "additions_km2", "reductions_km2",
+                                                         "net_change_km2", "closing_km2")}, extra=extra)
+    return written
+
+
+def write_resolved(cfg_dict: dict, path: Path) -> None:
+    """Write the (already validated) config as JSON for the rules to read."""
+    write_text(path, json.dumps(cfg_dict, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

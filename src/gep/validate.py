@@ -1,0 +1,117 @@
+"""Up-front validation of every input a config names, before any computation.
+
+All problems are collected and reported together (one line each: file, key, value, what to do); nothing is
+written when there is a problem. The workflow's first rule runs this; ``gep validate CONFIG`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from .atomic import write_text
+from .classes import load_scheme
+from .config import Config
+from .errors import InputError
+from .geodesy import polygon_area_m2
+from .grid import Grid
+from .landcover import LandcoverRaster, code_histogram
+from .regions import overlaps, read_regions, to_crs
+
+
+def _landcover(cfg: Config, problems: list[str], report: dict) -> dict[int, LandcoverRaster]:
+    rasters: dict[int, LandcoverRaster] = {}
+    for year in cfg.years:
+        path = cfg.landcover_path(year)
+        try:
+            rasters[year] = LandcoverRaster.open(path, chunk=cfg.compute.chunk_size, nodata=cfg.landcover.nodata,
+                                                 crs=cfg.landcover.crs)
+        except InputError as err:
+            problems.extend(f"landcover.path (year {year}): {line}" for line in err.lines())
+    grids = {y: r.grid for y, r in rasters.items()}
+    if grids:
+        first_year = min(grids)
+        for year, grid in grids.items():
+            if not grid.same_as(grids[first_year]):
+                problems.append(f"{rasters[year].path}: grid differs from {rasters[first_year].path} (shape, "
+                                f"transform or CRS); resample all years onto one grid (nearest neighbour for classes)")
+    for year, r in rasters.items():
+        if r.nodata is None:
+            report.setdefault("warnings", []).append(
+                f"{r.path}: no nodata value declared; every cell is taken as a class code "
+                f"(set 'landcover.nodata' if the raster has one)")
+    return rasters
+
+
+def _codes(cfg: Config, rasters: dict[int, LandcoverRaster], problems: list[str], report: dict) -> None:
+    scheme = load_scheme(cfg.landcover.scheme)
+    known = set(int(c) for c in scheme.codes)
+    for year, r in rasters.items():
+        hist = code_histogram(r.data)
+        nodata = r.nodata
+        valid = sum(n for v, n in hist.items() if v != nodata)
+        report.setdefault("landcover", {})[str(year)] = {
+            "path": str(r.path), "pixels": int(sum(hist.values())), "valid_pixels": int(valid)}
+        if valid == 0:
+            problems.append(f"{r.path}: every cell is nodata ({nodata}); check the file or 'landcover.nodata'")
+        unknown = {v: n for v, n in hist.items() if v not in known and v != nodata}
+        if unknown and cfg.landcover.unknown_codes == "error":
+            listed = ", ".join(f"{v} ({n} pixels)" for v, n in list(unknown.items())[:20])
+            problems.append(f"{r.path}: codes not in class scheme '{scheme.name}': {listed}; add them to the "
+                            f"scheme, fix the raster, or set 'landcover.unknown_codes: nodata'")
+
+
+def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) -> None:
+    for level, rc in cfg.regions.items():
+        try:
+            regions, rep = read_regions(rc.path, rc.id_field, rc.name_field, layer=rc.layer, crs=rc.crs,
+                                        coord_system=rc.coord_system, key=f"regions.{level}")
+        except InputError as err:
+            problems.extend(err.lines())
+            continue
+        entry = {"path": rc.path, "features": rep["features"], "repaired_geometries": rep["repaired"]}
+        report.setdefault("regions", {})[level] = entry
+        bad = overlaps(regions)
+        if bad:
+            listed = ", ".join(f"{a}/{b} ({share:.2%})" for a, b, share in bad[:5])
+            problems.append(f"{rc.path}: regions overlap: {listed}; regions of one level must not overlap "
+                            f"(put other levels in their own entry under 'regions')")
+        if grid is None:
+            continue
+        geoms = np.asarray(to_crs(regions, grid.crs).geometry.values)
+        total = polygon_area_m2(geoms, grid.crs)
+        inside = polygon_area_m2(shapely.intersection(geoms, shapely.box(*grid.bounds)), grid.crs)
+        share = np.divide(inside, total, out=np.zeros_like(total), where=total > 0) * 100
+        entry["min_coverage_pct"] = float(share.min()) if len(share) else 100.0
+        low = share < cfg.checks.min_coverage_pct
+        if low.any():
+            codes = regions["region_code"].to_numpy()[low]
+            listed = ", ".join(f"{c} ({s:.1f}%)" for c, s in zip(codes[:10], share[low][:10]))
+            problems.append(f"{rc.path}: region(s) not covered by the land cover: {listed}; check the CRS of both "
+                            f"files (swapped lat/lon?), or lower 'checks.min_coverage_pct' "
+                            f"({cfg.checks.min_coverage_pct}%)")
+
+
+def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
+    """Check every input of ``cfg``; return a report, or raise :class:`InputError` listing all problems."""
+    problems: list[str] = []
+    report: dict = {"years": cfg.years}
+    try:
+        load_scheme(cfg.landcover.scheme)
+    except InputError as err:
+        problems.append(f"landcover.scheme: {err}")
+    rasters = _landcover(cfg, problems, report)
+    if scan_codes and rasters and not problems:
+        _codes(cfg, rasters, problems, report)
+    grid = next(iter(rasters.values())).grid if rasters else None
+    _regions(cfg, grid, problems, report)
+    if problems:
+        raise InputError.many(problems)
+    return report
+
+
+def write_report(report: dict, path: Path) -> None:
+    write_text(path, json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
