@@ -18,6 +18,13 @@ from pyproj import CRS, Proj, Transformer
 CM2_PER_M2 = 10_000
 
 
+def apply_affine(t: Affine, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the affine transform ``t`` to coordinate arrays (x, y) (vectorised, float64)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f
+
+
 def _q(phi: np.ndarray, e: float) -> np.ndarray:
     """Authalic q(φ) of Snyder (1987) eq. 3-12, dimensionless."""
     s = np.sin(phi)
@@ -73,7 +80,7 @@ def cell_areas_m2(transform: Affine, window_rows: tuple[int, int], window_cols: 
     lr = np.unique(np.r_[np.arange(r0, r1, lattice), r1 - 1]).astype(np.float64)
     lc = np.unique(np.r_[np.arange(c0, c1, lattice), c1 - 1]).astype(np.float64)
     cc, rr = np.meshgrid(lc + 0.5, lr + 0.5)
-    xs, ys = transform * (cc.ravel(), rr.ravel())
+    xs, ys = apply_affine(transform, cc.ravel(), rr.ravel())
     k = _areal_scale(crs, np.asarray(xs), np.asarray(ys)).reshape(rr.shape)
     rows = np.arange(r0, r1, dtype=np.float64)
     cols = np.arange(c0, c1, dtype=np.float64)

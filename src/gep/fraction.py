@@ -24,6 +24,8 @@ import numpy as np
 import shapely
 from affine import Affine
 
+from .cellarea import apply_affine
+
 #: fractions closer than this to 0 are dropped and to 1 are set to 1 (float noise of the cumulative sums)
 EPS = 1e-9
 
@@ -55,9 +57,7 @@ def _segments(geoms: np.ndarray, inverse: Affine):
     parts, part_owner = shapely.get_parts(oriented, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
-    cols, rows = inverse * (coords[:, 0], coords[:, 1])
-    cols = np.asarray(cols, dtype=np.float64)
-    rows = np.asarray(rows, dtype=np.float64)
+    cols, rows = apply_affine(inverse, coords[:, 0], coords[:, 1])
     same = ring_idx[1:] == ring_idx[:-1]
     owner = part_owner[ring_part[ring_idx[:-1][same]]]
     return cols[:-1][same], rows[:-1][same], cols[1:][same], rows[1:][same], owner

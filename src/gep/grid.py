@@ -16,7 +16,7 @@ import xarray as xr
 from affine import Affine
 from pyproj import CRS
 
-from .cellarea import cell_areas_m2, row_areas_m2, to_cm2
+from .cellarea import apply_affine, cell_areas_m2, row_areas_m2, to_cm2
 from .errors import InputError
 
 
@@ -31,12 +31,11 @@ class Grid:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(minx, miny, maxx, maxy) in CRS units."""
-        xs, ys = self.transform * (np.array([0, self.shape[1], 0, self.shape[1]]),
-                                   np.array([0, 0, self.shape[0], self.shape[0]]))
+        xs, ys = apply_affine(self.transform, [0, self.shape[1], 0, self.shape[1]], [0, 0, self.shape[0], self.shape[0]])
         return float(np.min(xs)), float(np.min(ys)), float(np.max(xs)), float(np.max(ys))
 
     def window_bounds(self, r0: int, r1: int, c0: int, c1: int) -> tuple[float, float, float, float]:
-        xs, ys = self.transform * (np.array([c0, c1, c0, c1]), np.array([r0, r0, r1, r1]))
+        xs, ys = apply_affine(self.transform, [c0, c1, c0, c1], [r0, r0, r1, r1])
         return float(np.min(xs)), float(np.min(ys)), float(np.max(xs)), float(np.max(ys))
 
     def same_as(self, other: "Grid", tol: float = 1e-9) -> bool:

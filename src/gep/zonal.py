@@ -120,7 +120,7 @@ def _block_sums(lc: np.ndarray, strata: np.ndarray | None, r0: int, c0: int, gri
     nbins = (k + 1) * ns * lut.n
     if k == 0:
         return zone_ids, np.zeros((0, ns, lut.n), dtype=np.int64)
-    block_transform = grid.transform * Affine.translation(c0, r0)
+    block_transform = grid.transform @ Affine.translation(c0, r0)
     labels = rasterize(((g, i + 1) for i, g in enumerate(geoms)), out_shape=(h, w), transform=block_transform,
                        fill=0, dtype="int32")
     br = bc.row - r0
