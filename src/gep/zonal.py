@@ -112,6 +112,16 @@ class Zones:
         return len(self.geoms)
 
 
+def _labels(h: int, w: int, r0: int, c0: int, grid: Grid, geoms: np.ndarray, bc: BoundaryCells) -> np.ndarray:
+    """Zone label (1..k, 0 = none) of every cell of a block whose centre lies in a zone, with the boundary
+    cells (handled by their exact fractions) set to 0."""
+    labels = rasterize(((g, i + 1) for i, g in enumerate(geoms)), out_shape=(h, w),
+                       transform=grid.transform @ Affine.translation(c0, r0), fill=0, dtype="int32")
+    if len(bc):
+        labels[bc.row - r0, bc.col - c0] = 0
+    return labels
+
+
 def _block_sums(lc: np.ndarray, strata: np.ndarray | None, r0: int, c0: int, grid: Grid, lut: CodeLUT,
                 ns: int, zone_ids: np.ndarray, geoms: np.ndarray, bc: BoundaryCells):
     """Area sums of one block: (global zone ids, int64 array (len(zone_ids), ns, lut.n) of cm²)."""
@@ -120,13 +130,8 @@ def _block_sums(lc: np.ndarray, strata: np.ndarray | None, r0: int, c0: int, gri
     nbins = (k + 1) * ns * lut.n
     if k == 0:
         return zone_ids, np.zeros((0, ns, lut.n), dtype=np.int64)
-    block_transform = grid.transform @ Affine.translation(c0, r0)
-    labels = rasterize(((g, i + 1) for i, g in enumerate(geoms)), out_shape=(h, w), transform=block_transform,
-                       fill=0, dtype="int32")
-    br = bc.row - r0
-    bcol = bc.col - c0
-    if len(bc):
-        labels[br, bcol] = 0
+    labels = _labels(h, w, r0, c0, grid, geoms, bc)
+    br, bcol = bc.row - r0, bc.col - c0
     cls = lut.apply(lc)
     key = labels * (ns * lut.n) + cls
     if strata is not None:
@@ -152,38 +157,40 @@ def _blocks(da_chunks):
             yield i, j, int(rows[i]), int(rows[i + 1]), int(cols[j]), int(cols[j + 1])
 
 
+def _plan(chunks, grid: Grid, zones: Zones):
+    """For every block of an array with ``chunks``: (i, j, r0, c0, zone ids meeting the block, its boundary cells)."""
+    bc = zones.boundary
+    row_edges = np.r_[0, np.cumsum(chunks[0])]
+    col_edges = np.r_[0, np.cumsum(chunks[1])]
+    ncols = len(col_edges) - 1
+    block_id = (np.searchsorted(row_edges, bc.row, side="right") - 1) * ncols + (
+        np.searchsorted(col_edges, bc.col, side="right") - 1)
+    order = np.argsort(block_id, kind="stable")
+    sorted_ids = block_id[order]
+    for i, j, r0, r1, c0, c1 in _blocks(chunks):
+        box = shapely.box(*grid.window_bounds(r0, r1, c0, c1))
+        zone_ids = np.sort(zones.tree.query(box, predicate="intersects")).astype(np.int64)
+        lo, hi = np.searchsorted(sorted_ids, [i * ncols + j, i * ncols + j + 1])
+        sub = bc.take(order[lo:hi])
+        if len(sub):  # float edge cases: a boundary cell's zone always counts as meeting its block
+            zone_ids = np.union1d(zone_ids, sub.zone)
+        yield i, j, r0, c0, zone_ids, sub
+
+
 def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 1):
     """Dask delayed tasks, one per block, each returning ``(zone_ids, sums)`` (see :func:`_block_sums`).
 
-    ``lc`` and ``strata`` are 2-D dask arrays (or DataArrays) on ``grid`` with identical chunks.
+    ``lc`` and ``strata`` are 2-D dask arrays (or DataArrays) on ``grid``; strata are rechunked like ``lc``.
     """
     lc = getattr(lc, "data", lc)
     lc_blocks = lc.to_delayed()
+    st_blocks = None
     if strata is not None:
-        strata = getattr(strata, "data", strata).rechunk(lc.chunks)
-        st_blocks = strata.to_delayed()
-    bc = zones.boundary
-    row_edges = np.r_[0, np.cumsum(lc.chunks[0])]
-    col_edges = np.r_[0, np.cumsum(lc.chunks[1])]
-    bi = np.searchsorted(row_edges, bc.row, side="right") - 1
-    bj = np.searchsorted(col_edges, bc.col, side="right") - 1
-    block_id = bi * (len(col_edges) - 1) + bj
-    order = np.argsort(block_id, kind="stable")
-    sorted_ids = block_id[order]
+        st_blocks = getattr(strata, "data", strata).rechunk(lc.chunks).to_delayed()
     func = dask.delayed(_block_sums, pure=True)
-    tasks = []
-    for i, j, r0, r1, c0, c1 in _blocks(lc.chunks):
-        box = shapely.box(*grid.window_bounds(r0, r1, c0, c1))
-        zone_ids = np.sort(zones.tree.query(box, predicate="intersects")).astype(np.int64)
-        bid = i * (len(col_edges) - 1) + j
-        lo, hi = np.searchsorted(sorted_ids, [bid, bid + 1])
-        sub = bc.take(order[lo:hi])
-        # a boundary cell belongs to a zone whose bbox meets the block; keep ids consistent
-        if len(sub):
-            zone_ids = np.union1d(zone_ids, sub.zone)
-        st = st_blocks[i, j] if strata is not None else None
-        tasks.append(func(lc_blocks[i, j], st, r0, c0, grid, lut, ns, zone_ids, zones.geoms[zone_ids], sub))
-    return tasks
+    return [func(lc_blocks[i, j], None if st_blocks is None else st_blocks[i, j], r0, c0, grid, lut, ns, zone_ids,
+                 zones.geoms[zone_ids], sub)
+            for i, j, r0, c0, zone_ids, sub in _plan(lc.chunks, grid, zones)]
 
 
 def combine(results, nzones: int, ns: int, nbins: int) -> np.ndarray:
@@ -201,3 +208,50 @@ def crosstab(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 
     tasks = crosstab_tasks(lc, grid, zones, lut, strata, ns)
     results = dask.compute(*tasks, scheduler=scheduler)
     return combine(results, len(zones), ns, lut.n)
+
+
+def _block_value_sums(values: np.ndarray, r0: int, c0: int, grid: Grid, zone_ids: np.ndarray, geoms: np.ndarray,
+                      bc: BoundaryCells, nodata):
+    """Σ value × covered area (value·m²) and Σ covered area of valid cells (m²) per zone of one block."""
+    h, w = values.shape
+    k = len(zone_ids)
+    if k == 0:
+        return zone_ids, np.zeros((0, 2))
+    labels = _labels(h, w, r0, c0, grid, geoms, bc)
+    br, bcol = bc.row - r0, bc.col - c0
+    vals = values.astype(np.float64)
+    valid = np.isfinite(vals)
+    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
+        valid &= vals != nodata
+    area = grid.cell_area_cm2(r0, r0 + h, c0, c0 + w) / 1e4
+    va = np.where(valid, vals * area, 0.0)
+    aa = np.where(valid, area, 0.0)
+    lab = labels.ravel()
+    out = np.zeros((k + 1, 2))
+    out[:, 0] = np.bincount(lab, weights=va.ravel(), minlength=k + 1)
+    out[:, 1] = np.bincount(lab, weights=aa.ravel(), minlength=k + 1)
+    if len(bc):
+        local = np.searchsorted(zone_ids, bc.zone) + 1
+        out[:, 0] += np.bincount(local, weights=bc.frac * va[br, bcol], minlength=k + 1)
+        out[:, 1] += np.bincount(local, weights=bc.frac * aa[br, bcol], minlength=k + 1)
+    return zone_ids, out[1:]
+
+
+def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> np.ndarray:
+    """Area-weighted sums of a continuous raster per zone, with the same exact boundary fractions.
+
+    ``values`` is a 2-D dask array on ``grid`` of a quantity per unit area (e.g. t/m², mm); returns an array
+    (nzones, 2): column 0 = Σ value × covered area (value·m²), column 1 = covered area with valid values (m²).
+    The mean over a zone is column 0 / column 1. Float sums (not exact integers): results can differ in the
+    last bits between chunkings.
+    """
+    values = getattr(values, "data", values)
+    blocks = values.to_delayed()
+    func = dask.delayed(_block_value_sums, pure=True)
+    tasks = [func(blocks[i, j], r0, c0, grid, zone_ids, zones.geoms[zone_ids], sub, nodata)
+             for i, j, r0, c0, zone_ids, sub in _plan(values.chunks, grid, zones)]
+    total = np.zeros((len(zones), 2))
+    for zone_ids, sums in dask.compute(*tasks, scheduler=scheduler):
+        if len(zone_ids):
+            np.add.at(total, zone_ids, sums)
+    return total
