@@ -1,6 +1,9 @@
 # Shared wiring: the resolved config every rule reads, the input-validation gate, and path helpers.
 
+# The resolved config every stage reads. Written while the workflow is parsed, and only when its content
+# changes, so its timestamp tells Snakemake exactly when settings changed (and which results to redo).
 RUN_CONFIG = f"{OUT}/run/config.json"
+sync_resolved_config(CFG, RUN_CONFIG)
 CHECKED = f"{OUT}/checks/inputs.json"
 
 
@@ -10,19 +13,6 @@ def landcover_path(year):
 
 def region_paths():
     return [rc.path for rc in CFG.regions.values()]
-
-
-rule resolve_config:
-    output:
-        RUN_CONFIG,
-    params:
-        cfg=config,
-    log:
-        f"{OUT}/logs/resolve_config.log",
-    run:
-        from gep.pipeline import write_resolved
-
-        write_resolved(params.cfg, output[0])
 
 
 rule validate_inputs:
@@ -42,3 +32,18 @@ rule validate_inputs:
         runtime=60,
     shell:
         "GEP_THREADS={threads} {GEP} validate {input.cfg:q} --report {output:q} 2>&1 | tee {log:q}"
+
+
+rule provenance:
+    input:
+        cfg=RUN_CONFIG,
+        tables=lambda w: all_tables(),
+    output:
+        f"{OUT}/provenance.json",
+    log:
+        f"{OUT}/logs/provenance.log",
+    resources:
+        mem_mb=500,
+        runtime=30,
+    shell:
+        "{GEP} provenance {input.cfg:q} {input.tables:q} --out {output:q} 2>&1 | tee {log:q}"

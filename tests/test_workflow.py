@@ -156,3 +156,56 @@ def test_bad_config_stops_before_any_work(tmp_path):
     assert "key 'years' is missing" in proc.stderr
     assert "landcover.path" in proc.stderr and "{year}" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_provenance_records_inputs_and_versions(run):
+    import json
+
+    folder, *_ = run
+    prov = json.loads((folder / "results/provenance.json").read_text(encoding="utf-8"))
+    assert set(prov) >= {"config", "inputs", "outputs", "versions", "gep_commit", "created"}
+    from gep.provenance import sha256
+
+    lc = folder / "lc_2019.tif"
+    assert prov["inputs"][str(lc)] == sha256(lc)
+    assert any(k.endswith("landcover_area.csv") for k in prov["outputs"])
+    assert "rasterio" in prov["versions"] and "GDAL" in prov["versions"]
+
+
+def test_published_year_is_never_silently_changed(run, tmp_path):
+    """Publish 2019, change the 2019 input, rerun: the run stops with a diff; `republish` lets it through."""
+    import shutil
+
+    folder, arrays, _, env = run
+    work = tmp_path / "copy"
+    shutil.copytree(folder, work)
+    cfg = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
+    cfg["output_dir"] = str(work / "results")
+    cfg["landcover"]["path"] = str(work / "lc_{year}.tif")
+    cfg["regions"]["town"]["path"] = str(work / "towns.gpkg")
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    gep = [sys.executable, "-m", "gep.cli.main"]
+    smk = SNAKEMAKE + ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--configfile", str(work / "config.yaml"),
+                       "--cores", "2", "--quiet", "rules"]
+    assert subprocess.run(smk, cwd=REPO, env=env, capture_output=True).returncode == 0
+    pub = subprocess.run(gep + ["publish", str(work / "config.yaml"), "2019"], capture_output=True, text=True)
+    assert pub.returncode == 0, pub.stderr
+    frozen = work / "results/published/2019/town/landcover_area.csv"
+    assert frozen.exists() and not os.access(frozen, os.W_OK) or os.geteuid() == 0
+    again = subprocess.run(gep + ["publish", str(work / "config.yaml"), "2019"], capture_output=True, text=True)
+    assert again.returncode == 2 and "already published" in again.stderr
+    # a corrected 2019 raster: one block of cropland becomes forest
+    arr = arrays[2019].copy()
+    arr[30:50, 30:60] = 2
+    with rasterio.open(work / "lc_2019.tif", "r+") as dst:
+        dst.write(arr, 1)
+    res = subprocess.run(smk, cwd=REPO, env=env, capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "published 2019 numbers would change" in res.stdout + res.stderr
+    assert "inputs changed" in res.stdout + res.stderr and "lc_2019.tif" in res.stdout + res.stderr
+    assert frozen.read_bytes() == (folder / "results/published/2019/town/landcover_area.csv").read_bytes() \
+        if (folder / "results/published").exists() else True
+    cfg["republish"] = [2019]
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    ok = subprocess.run(smk, cwd=REPO, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr[-2000:]

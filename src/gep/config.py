@@ -80,6 +80,9 @@ class Config(_Model):
     compute: ComputeConfig = ComputeConfig()
     checks: ChecksConfig = ChecksConfig()
     demo: DemoConfig = DemoConfig()
+    republish: list[int] = Field(
+        default_factory=list, description="Published years whose numbers may be replaced by this run "
+                                          "(after reviewing the diff gep printed)")
     terrain: dict[str, Any] | None = Field(None, description="Terrain classes from a DEM (indicator 7)")
     coverage: dict[str, Any] | None = Field(None, description="林草覆盖率 options and standard (indicator 7)")
     protected: dict[str, Any] | None = Field(None, description="Red line and protected areas (indicator 9)")
@@ -108,6 +111,10 @@ class Config(_Model):
     @property
     def out(self) -> Path:
         return Path(self.output_dir)
+
+    def as_dict(self) -> dict:
+        """The resolved config (defaults filled) as plain JSON-able data."""
+        return self.model_dump(mode="json")
 
 
 def _format_loc(loc: tuple) -> str:

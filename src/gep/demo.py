@@ -1,6 +1,6 @@
 """Embedded demo data: a small synthetic county in Hunan, generated from a fixed seed, no external data.
 
-``generate(outdir)`` writes a county of about 550 km² around 112.0–112.36°E, 28.0–28.3°N in CGCS2000
+``generate(outdir)`` writes a county of about 600 km² around 112.0–112.36°E, 28.0–28.3°N in CGCS2000
 (EPSG:4490): mountains in the west (up to ~1,500 m), hills in the middle, plains along a river in the east,
 with a reservoir at the mountain front. Files (see ``paths``):
 
@@ -36,16 +36,18 @@ import geopandas as gpd
 import numpy as np
 import rasterio
 import shapely
+import shapely.affinity
 from affine import Affine
 from rasterio.features import shapes as raster_shapes
 from scipy import ndimage
 
+from . import __version__
 from .atomic import atomic_path, write_text
 
 YEARS = (2019, 2020, 2021)
 COUNTY_CODE = "430124000000"
 COUNTY_NAME = "示范县"
-DEFAULT_SEED = 20190101
+DEFAULT_SEED = 20240601  # the same as config/config.yaml (demo.seed), so tests check the data the demo run uses
 CRS_EPSG = 4490
 CRS = f"EPSG:{CRS_EPSG}"
 #: Year whose land cover has the cloud-gap patch of nodata inside the county.
@@ -118,7 +120,7 @@ _TOWNS = ((112.270, 28.130, 1.6), (112.215, 28.205, 0.8), (112.315, 28.235, 0.7)
 # Cloud-gap centre (lon, lat) and radius (km), inside the county in the hills.
 _GAP = (112.205, 28.175, 1.1)
 # Forest clearings: (lon, lat, radius km, first year, new class).
-_CLEARINGS = ((112.085, 28.215, 0.9, 2020, CROP), (112.245, 28.150, 0.6, 2021, BUILT))
+_CLEARINGS = ((112.085, 28.215, 0.9, 2020, CROP), (112.225, 28.160, 0.6, 2021, BUILT))
 
 _TOWNSHIP_TOWNS = ["花桥镇", "石门镇", "龙田镇", "双江镇", "白沙镇", "金坪镇", "清水镇"]
 _TOWNSHIP_XIANG = ["青山乡", "云峰乡", "枫林乡", "高岭乡", "黄泥乡", "杉木乡"]
@@ -256,8 +258,8 @@ def _terrain(rng: np.random.Generator) -> _Terrain:
     # cell ≈ 88 m E-W, 100 m N-S; sigmas in cells
     warp = np.clip(_noise(rng, shape, 45), -2, 2) + 0.35 * _noise(rng, shape, 10)
     lon_w = lon + 0.018 * warp  # a wavy mountain front, not a straight line
-    mountain = _smoothstep(lon_w, 112.16, 112.115)
-    hill = _smoothstep(lon_w, 112.28, 112.225)
+    mountain = _smoothstep(lon_w, 112.15, 112.105)
+    hill = _smoothstep(lon_w, 112.25, 112.2)
 
     plain = 42 + 8 * _noise(rng, shape, 60) + 18 * hill
 
@@ -292,19 +294,26 @@ def _terrain(rng: np.random.Generator) -> _Terrain:
     return _Terrain(dem.astype(np.float64), mountain, hill, plain, phase, dam_lon)
 
 
-def _disk_mask(lon: np.ndarray, lat: np.ndarray, x: float, y: float, radius_km: float,
-               wobble: np.ndarray | None = None) -> np.ndarray:
-    d = np.hypot((lon - x) * _KX, (lat - y) * _KY) / radius_km
-    if wobble is not None:
-        d = d + wobble
-    return d < 1.0
+def _disk_mask(grid: Grid, x: float, y: float, radius_km: float, wobble: np.ndarray) -> np.ndarray:
+    """Cells of ``grid`` within ``radius_km`` of (x, y), the edge made ragged by ``wobble`` (|wobble| < 1)."""
+    lon1, lat1 = grid.centres()
+    mask = np.zeros((grid.height, grid.width), bool)
+    # only the window that can be reached (the whole-grid computation is needlessly slow)
+    reach = 2.5 * radius_km
+    cols = np.flatnonzero(np.abs(lon1 - x) * _KX < reach)
+    rows = np.flatnonzero(np.abs(lat1 - y) * _KY < reach)
+    if len(cols) == 0 or len(rows) == 0:
+        return mask
+    win = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    d = np.hypot((lon1[win[1]][None, :] - x) * _KX, (lat1[win[0]][:, None] - y) * _KY) / radius_km
+    mask[win] = d + wobble[win] < 1.0
+    return mask
 
 
 @dataclass
 class _LandCover:
     years: dict[int, np.ndarray]  # year -> uint8 array on LC grid
     reservoir: np.ndarray  # bool mask on LC grid
-    reservoir_level: float
 
 
 def _landcover(rng: np.random.Generator, terr: _Terrain) -> tuple[_LandCover, np.ndarray]:
@@ -400,7 +409,7 @@ def _landcover(rng: np.random.Generator, terr: _Terrain) -> tuple[_LandCover, np
         # built-up land never shrinks
         for i, (x, y, r) in enumerate(_TOWNS):
             grow = 1 + (0.07 if i == 0 else 0.04) * k
-            town = _disk_mask(lon, lat, x, y, r * grow, edge)
+            town = _disk_mask(g, x, y, r * grow, np.clip(edge, -0.6, 0.6))
             cur[town & (cur != WATER)] = BUILT
         # afforestation in the hills: patches appear in the second year and grow in the third
         if k > 0:
@@ -409,12 +418,12 @@ def _landcover(rng: np.random.Generator, terr: _Terrain) -> tuple[_LandCover, np
         # forest clearings (one to cropland, one to a development zone) and scattered loss to fields
         for x, y, r, first, new in _CLEARINGS:
             if year >= first:
-                cur[_disk_mask(lon, lat, x, y, r, 0.3 * fine) & (cur == FOREST)] = new
+                cur[_disk_mask(g, x, y, r, np.clip(0.3 * fine, -0.6, 0.6)) & (cur == FOREST)] = new
         if k > 0:
             cur[(cur == FOREST) & (slope < 8) & (speck > 3.2 - 0.15 * k) & (hill > 0.5)] = CROP
         if year == GAP_YEAR:
             gx0, gy0, gr = _GAP
-            cur[_disk_mask(lon, lat, gx0, gy0, gr, 0.4 * coarse)] = LANDCOVER_NODATA
+            cur[_disk_mask(g, gx0, gy0, gr, np.clip(0.4 * coarse, -0.6, 0.6))] = LANDCOVER_NODATA
         years[year] = cur
 
     # the DEM shows the lake surface, flat, as SRTM-like products do
@@ -422,7 +431,7 @@ def _landcover(rng: np.random.Generator, terr: _Terrain) -> tuple[_LandCover, np
     res_on_dem = _resample(reservoir.astype(np.float64), g, DEM_GRID, order=0) > 0.5
     inside = _lc_footprint(DEM_GRID)
     dem[res_on_dem & inside] = level
-    return _LandCover(years, reservoir, level), dem
+    return _LandCover(years, reservoir), dem
 
 
 def _lc_footprint(grid: Grid) -> np.ndarray:
@@ -450,7 +459,8 @@ def _county_polygon(rng: np.random.Generator) -> shapely.Polygon:
     cx, cy, rx, ry = 112.18, 28.15, 0.150, 0.122
     poly = shapely.Polygon(np.column_stack([cx + rx * f * np.cos(theta), cy + ry * f * np.sin(theta)]))
     w, s_, e, n_ = LC_GRID.bounds
-    assert poly.is_valid and shapely.box(w + 0.01, s_ + 0.01, e - 0.01, n_ - 0.01).contains(poly)
+    if not (poly.is_valid and shapely.box(w + 0.01, s_ + 0.01, e - 0.01, n_ - 0.01).contains(poly)):
+        raise RuntimeError("demo: county outline left the land-cover extent")  # a bug, not bad input
     return poly
 
 
@@ -495,19 +505,21 @@ def _townships(rng: np.random.Generator, county: shapely.Polygon) -> _Townships:
     """
     seat_x, seat_y, _ = _TOWNS[0]
     inner = county.buffer(-0.012)
-    seeds = [(seat_x, seat_y)]
+    cand = np.column_stack([rng.uniform(112.02, 112.34, 3000), rng.uniform(28.02, 28.28, 3000)])
+    cand = cand[shapely.contains_xy(inner, cand[:, 0], cand[:, 1])]
+    # greedy dart throwing: keep a candidate if it is far enough from all kept ones; relax the spacing
+    # rather than fail on an unlucky seed
     min_km = 6.2
-    tries = 0
-    while len(seeds) < 13:
-        tries += 1
-        if tries > 20000:  # relax rather than loop forever on an unlucky seed
-            min_km *= 0.95
-            tries = 0
-        x, y = rng.uniform(112.02, 112.34), rng.uniform(28.02, 28.28)
-        if not inner.contains(shapely.Point(x, y)):
-            continue
-        if all(math.hypot((x - a) * _KX, (y - b) * _KY) >= min_km for a, b in seeds):
-            seeds.append((x, y))
+    while True:
+        seeds = [(seat_x, seat_y)]
+        for x, y in cand:
+            if all(math.hypot((x - a) * _KX, (y - b) * _KY) >= min_km for a, b in seeds):
+                seeds.append((x, y))
+                if len(seeds) == 13:
+                    break
+        if len(seeds) == 13:
+            break
+        min_km *= 0.95
     seeds_arr = np.array(seeds)
     box = shapely.box(111.9, 27.9, 112.5, 28.4)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(seeds_arr), extend_to=box))
@@ -521,12 +533,14 @@ def _townships(rng: np.random.Generator, county: shapely.Polygon) -> _Townships:
     # the county seat is its own enclosed town (城关镇) in the middle of the first cell; a small exclave
     # (飞地) of one township sits inside its neighbour
     seat = _blob(rng, seat_x, seat_y, 1.7, n=128, roughness=0.15)
+    while not inner.contains(seat):  # only on an unlucky county outline
+        seat = shapely.affinity.scale(seat, 0.9, 0.9, origin=(seat_x, seat_y))
     ex_host = 1 + int(np.argmax(seeds_arr[1:, 0]))  # the easternmost other seed hosts the exclave
     hx, hy = seeds_arr[ex_host]
     nb = [i for i in range(1, len(seeds)) if i != ex_host]
     ex_owner = nb[int(np.argmin([math.hypot((seeds_arr[i, 0] - hx) * _KX, (seeds_arr[i, 1] - hy) * _KY)
                                  for i in nb]))]
-    exclave = _blob(rng, hx + 0.6 / _KX, hy, 0.7, n=64, roughness=0.15)
+    exclave = _blob(rng, hx, hy, 0.6, n=64, roughness=0.15)
     lines = shapely.union_all(edge_list + [county.exterior, seat.exterior, exclave.exterior])
     faces = [f for f in shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
              if county.contains(f.representative_point())]
@@ -673,7 +687,7 @@ def _check_redline_steps(out: dict[int, list], town: _Townships) -> None:
         prev = areas
 
 
-def _protected(rng: np.random.Generator, terr: _Terrain, reservoir: shapely.Geometry
+def _protected(rng: np.random.Generator, reservoir: shapely.Geometry
                ) -> dict[int, list[tuple[str, str, str, shapely.Geometry]]]:
     """Protected areas (id, name, type, geometry) per year; a forest park is designated in the last year."""
     extent = shapely.box(*LC_GRID.bounds)
@@ -769,7 +783,7 @@ def generate(outdir: str | Path, seed: int = DEFAULT_SEED) -> dict:
     town = _townships(r_town, county)
     reservoir = _polygonize_mask(lc.reservoir, LC_GRID)
     redline = _redlines(r_rl, terr, reservoir, county, town)
-    protected = _protected(r_pa, terr, reservoir)
+    protected = _protected(r_pa, reservoir)
     clim = _climate(r_clim, dem, lc.years)
 
     _write_raster(p["dem"], dem.astype(np.float32), DEM_GRID, nodata=FLOAT_NODATA, units="m",
@@ -818,7 +832,8 @@ def _write_manifest(p: dict, seed: int) -> None:
                 item["layer"] = LAYERS[key]
             files.append(item)
     manifest = {
-        "generator": "gep.demo", "seed": seed, "crs": CRS, "years": list(YEARS), "county_code": COUNTY_CODE,
+        "generator": "gep.demo", "gep_version": __version__, "seed": seed, "crs": CRS, "years": list(YEARS),
+        "county_code": COUNTY_CODE,
         "county_name": COUNTY_NAME, "landcover_scheme": "clcd", "gap_year": GAP_YEAR, "files": files,
     }
     write_text(p["manifest"], json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")

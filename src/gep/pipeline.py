@@ -24,6 +24,7 @@ from .config import Config
 from .landcover import (LandcoverRaster, check_conservation, crosstab_table, extent_account, landcover_area,
                         region_area, region_areas, transition_table, unknown_codes, unknown_codes_error)
 from .regions import read_regions, region_frame
+from .publish import guard
 from .tables import read_table, write_single, write_table
 
 #: terrain class codes 0 (no DEM) .. 6, see gep.terrain
@@ -32,6 +33,13 @@ TERRAIN_CODES = 7
 UNITS_LANDCOVER = {"area_km2": "km2", "area_cm2": "cm2 (exact integer)", "year": "calendar year"}
 UNITS_REGION = {"polygon_area_km2": "km2 (ellipsoidal)", "valid_km2": "km2", "nodata_km2": "km2",
                 "outside_raster_km2": "km2", "area_check_pct": "%"}
+
+
+def publish_table(cfg: Config, level: str, df: pd.DataFrame, name: str, *, units: dict, extra: dict | None = None,
+                  out_dir: Path | None = None) -> list[Path]:
+    """Write a published table of one level, refusing to change the numbers of a frozen year (gep.publish)."""
+    guard(cfg.out, level, name, df, cfg.as_dict())
+    return write_table(df, out_dir or tables_dir(cfg, level), name, units=units, extra=extra)
 
 
 def interim_dir(cfg: Config, level: str) -> Path:
@@ -110,10 +118,10 @@ def tables(cfg: Config, level: str, out_dir: Path | None = None) -> list[Path]:
         region_rows.append(region_area(tab, region_areas(regions, raster_grid), names, year))
     written = []
     extra = {"class_scheme": scheme.name, "class_scheme_source": scheme.source, "level": level}
-    written += write_table(pd.concat(lc_rows, ignore_index=True), out_dir, "landcover_area",
-                           units=UNITS_LANDCOVER, extra=extra)
-    written += write_table(pd.concat(region_rows, ignore_index=True), out_dir, "region_area",
-                           units=UNITS_REGION, extra=extra)
+    written += publish_table(cfg, level, pd.concat(lc_rows, ignore_index=True), "landcover_area",
+                             units=UNITS_LANDCOVER, extra=extra, out_dir=out_dir)
+    written += publish_table(cfg, level, pd.concat(region_rows, ignore_index=True), "region_area",
+                             units=UNITS_REGION, extra=extra, out_dir=out_dir)
     change, extent = [], []
     for y0, y1 in zip(cfg.years[:-1], cfg.years[1:]):
         t = read_table(src / f"transition_{y0}_{y1}.parquet")
@@ -124,14 +132,24 @@ def tables(cfg: Config, level: str, out_dir: Path | None = None) -> list[Path]:
                          "area_cm2"]])
     if change:
         units = {"area_km2": "km2", "area_cm2": "cm2 (exact integer)"}
-        written += write_table(pd.concat(change, ignore_index=True), out_dir, "landcover_change",
-                               units=units, extra=extra)
-        written += write_table(pd.concat(extent, ignore_index=True), out_dir, "extent_account",
-                               units={c: "km2" for c in ("opening_km2", "additions_km2", "reductions_km2",
-                                                         "net_change_km2", "closing_km2")}, extra=extra)
+        written += publish_table(cfg, level, pd.concat(change, ignore_index=True), "landcover_change",
+                                 units=units, extra=extra, out_dir=out_dir)
+        written += publish_table(cfg, level, pd.concat(extent, ignore_index=True), "extent_account",
+                                 units={c: "km2" for c in ("opening_km2", "additions_km2", "reductions_km2",
+                                                           "net_change_km2", "closing_km2")},
+                                 extra=extra, out_dir=out_dir)
     return written
 
 
-def write_resolved(cfg_dict: dict, path: Path) -> None:
-    """Write the (already validated) config as JSON for the rules to read."""
-    write_text(path, json.dumps(cfg_dict, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+def sync_resolved_config(cfg: Config, path: str | Path) -> bool:
+    """Write the resolved config (defaults filled) as JSON for the stages to read, only if it changed.
+
+    Returns True when the file was (re)written. An unchanged config keeps the file's timestamp, so nothing
+    downstream is redone.
+    """
+    path = Path(path)
+    text = json.dumps(cfg.as_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    write_text(path, text)
+    return True

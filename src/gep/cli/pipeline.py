@@ -17,6 +17,7 @@ def _threads() -> int | None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     register_validate(sub)
+    register_publish(sub)
     p = sub.add_parser("validate-config", help="check a config file against the schema (nothing is written)")
     p.add_argument("config", type=Path)
     p.set_defaults(func=run_validate_config)
@@ -122,3 +123,33 @@ def register_validate(sub) -> None:
     p.add_argument("--report", type=Path, help="write the validation report (JSON) here")
     p.add_argument("--no-scan", action="store_true", help="skip the pass over the rasters that checks class codes")
     p.set_defaults(func=run_validate)
+
+
+def run_publish(args) -> int:
+    from ..publish import publish
+
+    cfg = config_mod.load(args.config)
+    target = publish(cfg.out, cfg.as_dict(), args.year, republish=args.republish)
+    print(f"gep publish: {args.year} frozen in {target}")
+    return 0
+
+
+def run_provenance(args) -> int:
+    from .. import provenance
+
+    cfg = config_mod.load(args.config)
+    provenance.write(cfg.as_dict(), args.out, outputs=args.outputs)
+    return 0
+
+
+def register_publish(sub) -> None:
+    p = sub.add_parser("publish", help="freeze a year's results (read-only copy with checksums)")
+    p.add_argument("config", type=Path)
+    p.add_argument("year", type=int)
+    p.add_argument("--republish", action="store_true", help="replace an earlier published copy of YEAR")
+    p.set_defaults(func=run_publish)
+    p = sub.add_parser("provenance", help="write provenance.json: config, input checksums, versions, commit")
+    p.add_argument("config", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("outputs", nargs="*", help="output files to checksum")
+    p.set_defaults(func=run_provenance)
