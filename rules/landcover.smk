@@ -7,26 +7,61 @@ def landcover_tables():
     return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
 
 
+# With compute.tile_groups > 1 each raster is accounted as several jobs (bands of block rows) whose integer
+# partial sums are merged exactly; otherwise one job per level and year.
+TILE_GROUPS = CFG.compute.tile_groups
+
+
 rule account:
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
         landcover=lambda w: landcover_path(w.year),
     output:
-        f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet",
+        (
+            f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet"
+            if TILE_GROUPS == 1
+            else f"{OUT}/interim/{{level}}/parts/crosstab_{{year}}_{{part}}.parquet"
+        ),
     wildcard_constraints:
         year=r"\d{4}",
+        part=r"\d+",
+    params:
+        part=lambda w: f"--part {w.part} {TILE_GROUPS}" if TILE_GROUPS > 1 else "",
     log:
-        f"{OUT}/logs/account_{{level}}_{{year}}.log",
+        f"{OUT}/logs/account_{{level}}_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".log",
     benchmark:
-        f"{OUT}/benchmarks/account_{{level}}_{{year}}.tsv"
+        f"{OUT}/benchmarks/account_{{level}}_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".tsv"
     threads: 2
     resources:
         mem_mb=2000,
         runtime=120,
     shell:
         "GEP_THREADS={threads} {GEP} account {input.cfg:q} --level {wildcards.level:q} --year {wildcards.year} "
-        "--out {output:q} 2>&1 | tee {log:q}"
+        "{params.part} --out {output:q} 2>&1 | tee {log:q}"
+
+
+if TILE_GROUPS > 1:
+
+    rule merge_account:
+        input:
+            cfg=RUN_CONFIG,
+            parts=expand(
+                f"{OUT}/interim/{{{{level}}}}/parts/crosstab_{{{{year}}}}_{{part}}.parquet",
+                part=range(TILE_GROUPS),
+            ),
+        output:
+            f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet",
+        wildcard_constraints:
+            year=r"\d{4}",
+        log:
+            f"{OUT}/logs/merge_account_{{level}}_{{year}}.log",
+        resources:
+            mem_mb=1000,
+            runtime=30,
+        shell:
+            "{GEP} merge-account {input.cfg:q} --level {wildcards.level:q} --year {wildcards.year} "
+            "{input.parts:q} --out {output:q} 2>&1 | tee {log:q}"
 
 
 rule transition:

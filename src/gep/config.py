@@ -54,6 +54,8 @@ class ComputeConfig(_Model):
     scheduler: str = Field("threads", description="threads, processes, synchronous, local-cluster, "
                                                   "or a scheduler address tcp://host:port")
     workers: int | None = Field(None, ge=1, description="Worker count (default: the rule's threads)")
+    tile_groups: int = Field(1, ge=1, le=4096, description="Split each raster into this many bands of block "
+                                                           "rows, accounted as separate jobs and merged exactly")
 
 
 class ChecksConfig(_Model):

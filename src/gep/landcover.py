@@ -90,18 +90,19 @@ def unknown_codes_error(raster: LandcoverRaster, scheme_name: str, codes: dict[i
 
 
 def crosstab_table(raster: LandcoverRaster, regions: gpd.GeoDataFrame, codes, *, strata=None,
-                   strata_codes=None) -> pd.DataFrame:
+                   strata_codes=None, part: tuple[int, int] | None = None) -> pd.DataFrame:
     """Exact area (cm²) per region × stratum × land-cover code of one raster.
 
     ``regions`` has ``region_code`` and geometry in any CRS; ``codes`` are the class codes to resolve (others
     land in 'unknown'); ``strata`` is an optional integer dask array of stratum indices on the same grid with
-    ``strata_codes[i]`` the code of index i. Zero rows are dropped; rows are sorted.
+    ``strata_codes[i]`` the code of index i; ``part = (index, count)`` accounts one tile group only (partial
+    tables of all groups add up exactly). Zero rows are dropped; rows are sorted.
     """
     lut = CodeLUT(np.asarray(codes, dtype=np.int64), raster.nodata)
     in_crs = to_crs(regions, raster.grid.crs)
     zones = Zones.prepare(np.asarray(in_crs.geometry.values), raster.grid)
     ns = 1 if strata is None else len(strata_codes)
-    sums = crosstab(raster.data, raster.grid, zones, lut, strata=strata, ns=ns)
+    sums = crosstab(raster.data, raster.grid, zones, lut, strata=strata, ns=ns, part=part)
     labels = [str(int(c)) for c in lut.codes] + [NODATA, UNKNOWN]
     z, s, b = np.nonzero(sums)
     st_codes = np.zeros(1, dtype=np.int64) if strata is None else np.asarray(strata_codes, dtype=np.int64)
@@ -112,6 +113,14 @@ def crosstab_table(raster: LandcoverRaster, regions: gpd.GeoDataFrame, codes, *,
         "area_cm2": sums[z, s, b],
     })
     return df.sort_values(["region_code", "terrain_code", "lc_code"], kind="stable").reset_index(drop=True)
+
+
+def merge_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Add partial crosstab tables (tile groups) exactly: integer cm² sums per key."""
+    keys = [c for c in parts[0].columns if c != "area_cm2"]
+    merged = pd.concat(parts, ignore_index=True).groupby(keys, as_index=False, sort=True)["area_cm2"].sum()
+    merged = merged[merged["area_cm2"] != 0]
+    return merged.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def region_areas(regions: gpd.GeoDataFrame, grid: Grid) -> pd.DataFrame:

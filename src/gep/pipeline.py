@@ -21,8 +21,10 @@ from .atomic import write_text
 from .classes import load_scheme
 from .compute import progress, scheduler
 from .config import Config
-from .landcover import (LandcoverRaster, check_conservation, crosstab_table, extent_account, landcover_area,
-                        region_area, region_areas, transition_table, unknown_codes, unknown_codes_error)
+from .grid import open_lazy
+from .landcover import (NODATA, UNKNOWN, LandcoverRaster, check_conservation, crosstab_table, extent_account,
+                        landcover_area, merge_parts, region_area, region_areas, transition_table, unknown_codes,
+                        unknown_codes_error)
 from .regions import read_regions, region_frame
 from .publish import guard
 from .tables import read_table, write_single, write_table
@@ -63,26 +65,40 @@ def open_landcover(cfg: Config, year: int) -> LandcoverRaster:
 
 
 def account(cfg: Config, level: str, year: int, out: Path, *, terrain_path: Path | None = None,
-            threads: int | None = None) -> pd.DataFrame:
-    """Crosstab of one level × year (with terrain strata when a terrain raster is given), checked and written."""
+            threads: int | None = None, part: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Crosstab of one level × year (with terrain strata when a terrain raster is given), checked and written.
+
+    With ``part = (index, count)`` only that tile group is accounted and written (no area check yet: that runs
+    on the merged table, see :func:`merge_account`).
+    """
     scheme = load_scheme(cfg.landcover.scheme)
     regions = load_regions(cfg, level)
     raster = open_landcover(cfg, year)
     strata = codes = None
     if terrain_path is not None:
-        from .grid import open_lazy
-
         strata = open_lazy(terrain_path, cfg.compute.chunk_size).data
         codes = np.arange(TERRAIN_CODES)
     with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), \
-            progress(f"accounting {level} {year}"):
-        tab = crosstab_table(raster, regions, scheme.codes, strata=strata, strata_codes=codes)
-        if (tab["lc_code"] == "unknown").any():
+            progress(f"accounting {level} {year}" + (f" part {part[0] + 1}/{part[1]}" if part else "")):
+        tab = crosstab_table(raster, regions, scheme.codes, strata=strata, strata_codes=codes, part=part)
+        if (tab["lc_code"] == UNKNOWN).any():
             if cfg.landcover.unknown_codes == "error":
                 raise unknown_codes_error(raster, scheme.name, unknown_codes(raster, scheme.codes))
-            tab.loc[tab["lc_code"] == "unknown", "lc_code"] = "nodata"
-            tab = tab.groupby(["region_code", "terrain_code", "lc_code"], as_index=False)["area_cm2"].sum()
-    check_conservation(tab, region_areas(regions, raster.grid), cfg.checks.area_tolerance_pct, str(raster.path))
+            tab.loc[tab["lc_code"] == UNKNOWN, "lc_code"] = NODATA
+            tab = merge_parts([tab])
+    if part is None:
+        check_conservation(tab, region_areas(regions, raster.grid), cfg.checks.area_tolerance_pct, str(raster.path))
+    tab.insert(1, "year", year)
+    write_single(tab, out)
+    return tab
+
+
+def merge_account(cfg: Config, level: str, year: int, parts: list[Path], out: Path) -> pd.DataFrame:
+    """Merge the tile groups' partial crosstabs of one level × year exactly, check areas, and write."""
+    tab = merge_parts([read_table(p).drop(columns="year") for p in parts])
+    raster = open_landcover(cfg, year)
+    check_conservation(tab, region_areas(load_regions(cfg, level), raster.grid), cfg.checks.area_tolerance_pct,
+                       f"{raster.path} ({len(parts)} tile groups)")
     tab.insert(1, "year", year)
     write_single(tab, out)
     return tab

@@ -157,8 +157,20 @@ def _blocks(da_chunks):
             yield i, j, int(rows[i]), int(rows[i + 1]), int(cols[j]), int(cols[j + 1])
 
 
-def _plan(chunks, grid: Grid, zones: Zones):
-    """For every block of an array with ``chunks``: (i, j, r0, c0, zone ids meeting the block, its boundary cells)."""
+def part_block_rows(n_block_rows: int, part: tuple[int, int]) -> range:
+    """Block rows of tile group ``part = (index, count)``: contiguous bands of block rows, as even as possible."""
+    index, count = part
+    if not 0 <= index < count:
+        raise ValueError(f"part index {index} outside 0..{count - 1}")
+    return range(n_block_rows * index // count, n_block_rows * (index + 1) // count)
+
+
+def _plan(chunks, grid: Grid, zones: Zones, part: tuple[int, int] | None = None):
+    """For every block of an array with ``chunks``: (i, j, r0, c0, zone ids meeting the block, its boundary cells).
+
+    With ``part = (index, count)`` only the blocks of that tile group (a band of block rows) are planned; the
+    groups' integer sums add up exactly to the whole raster's.
+    """
     bc = zones.boundary
     row_edges = np.r_[0, np.cumsum(chunks[0])]
     col_edges = np.r_[0, np.cumsum(chunks[1])]
@@ -167,7 +179,10 @@ def _plan(chunks, grid: Grid, zones: Zones):
         np.searchsorted(col_edges, bc.col, side="right") - 1)
     order = np.argsort(block_id, kind="stable")
     sorted_ids = block_id[order]
+    rows = part_block_rows(len(chunks[0]), part) if part else range(len(chunks[0]))
     for i, j, r0, r1, c0, c1 in _blocks(chunks):
+        if i not in rows:
+            continue
         box = shapely.box(*grid.window_bounds(r0, r1, c0, c1))
         zone_ids = np.sort(zones.tree.query(box, predicate="intersects")).astype(np.int64)
         lo, hi = np.searchsorted(sorted_ids, [i * ncols + j, i * ncols + j + 1])
@@ -177,7 +192,8 @@ def _plan(chunks, grid: Grid, zones: Zones):
         yield i, j, r0, c0, zone_ids, sub
 
 
-def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 1):
+def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 1,
+                   part: tuple[int, int] | None = None):
     """Dask delayed tasks, one per block, each returning ``(zone_ids, sums)`` (see :func:`_block_sums`).
 
     ``lc`` and ``strata`` are 2-D dask arrays (or DataArrays) on ``grid``; strata are rechunked like ``lc``.
@@ -190,7 +206,7 @@ def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: 
     func = dask.delayed(_block_sums, pure=True)
     return [func(lc_blocks[i, j], None if st_blocks is None else st_blocks[i, j], r0, c0, grid, lut, ns, zone_ids,
                  zones.geoms[zone_ids], sub)
-            for i, j, r0, c0, zone_ids, sub in _plan(lc.chunks, grid, zones)]
+            for i, j, r0, c0, zone_ids, sub in _plan(lc.chunks, grid, zones, part)]
 
 
 def combine(results, nzones: int, ns: int, nbins: int) -> np.ndarray:
@@ -203,9 +219,12 @@ def combine(results, nzones: int, ns: int, nbins: int) -> np.ndarray:
 
 
 def crosstab(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 1,
-             scheduler=None) -> np.ndarray:
-    """Exact area (int64 cm²) per (zone, stratum, class bin) of a land-cover raster; see module docstring."""
-    tasks = crosstab_tasks(lc, grid, zones, lut, strata, ns)
+             scheduler=None, part: tuple[int, int] | None = None) -> np.ndarray:
+    """Exact area (int64 cm²) per (zone, stratum, class bin) of a land-cover raster; see module docstring.
+
+    ``part = (index, count)`` restricts the sums to one tile group (see :func:`part_block_rows`).
+    """
+    tasks = crosstab_tasks(lc, grid, zones, lut, strata, ns, part)
     results = dask.compute(*tasks, scheduler=scheduler)
     return combine(results, len(zones), ns, lut.n)
 

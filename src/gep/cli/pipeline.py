@@ -35,8 +35,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--level", required=True)
     p.add_argument("--year", required=True, type=int)
     p.add_argument("--terrain", type=Path, help="terrain-class raster on the land-cover grid (strata)")
+    p.add_argument("--part", type=int, nargs=2, metavar=("INDEX", "COUNT"),
+                   help="account only tile group INDEX (0-based) of COUNT bands of block rows")
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=run_account)
+
+    p = sub.add_parser("merge-account", help="workflow stage: merge the tile groups' partial crosstabs exactly")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.add_argument("--year", required=True, type=int)
+    p.add_argument("parts", nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=run_merge_account)
 
     p = sub.add_parser("transition", help="workflow stage: land-cover transitions of one level between two years")
     p.add_argument("config", type=Path)
@@ -87,8 +97,19 @@ def run_where(args) -> int:
 
 def run_account(args) -> int:
     cfg = config_mod.load(args.config)
+    part = tuple(args.part) if args.part else None
+    if part and not 0 <= part[0] < part[1]:
+        from ..errors import InputError
+
+        raise InputError(f"--part {part[0]} {part[1]}: INDEX must be in 0..COUNT-1")
     pipeline.account(cfg, _level(cfg, args.level), args.year, args.out, terrain_path=args.terrain,
-                     threads=_threads())
+                     threads=_threads(), part=part)
+    return 0
+
+
+def run_merge_account(args) -> int:
+    cfg = config_mod.load(args.config)
+    pipeline.merge_account(cfg, _level(cfg, args.level), args.year, args.parts, args.out)
     return 0
 
 
