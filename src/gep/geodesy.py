@@ -1,8 +1,9 @@
 """Ellipsoidal areas (METHODS.md §5): the area of polygons on the CRS's own ellipsoid.
 
 Polygon edges are straight lines in the CRS they are stored in (that is how a raster of the same CRS sees
-them); they are densified in that CRS before the geodesic area is taken, so a long edge along a parallel
-is measured as a parallel, not as a geodesic chord.
+them); they are densified in that CRS before the area is taken, so a long edge along a parallel is measured
+as a parallel, not as a geodesic chord. Areas are planar areas in the ellipsoid's cylindrical equal-area
+projection, which equal ellipsoidal areas exactly (agreement with pyproj.Geod on densified rings ~1e-9).
 """
 
 from __future__ import annotations
@@ -26,43 +27,51 @@ def geod_for(crs: CRS) -> Geod:
     return geod
 
 
+def _authalic_xy(lon: np.ndarray, lat: np.ndarray, ellipsoid) -> tuple[np.ndarray, np.ndarray]:
+    """Cylindrical equal-area coordinates (m) on ``ellipsoid``: planar area there is ellipsoidal area."""
+    from .cellarea import _q
+
+    a = ellipsoid.semi_major_metre
+    b = ellipsoid.semi_minor_metre
+    e = np.sqrt(max(0.0, 1 - (b * b) / (a * a)))
+    return a * np.radians(lon), a * _q(np.radians(lat), e) / 2
+
+
 def polygon_area_m2(geoms, crs: CRS | str | int) -> np.ndarray:
     """Ellipsoidal area (m²) of each polygon/multipolygon in ``geoms`` (array-like of shapely geometries).
 
-    Holes are subtracted; non-polygonal parts (lines, points) count zero. ``crs`` is the geometries' CRS.
+    Holes are subtracted; non-polygonal parts count zero. ``crs`` is the geometries' CRS. Each ring is
+    densified as a line in its own CRS (densifying polygons would let GEOS "repair" rounding artefacts), taken
+    to lon/lat on the CRS's ellipsoid, then to the cylindrical equal-area projection of that ellipsoid, where
+    the planar area of a ring equals its ellipsoidal area. Vectorised: no Python loop over polygons.
     """
     crs = CRS.from_user_input(crs)
     geoms = np.asarray(geoms, dtype=object)
     out = np.zeros(len(geoms), dtype=np.float64)
     if len(geoms) == 0:
         return out
-    geod = geod_for(crs)
-    step = DENSIFY_DEG if crs.is_geographic else DENSIFY_M
-    dense = shapely.segmentize(geoms, step)
+    geod_for(crs)  # clear error for a CRS without ellipsoid
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    poly = np.isin(shapely.get_type_id(parts), (3,))  # Polygon parts only (collections were flattened)
+    parts, owner = parts[poly], owner[poly]
+    if len(parts) == 0:
+        return out
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    first = np.r_[True, ring_part[1:] != ring_part[:-1]]  # the exterior is each part's first ring
+    # rings are lines to GEOS: densifying them never triggers a polygon "repair"
+    lines = shapely.segmentize(rings, DENSIFY_DEG if crs.is_geographic else DENSIFY_M)
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    x, y = coords[:, 0], coords[:, 1]
     if not crs.is_geographic:
-        to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
-        dense = shapely.transform(dense, lambda xy: np.column_stack(to_geo.transform(xy[:, 0], xy[:, 1])))
-    for i, g in enumerate(dense):
-        if g is None or g.is_empty:
-            continue
-        polys = [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"]
-        if g.geom_type == "GeometryCollection":
-            polys = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-        total = 0.0
-        for p in polys:
-            area, _ = geod.geometry_area_perimeter(p)
-            total += abs(area) if p.geom_type == "Polygon" and not p.interiors else _polygon_area(geod, p)
-        out[i] = total
+        x, y = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x, y)
+    ex, ey = _authalic_xy(np.asarray(x), np.asarray(y), crs.ellipsoid)
+    # shoelace per ring, in equal-area metres
+    same = idx[1:] == idx[:-1]
+    cross = (ex[:-1] * ey[1:] - ex[1:] * ey[:-1])[same]
+    ring_area = np.abs(np.bincount(idx[:-1][same], weights=cross, minlength=len(rings))) / 2
+    signed = np.where(first, ring_area, -ring_area)
+    np.add.at(out, owner[ring_part], signed)
     return out
-
-
-def _polygon_area(geod: Geod, poly) -> float:
-    """Area of a polygon with holes: |exterior| − Σ|holes| (independent of ring orientation)."""
-    if poly.geom_type == "MultiPolygon":
-        return sum(_polygon_area(geod, p) for p in poly.geoms)
-    ext = abs(geod.polygon_area_perimeter(*poly.exterior.xy)[0])
-    holes = sum(abs(geod.polygon_area_perimeter(*r.xy)[0]) for r in poly.interiors)
-    return ext - holes
 
 
 def lonlat_box_area_m2(lon0: float, lat0: float, lon1: float, lat1: float, crs: CRS | str | int = 4326) -> float:

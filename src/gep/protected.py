@@ -94,7 +94,8 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     # Only collections, lines and points reach the loop: make_valid's output and stray non-areal features.
     for i in np.flatnonzero(~np.isin(tids, _POLY_TYPE_IDS)):
         polys = _flatten_polygons(out[i])
-        out[i] = None if not polys else polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
+        # union, not multipolygons(): members of a collection may overlap each other
+        out[i] = None if not polys else polys[0] if len(polys) == 1 else shapely.union_all(polys)
     empty = shapely.is_missing(out) | shapely.is_empty(out)
     out[empty] = None
     return out
@@ -127,6 +128,11 @@ def _explode(geoms: np.ndarray) -> np.ndarray:
         parts = parts[~shapely.is_missing(parts)]
         parts = shapely.get_parts(parts)
     return parts[~shapely.is_empty(parts)]
+
+
+def _area_m2(geoms, crs) -> np.ndarray:
+    """Ellipsoidal area (m²) of each geometry (rings densified as lines, so GEOS never "repairs" them)."""
+    return polygon_area_m2(np.asarray(geoms, dtype=object), CRS.from_user_input(crs))
 
 
 def _groups(labels: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -322,7 +328,7 @@ def _split_by_regions(rgeoms: np.ndarray, geoms: np.ndarray, crs: CRS) -> _Split
     npc = len(pieces)
     if npc == 0:
         return _Split(np.zeros(nreg), 0.0, 0.0)
-    piece_m2 = polygon_area_m2(pieces, crs)
+    piece_m2 = _area_m2(pieces, crs)
     tree = shapely.STRtree(pieces)
     ri, pi = tree.query(rgeoms, predicate="intersects")
     ci, cp = tree.query(rgeoms, predicate="contains_properly")
@@ -332,7 +338,7 @@ def _split_by_regions(rgeoms: np.ndarray, geoms: np.ndarray, crs: CRS) -> _Split
     pair_m2[inside] = piece_m2[pi[inside]]
     border = ~inside
     inter = shapely.intersection(rgeoms[ri[border]], pieces[pi[border]])
-    pair_m2[border] = polygon_area_m2(inter, crs)
+    pair_m2[border] = _area_m2(inter, crs)
     region_m2 = np.bincount(ri, weights=pair_m2, minlength=nreg)
 
     # Outside area is measured geometrically (piece minus its parts inside regions), not as a remainder,
@@ -348,7 +354,7 @@ def _split_by_regions(rgeoms: np.ndarray, geoms: np.ndarray, crs: CRS) -> _Split
         cut = np.flatnonzero(sel)
         rest = _subtract_each(pieces, inter, bp[cut], cut)
         ids = np.unique(bp[cut])
-        outside_m2 += float(polygon_area_m2(rest[ids], crs).sum())
+        outside_m2 += float(_area_m2(rest[ids], crs).sum())
     return _Split(region_m2, outside_m2, float(piece_m2.sum()))
 
 
@@ -416,7 +422,7 @@ def protected_area(
     rgeoms, _ = _repair(np.asarray(regions.geometry.array, dtype=object))
     rgeoms = np.where(shapely.is_missing(rgeoms), shapely.Polygon(), rgeoms)
     shapely.prepare(rgeoms)
-    region_m2 = polygon_area_m2(rgeoms, crs)
+    region_m2 = _area_m2(rgeoms, crs)
     lgeoms, _ = _repair(np.asarray(layer.geometry.array, dtype=object))
 
     subsets: list[tuple[str, np.ndarray]] = [(ALL, np.ones(len(layer), dtype=bool))]
@@ -606,7 +612,7 @@ def change_layers(
         qa, tb = _interior_pairs(d[b], d[a])
         rest = _subtract_each(d[a], d[b], qa, tb)
         parts = dissolve(_explode(rest), merge_touching=True)
-        area = polygon_area_m2(parts, crs)
+        area = _area_m2(parts, crs)
         keep = area >= sliver_m2
         parts, area = parts[keep], area[keep]
         sg, sid = src[ids_from]
@@ -659,13 +665,13 @@ def change_status(
         ids = _ids_of(gdf)
         ok = ~shapely.is_missing(g)
         u, geo = _union_by_id(g[ok], ids[ok])
-        per[tag] = pd.DataFrame({"id": u, f"geom_{tag}": geo, f"area_{tag}": polygon_area_m2(geo, crs)})
+        per[tag] = pd.DataFrame({"id": u, f"geom_{tag}": geo, f"area_{tag}": _area_m2(geo, crs)})
     df = per["prev"].merge(per["curr"], on="id", how="outer")
     both = df["geom_prev"].notna() & df["geom_curr"].notna()
     changed = np.full(len(df), np.nan)
     if both.any():
         sd = shapely.symmetric_difference(df.loc[both, "geom_prev"].to_numpy(), df.loc[both, "geom_curr"].to_numpy())
-        changed[both.to_numpy()] = polygon_area_m2(sd, crs)
+        changed[both.to_numpy()] = _area_m2(sd, crs)
     only_prev = df["geom_curr"].isna().to_numpy()
     only_curr = df["geom_prev"].isna().to_numpy()
     changed[only_prev] = df["area_prev"].to_numpy()[only_prev]
