@@ -7,6 +7,10 @@ if CFG.demo.generate:
             landcover=expand(f"{CFG.demo.dir}/landcover_{{year}}.tif", year=YEARS),
             county=f"{CFG.demo.dir}/county.gpkg",
             townships=f"{CFG.demo.dir}/townships.gpkg",
+            redline=expand(f"{CFG.demo.dir}/redline_{{year}}.gpkg", year=YEARS),
+            protected=expand(f"{CFG.demo.dir}/protected_{{year}}.gpkg", year=YEARS),
+            dem=f"{CFG.demo.dir}/dem.tif",
+            climate=expand(f"{CFG.demo.dir}/{{name}}_{{year}}.tif", name=("precip", "et", "npp"), year=YEARS),
             manifest=f"{CFG.demo.dir}/demo_manifest.json",
         params:
             outdir=CFG.demo.dir,

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .protected import ProtectedConfig
 
 
 class _Model(BaseModel):
@@ -87,7 +88,7 @@ class Config(_Model):
                                           "(after reviewing the diff gep printed)")
     terrain: dict[str, Any] | None = Field(None, description="Terrain classes from a DEM (indicator 7)")
     coverage: dict[str, Any] | None = Field(None, description="林草覆盖率 options and standard (indicator 7)")
-    protected: dict[str, Any] | None = Field(None, description="Red line and protected areas (indicator 9)")
+    protected: ProtectedConfig | None = Field(None, description="Red line and protected areas (indicator 9)")
     gep: dict[str, Any] | None = Field(None, description="GEP accounting (indicator 10)")
 
     @field_validator("years")

@@ -18,6 +18,7 @@ def _threads() -> int | None:
 def register(sub: argparse._SubParsersAction) -> None:
     register_validate(sub)
     register_publish(sub)
+    register_protected(sub)
     p = sub.add_parser("validate-config", help="check a config file against the schema (nothing is written)")
     p.add_argument("config", type=Path)
     p.set_defaults(func=run_validate_config)
@@ -60,6 +61,60 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--level", required=True)
     p.add_argument("--out-dir", type=Path)
     p.set_defaults(func=run_tables)
+
+
+def register_protected(sub) -> None:
+    p = sub.add_parser("protected-tables", help="workflow stage: red-line/protected-area tables of one level")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.add_argument("--interim", required=True, type=Path, help="folder of the red-line land-cover interim tables")
+    p.set_defaults(func=run_protected_tables)
+
+    p = sub.add_parser("protected-changes", help="workflow stage: GeoPackage of added/removed red-line parts")
+    p.add_argument("config", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=run_protected_changes)
+
+    p = sub.add_parser("redline-account", help="workflow stage: land cover inside the red line, one level × year")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.add_argument("--year", type=int)
+    p.add_argument("--years", type=int, nargs=2, metavar=("FROM", "TO"), help="transitions between two years")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=run_redline_account)
+
+
+def run_protected_tables(args) -> int:
+    from .. import protected_tables as pt
+
+    cfg = config_mod.load(args.config)
+    level = _level(cfg, args.level)
+    pt.area_tables(cfg, level)
+    pt.landcover_tables(cfg, level, args.interim)
+    return 0
+
+
+def run_protected_changes(args) -> int:
+    from .. import protected_tables as pt
+
+    pt.change_geopackage(config_mod.load(args.config), args.out)
+    return 0
+
+
+def run_redline_account(args) -> int:
+    from .. import protected_tables as pt
+
+    cfg = config_mod.load(args.config)
+    level = _level(cfg, args.level)
+    if args.years:
+        pt.transition_account(cfg, level, args.years[0], args.years[1], args.out, threads=_threads())
+    elif args.year:
+        pt.landcover_account(cfg, level, args.year, args.out, threads=_threads())
+    else:
+        from ..errors import InputError
+
+        raise InputError("redline-account: give --year YEAR or --years FROM TO")
+    return 0
 
 
 def _level(cfg, level: str) -> str:
