@@ -72,13 +72,14 @@ def cell_areas_m2(transform: Affine, window_rows: tuple[int, int], window_cols: 
     """Ground area (m²) of every cell of a window of a projected grid, as a 2-D float64 array.
 
     ``window_rows``/``window_cols`` are (start, stop) in grid indices. The areal scale factor is evaluated at
-    cell centres on a lattice every ``lattice`` cells (plus the window's last row/column) and interpolated.
+    cell centres on a lattice of every ``lattice``-th GLOBAL row and column (so a cell gets the same area
+    whichever block it is read in) and interpolated linearly between lattice points.
     """
     r0, r1 = window_rows
     c0, c1 = window_cols
     nominal = abs(transform.a * transform.e - transform.b * transform.d)
-    lr = np.unique(np.r_[np.arange(r0, r1, lattice), r1 - 1]).astype(np.float64)
-    lc = np.unique(np.r_[np.arange(c0, c1, lattice), c1 - 1]).astype(np.float64)
+    lr = np.arange((r0 // lattice) * lattice, r1 - 1 + lattice, lattice, dtype=np.float64)
+    lc = np.arange((c0 // lattice) * lattice, c1 - 1 + lattice, lattice, dtype=np.float64)
     cc, rr = np.meshgrid(lc + 0.5, lr + 0.5)
     xs, ys = apply_affine(transform, cc.ravel(), rr.ravel())
     k = _areal_scale(crs, np.asarray(xs), np.asarray(ys)).reshape(rr.shape)

@@ -11,6 +11,10 @@ cell; a straight piece contributes dy · (x_mid − c) to its own cell and its f
 in the same row. So a boundary cell's fraction is (Σ dy of the pieces to its right in its row) +
 (Σ dy · (x_mid − c) of its own pieces) — a sort and a cumulative sum, no per-cell geometry.
 
+The same sums give the cells between two boundary cells of a row: their coverage is the Σ dy to their right,
+0 or ±1, so each zone's interior is a list of runs (row, first col, end col) — no point-in-polygon tests and
+no rasterisation, and interior and boundary cells agree by construction.
+
 Fractions are planar in the grid's own coordinates; the cell's true area comes from :mod:`gep.cellarea`.
 (For a geographic grid the area density varies inside a cell by about h·tanφ: < 0.05% of one cell even for
 0.05° cells, far below the accuracy targets.)
@@ -49,6 +53,38 @@ class BoundaryCells:
 
     def take(self, idx) -> "BoundaryCells":
         return BoundaryCells(self.row[idx], self.col[idx], self.zone[idx], self.frac[idx])
+
+
+@dataclass
+class Runs:
+    """Interior runs: cells ``col0 <= c < col1`` of ``row`` lie wholly inside ``zone`` (parallel int64 arrays)."""
+
+    row: np.ndarray
+    col0: np.ndarray
+    col1: np.ndarray
+    zone: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    @classmethod
+    def empty(cls) -> "Runs":
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z.copy(), z.copy(), z.copy())
+
+    def take(self, idx) -> "Runs":
+        return Runs(self.row[idx], self.col0[idx], self.col1[idx], self.zone[idx])
+
+    def cells(self) -> int:
+        return int((self.col1 - self.col0).sum())
+
+
+@dataclass
+class Coverage:
+    """How a set of non-overlapping polygons covers a grid: exact boundary fractions + interior runs."""
+
+    boundary: BoundaryCells
+    runs: Runs
 
 
 def _segments(geoms: np.ndarray, inverse: Affine):
@@ -114,7 +150,12 @@ def _pieces(x0, y0, x1, y1):
 
 
 def boundary_cells(geoms, transform: Affine, shape: tuple[int, int], *, batch_vertices: int = 200_000) -> BoundaryCells:
-    """Covered fractions of every grid cell crossed by the boundary of any of ``geoms``.
+    """Covered fractions of every grid cell crossed by the boundary of any of ``geoms`` (see :func:`coverage`)."""
+    return coverage(geoms, transform, shape, batch_vertices=batch_vertices).boundary
+
+
+def coverage(geoms, transform: Affine, shape: tuple[int, int], *, batch_vertices: int = 200_000) -> Coverage:
+    """Covered fractions of every grid cell crossed by the boundary of any of ``geoms``, and interior runs.
 
     ``geoms`` are polygons/multipolygons in the grid's CRS; ``transform``/``shape`` describe the grid (rows,
     cols). Cells outside the grid are dropped (their area is outside the raster and is accounted as such by
@@ -125,7 +166,7 @@ def boundary_cells(geoms, transform: Affine, shape: tuple[int, int], *, batch_ve
     # det < 0 for north-up grids: pixel space is mirrored, so the winding sign flips
     sign = -1.0 if (transform.a * transform.e - transform.b * transform.d) < 0 else 1.0
     nverts = shapely.get_num_coordinates(geoms)
-    out: list[BoundaryCells] = []
+    out: list[tuple[BoundaryCells, Runs]] = []
     start = 0
     while start < len(geoms):
         stop = start + 1
@@ -136,16 +177,17 @@ def boundary_cells(geoms, transform: Affine, shape: tuple[int, int], *, batch_ve
         out.append(_batch(geoms[start:stop], start, inverse, sign, shape))
         start = stop
     if not out:
-        return BoundaryCells.empty()
-    cells = BoundaryCells(*(np.concatenate([getattr(b, f) for b in out]) for f in ("row", "col", "zone", "frac")))
-    order = np.lexsort((cells.zone, cells.col, cells.row))
-    return cells.take(order)
+        return Coverage(BoundaryCells.empty(), Runs.empty())
+    cells = BoundaryCells(*(np.concatenate([getattr(b, f) for b, _ in out]) for f in ("row", "col", "zone", "frac")))
+    runs = Runs(*(np.concatenate([getattr(r, f) for _, r in out]) for f in ("row", "col0", "col1", "zone")))
+    return Coverage(cells.take(np.lexsort((cells.zone, cells.col, cells.row))),
+                    runs.take(np.lexsort((runs.col0, runs.row))))
 
 
-def _batch(geoms: np.ndarray, offset: int, inverse: Affine, sign: float, shape) -> BoundaryCells:
+def _batch(geoms: np.ndarray, offset: int, inverse: Affine, sign: float, shape) -> tuple[BoundaryCells, Runs]:
     x0, y0, x1, y1, owner = _segments(geoms, inverse)
     if len(x0) == 0:
-        return BoundaryCells.empty()
+        return BoundaryCells.empty(), Runs.empty()
     s, row, col, dy, own = _pieces(x0, y0, x1, y1)
     zone = owner[s]
     # one entry per (zone, row, col): sum dy and own contributions
@@ -167,4 +209,12 @@ def _batch(geoms: np.ndarray, offset: int, inverse: Affine, sign: float, shape) 
     frac = sign * (right + own_cell)
     frac = np.where(frac > 1 - EPS, 1.0, frac)
     keep = (frac > EPS) & (row >= 0) & (row < shape[0]) & (col >= 0) & (col < shape[1])
-    return BoundaryCells(row[keep], col[keep], zone[keep] + offset, frac[keep])
+    cells = BoundaryCells(row[keep], col[keep], zone[keep] + offset, frac[keep])
+    # interior runs: the gap after a crossed cell is covered when the Σ dy to its right is (±)1
+    nxt = np.r_[~run_new[1:], False]  # the next crossed cell is in the same (zone, row)
+    gap = np.flatnonzero(nxt & (sign * right > 0.5))
+    c0 = np.maximum(col[gap] + 1, 0)
+    c1 = np.minimum(col[gap + 1], shape[1])
+    ok = (c1 > c0) & (row[gap] >= 0) & (row[gap] < shape[0])
+    runs = Runs(row[gap][ok], c0[ok], c1[ok], zone[gap][ok] + offset)
+    return cells, runs

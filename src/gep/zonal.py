@@ -1,38 +1,33 @@
 """The core kernel: exact, chunked area of every (zone × stratum × land-cover class) on one raster grid.
 
-For each dask block of the land-cover raster:
+The zones (regions) are first turned into their exact coverage of the grid (:mod:`gep.fraction`): interior
+runs of wholly covered cells, and boundary cells with their covered fraction. Then, for each dask block of the
+land-cover raster:
 
-1. zones are burned into the block by cell centre (GDAL rasterize) — exact for every cell that no zone
-   boundary crosses;
-2. the cells crossed by a boundary are taken out of that dense label and added back with their exact
-   covered fraction (:mod:`gep.fraction`), once per zone that covers them;
-3. every cell contributes its true ground area (:mod:`gep.cellarea`) in integer cm² to the bin
-   (zone, stratum, class); sums are exact integers, so results do not depend on chunking, scheduler or order.
+1. the interior runs that fall in the block become a zone label per cell (a cumulative sum, no rasterising);
+2. every labelled cell contributes its true ground area (:mod:`gep.cellarea`) to the bin
+   (zone, stratum, class); each boundary cell contributes its fraction of its area, once per zone covering it;
+3. areas are integers of cm²: on geographic grids cells are counted per row and multiplied by the row's exact
+   area, so sums are exact integers and results do not depend on chunking, scheduler or order.
 
-A stratum is any integer raster on the same grid (terrain class, a red-line mask…), so "region × terrain ×
-land cover" is one pass over the land cover.
+A stratum is any integer raster on the same grid (terrain class, the class of another year…), so "region ×
+terrain × land cover" is one pass over the land cover.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import dask
 import numpy as np
-import shapely
-from affine import Affine
-from rasterio.errors import NotGeoreferencedWarning
-from rasterio.features import rasterize
 
-from .fraction import BoundaryCells, boundary_cells
+from .fraction import BoundaryCells, Coverage, Runs, coverage
 from .grid import Grid
-
-# rasterize's in-memory target has no georeferencing of its own; the warning is noise here
-warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module="rasterio.features")
 
 # float64 sums of integers are exact below 2**53
 _EXACT = 2**53
+# per-row counting is used while rows × bins stays below this many times the block's cells
+_ROW_BINS_FACTOR = 2
 
 
 @dataclass(frozen=True)
@@ -96,65 +91,82 @@ def exact_bincount(keys: np.ndarray, weights: np.ndarray, minlength: int) -> np.
 
 @dataclass
 class Zones:
-    """Zone polygons prepared for one grid: polygons in the grid's CRS, spatial index, boundary fractions."""
+    """Zone polygons prepared for one grid: polygons in the grid's CRS and their exact coverage of it."""
 
     geoms: np.ndarray
-    tree: shapely.STRtree
-    boundary: BoundaryCells
+    cover: Coverage
 
     @classmethod
     def prepare(cls, geoms, grid: Grid) -> "Zones":
         """``geoms`` must already be in ``grid.crs`` and must not overlap each other."""
         geoms = np.asarray(geoms, dtype=object)
-        return cls(geoms, shapely.STRtree(geoms), boundary_cells(geoms, grid.transform, grid.shape))
+        return cls(geoms, coverage(geoms, grid.transform, grid.shape))
+
+    @property
+    def boundary(self) -> BoundaryCells:
+        return self.cover.boundary
 
     def __len__(self) -> int:
         return len(self.geoms)
 
 
-def _labels(h: int, w: int, r0: int, c0: int, grid: Grid, geoms: np.ndarray, bc: BoundaryCells) -> np.ndarray:
-    """Zone label (1..k, 0 = none) of every cell of a block whose centre lies in a zone, with the boundary
-    cells (handled by their exact fractions) set to 0."""
-    labels = rasterize(((g, i + 1) for i, g in enumerate(geoms)), out_shape=(h, w),
-                       transform=grid.transform @ Affine.translation(c0, r0), fill=0, dtype="int32")
-    if len(bc):
-        labels[bc.row - r0, bc.col - c0] = 0
-    return labels
+@dataclass
+class BlockPlan:
+    """What one block needs: its position, the zones present (global ids, sorted), its runs and boundary cells
+    (coordinates relative to the block, zones as local indices 1..k)."""
+
+    i: int
+    j: int
+    r0: int
+    c0: int
+    h: int
+    w: int
+    zone_ids: np.ndarray
+    runs: Runs
+    boundary: BoundaryCells
 
 
-def _block_sums(lc: np.ndarray, strata: np.ndarray | None, r0: int, c0: int, grid: Grid, lut: CodeLUT,
-                ns: int, zone_ids: np.ndarray, geoms: np.ndarray, bc: BoundaryCells):
+def _labels(plan: BlockPlan) -> np.ndarray:
+    """Local zone label (1..k; 0 = none) of every wholly covered cell of the block."""
+    diff = np.zeros((plan.h, plan.w + 1), dtype=np.int32)
+    runs = plan.runs
+    if len(runs):
+        np.add.at(diff, (runs.row, runs.col0), runs.zone.astype(np.int32))
+        np.add.at(diff, (runs.row, runs.col1), -runs.zone.astype(np.int32))
+    return np.cumsum(diff[:, :plan.w], axis=1, dtype=np.int32)
+
+
+def _area_sums(keys: np.ndarray, plan: BlockPlan, grid: Grid, nbins: int) -> np.ndarray:
+    """Exact Σ cell area (int64 cm²) per key of the block's cells (``keys`` shape (h, w))."""
+    h, w = keys.shape
+    if grid.crs.is_geographic and h * nbins <= _ROW_BINS_FACTOR * h * w:
+        rows = grid.cell_area_cm2(plan.r0, plan.r0 + h, plan.c0, plan.c0 + 1)[:, 0]
+        counts = np.bincount((keys + (np.arange(h, dtype=np.int64) * nbins)[:, None]).ravel(),
+                             minlength=h * nbins).reshape(h, nbins)
+        return (counts * rows[:, None]).sum(axis=0)
+    area = grid.cell_area_cm2(plan.r0, plan.r0 + h, plan.c0, plan.c0 + w)
+    return exact_bincount(keys.ravel(), np.ascontiguousarray(area).ravel(), nbins)
+
+
+def _block_sums(lc: np.ndarray, strata: np.ndarray | None, plan: BlockPlan, grid: Grid, lut: CodeLUT, ns: int):
     """Area sums of one block: (global zone ids, int64 array (len(zone_ids), ns, lut.n) of cm²)."""
-    h, w = lc.shape
-    k = len(zone_ids)
+    k = len(plan.zone_ids)
     nbins = (k + 1) * ns * lut.n
     if k == 0:
-        return zone_ids, np.zeros((0, ns, lut.n), dtype=np.int64)
-    labels = _labels(h, w, r0, c0, grid, geoms, bc)
-    br, bcol = bc.row - r0, bc.col - c0
+        return plan.zone_ids, np.zeros((0, ns, lut.n), dtype=np.int64)
     cls = lut.apply(lc)
-    key = labels * (ns * lut.n) + cls
+    key = _labels(plan).astype(np.int64) * (ns * lut.n) + cls
     if strata is not None:
-        key += strata.astype(np.int32) * lut.n
-    area = grid.cell_area_cm2(r0, r0 + h, c0, c0 + w)
-    sums = exact_bincount(key.ravel(), np.ascontiguousarray(area).ravel(), nbins)
+        key += strata.astype(np.int64) * lut.n
+    sums = _area_sums(key, plan, grid, nbins)
+    bc = plan.boundary
     if len(bc):
-        local = np.searchsorted(zone_ids, bc.zone) + 1
-        bkey = local * (ns * lut.n) + cls[br, bcol].astype(np.int64)
+        bkey = bc.zone * (ns * lut.n) + cls[bc.row, bc.col].astype(np.int64)
         if strata is not None:
-            bkey += strata[br, bcol].astype(np.int64) * lut.n
-        bweight = np.rint(bc.frac * area[br, bcol]).astype(np.int64)
-        sums += exact_bincount(bkey, bweight, nbins)
-    return zone_ids, sums.reshape(k + 1, ns, lut.n)[1:]
-
-
-def _blocks(da_chunks):
-    """(row0, row1, col0, col1) of every block of a 2-D dask array, in block order."""
-    rows = np.r_[0, np.cumsum(da_chunks[0])]
-    cols = np.r_[0, np.cumsum(da_chunks[1])]
-    for i in range(len(rows) - 1):
-        for j in range(len(cols) - 1):
-            yield i, j, int(rows[i]), int(rows[i + 1]), int(cols[j]), int(cols[j + 1])
+            bkey += strata[bc.row, bc.col].astype(np.int64) * lut.n
+        area = grid.cell_area_cm2(plan.r0, plan.r0 + plan.h, plan.c0, plan.c0 + plan.w)
+        sums += exact_bincount(bkey, np.rint(bc.frac * area[bc.row, bc.col]).astype(np.int64), nbins)
+    return plan.zone_ids, sums.reshape(k + 1, ns, lut.n)[1:]
 
 
 def part_block_rows(n_block_rows: int, part: tuple[int, int]) -> range:
@@ -165,31 +177,49 @@ def part_block_rows(n_block_rows: int, part: tuple[int, int]) -> range:
     return range(n_block_rows * index // count, n_block_rows * (index + 1) // count)
 
 
-def _plan(chunks, grid: Grid, zones: Zones, part: tuple[int, int] | None = None):
-    """For every block of an array with ``chunks``: (i, j, r0, c0, zone ids meeting the block, its boundary cells).
+def _split_runs(runs: Runs, col_edges: np.ndarray) -> tuple[Runs, np.ndarray]:
+    """Runs cut at block column edges; returns the pieces and each piece's block column."""
+    j0 = np.searchsorted(col_edges, runs.col0, side="right") - 1
+    j1 = np.searchsorted(col_edges, runs.col1 - 1, side="right") - 1
+    n = j1 - j0 + 1
+    idx = np.repeat(np.arange(len(runs)), n)
+    j = j0[idx] + (np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n))
+    col0 = np.maximum(runs.col0[idx], col_edges[j])
+    col1 = np.minimum(runs.col1[idx], col_edges[j + 1])
+    return Runs(runs.row[idx], col0, col1, runs.zone[idx]), j
 
-    With ``part = (index, count)`` only the blocks of that tile group (a band of block rows) are planned; the
-    groups' integer sums add up exactly to the whole raster's.
+
+def plan_blocks(chunks, zones: Zones, part: tuple[int, int] | None = None) -> list[BlockPlan]:
+    """A :class:`BlockPlan` for every block of a 2-D array with dask ``chunks`` (or of tile group ``part``).
+
+    Tile groups (``part = (index, count)``) are bands of block rows; their integer sums add up exactly to the
+    whole raster's.
     """
-    bc = zones.boundary
-    row_edges = np.r_[0, np.cumsum(chunks[0])]
-    col_edges = np.r_[0, np.cumsum(chunks[1])]
+    row_edges = np.r_[0, np.cumsum(chunks[0])].astype(np.int64)
+    col_edges = np.r_[0, np.cumsum(chunks[1])].astype(np.int64)
     ncols = len(col_edges) - 1
-    block_id = (np.searchsorted(row_edges, bc.row, side="right") - 1) * ncols + (
+    bc = zones.cover.boundary
+    runs, rj = _split_runs(zones.cover.runs, col_edges)
+    b_id = (np.searchsorted(row_edges, bc.row, side="right") - 1) * ncols + (
         np.searchsorted(col_edges, bc.col, side="right") - 1)
-    order = np.argsort(block_id, kind="stable")
-    sorted_ids = block_id[order]
+    r_id = (np.searchsorted(row_edges, runs.row, side="right") - 1) * ncols + rj
+    b_order = np.argsort(b_id, kind="stable")
+    r_order = np.argsort(r_id, kind="stable")
+    b_sorted, r_sorted = b_id[b_order], r_id[r_order]
     rows = part_block_rows(len(chunks[0]), part) if part else range(len(chunks[0]))
-    for i, j, r0, r1, c0, c1 in _blocks(chunks):
-        if i not in rows:
-            continue
-        box = shapely.box(*grid.window_bounds(r0, r1, c0, c1))
-        zone_ids = np.sort(zones.tree.query(box, predicate="intersects")).astype(np.int64)
-        lo, hi = np.searchsorted(sorted_ids, [i * ncols + j, i * ncols + j + 1])
-        sub = bc.take(order[lo:hi])
-        if len(sub):  # float edge cases: a boundary cell's zone always counts as meeting its block
-            zone_ids = np.union1d(zone_ids, sub.zone)
-        yield i, j, r0, c0, zone_ids, sub
+    plans = []
+    for i in rows:
+        for j in range(ncols):
+            bid = i * ncols + j
+            b = bc.take(b_order[slice(*np.searchsorted(b_sorted, [bid, bid + 1]))])
+            r = runs.take(r_order[slice(*np.searchsorted(r_sorted, [bid, bid + 1]))])
+            zone_ids = np.union1d(b.zone, r.zone)
+            r0, c0 = int(row_edges[i]), int(col_edges[j])
+            local_b = BoundaryCells(b.row - r0, b.col - c0, np.searchsorted(zone_ids, b.zone) + 1, b.frac)
+            local_r = Runs(r.row - r0, r.col0 - c0, r.col1 - c0, np.searchsorted(zone_ids, r.zone) + 1)
+            plans.append(BlockPlan(i, j, r0, c0, int(row_edges[i + 1] - r0), int(col_edges[j + 1] - c0),
+                                   zone_ids, local_r, local_b))
+    return plans
 
 
 def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 1,
@@ -197,6 +227,7 @@ def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: 
     """Dask delayed tasks, one per block, each returning ``(zone_ids, sums)`` (see :func:`_block_sums`).
 
     ``lc`` and ``strata`` are 2-D dask arrays (or DataArrays) on ``grid``; strata are rechunked like ``lc``.
+    Blocks that no zone touches are skipped (never read).
     """
     lc = getattr(lc, "data", lc)
     lc_blocks = lc.to_delayed()
@@ -204,9 +235,8 @@ def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: 
     if strata is not None:
         st_blocks = getattr(strata, "data", strata).rechunk(lc.chunks).to_delayed()
     func = dask.delayed(_block_sums, pure=True)
-    return [func(lc_blocks[i, j], None if st_blocks is None else st_blocks[i, j], r0, c0, grid, lut, ns, zone_ids,
-                 zones.geoms[zone_ids], sub)
-            for i, j, r0, c0, zone_ids, sub in _plan(lc.chunks, grid, zones, part)]
+    return [func(lc_blocks[p.i, p.j], None if st_blocks is None else st_blocks[p.i, p.j], p, grid, lut, ns)
+            for p in plan_blocks(lc.chunks, zones, part) if len(p.zone_ids)]
 
 
 def combine(results, nzones: int, ns: int, nbins: int) -> np.ndarray:
@@ -229,31 +259,25 @@ def crosstab(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 
     return combine(results, len(zones), ns, lut.n)
 
 
-def _block_value_sums(values: np.ndarray, r0: int, c0: int, grid: Grid, zone_ids: np.ndarray, geoms: np.ndarray,
-                      bc: BoundaryCells, nodata):
+def _block_value_sums(values: np.ndarray, plan: BlockPlan, grid: Grid, nodata):
     """Σ value × covered area (value·m²) and Σ covered area of valid cells (m²) per zone of one block."""
-    h, w = values.shape
-    k = len(zone_ids)
-    if k == 0:
-        return zone_ids, np.zeros((0, 2))
-    labels = _labels(h, w, r0, c0, grid, geoms, bc)
-    br, bcol = bc.row - r0, bc.col - c0
+    k = len(plan.zone_ids)
     vals = values.astype(np.float64)
     valid = np.isfinite(vals)
     if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
         valid &= vals != nodata
-    area = grid.cell_area_cm2(r0, r0 + h, c0, c0 + w) / 1e4
+    area = grid.cell_area_cm2(plan.r0, plan.r0 + plan.h, plan.c0, plan.c0 + plan.w) / 1e4
     va = np.where(valid, vals * area, 0.0)
     aa = np.where(valid, area, 0.0)
-    lab = labels.ravel()
+    lab = _labels(plan).ravel()
     out = np.zeros((k + 1, 2))
     out[:, 0] = np.bincount(lab, weights=va.ravel(), minlength=k + 1)
     out[:, 1] = np.bincount(lab, weights=aa.ravel(), minlength=k + 1)
+    bc = plan.boundary
     if len(bc):
-        local = np.searchsorted(zone_ids, bc.zone) + 1
-        out[:, 0] += np.bincount(local, weights=bc.frac * va[br, bcol], minlength=k + 1)
-        out[:, 1] += np.bincount(local, weights=bc.frac * aa[br, bcol], minlength=k + 1)
-    return zone_ids, out[1:]
+        out[:, 0] += np.bincount(bc.zone, weights=bc.frac * va[bc.row, bc.col], minlength=k + 1)
+        out[:, 1] += np.bincount(bc.zone, weights=bc.frac * aa[bc.row, bc.col], minlength=k + 1)
+    return plan.zone_ids, out[1:]
 
 
 def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> np.ndarray:
@@ -267,8 +291,7 @@ def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> 
     values = getattr(values, "data", values)
     blocks = values.to_delayed()
     func = dask.delayed(_block_value_sums, pure=True)
-    tasks = [func(blocks[i, j], r0, c0, grid, zone_ids, zones.geoms[zone_ids], sub, nodata)
-             for i, j, r0, c0, zone_ids, sub in _plan(values.chunks, grid, zones)]
+    tasks = [func(blocks[p.i, p.j], p, grid, nodata) for p in plan_blocks(values.chunks, zones) if len(p.zone_ids)]
     total = np.zeros((len(zones), 2))
     for zone_ids, sums in dask.compute(*tasks, scheduler=scheduler):
         if len(zone_ids):
