@@ -244,6 +244,9 @@ def region_terrain_type(terrain_area: pd.DataFrame, cfg: TerrainConfig | None = 
     "override: <source>"; (2) mean annual precipitation ``precip_mean_mm[region_code] < cfg.arid_precip_mm``
     → 干旱半干旱地区; (3) mountain share ≥ ``cfg.mountain_share_pct`` → 山区; (4) mountain + hill share ≥
     ``cfg.hill_mountain_share_pct`` → 丘陵区; (5) else 平原区. ``computed_type`` keeps the share-based type.
+    ``overrides`` defaults to the CSV at ``cfg.overrides_path`` (see :func:`read_overrides`). The
+    precipitation means (mm/year per region_code) are the caller's zonal statistics of ``cfg.precip_path``;
+    this function does not read rasters.
 
     Columns: region_code, region_name, year, basis_year, plain_km2, hill_km2, mountain_km2,
     terrain_nodata_km2, plain_pct, hill_pct, mountain_pct, precip_mm, computed_type, terrain_type,
@@ -439,7 +442,7 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
     g["meets_target"] = meets.astype(bool)
     gap = np.where(meets, 0.0, np.maximum(g["target_pct"] - g["coverage_pct"], 0.0))
     g["gap_pct"] = np.round(gap, cfg.pct_decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-    g["gap_km2"] = g["gap_pct"] / 100.0 * g["land_area_km2"]
+    g["gap_km2"] = g["gap_pct"] * g["land_area_km2"] / 100.0
     g["standard"] = std.name
     g = g.rename(columns={"area_km2": "region_area_km2"})
     cols = ["region_code", "region_name", "year", "terrain_type", "terrain_rule", "region_area_km2", "water_km2",

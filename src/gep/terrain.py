@@ -21,6 +21,7 @@ Conventions (all documented in :class:`TerrainConfig`):
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import tempfile
@@ -28,7 +29,6 @@ import threading
 from pathlib import Path
 from typing import Any, Literal, Mapping, NamedTuple
 
-import dask
 import dask.array as darr
 import numpy as np
 import pandas as pd
@@ -100,7 +100,8 @@ class TerrainConfig(BaseModel):
         None, description="CSV region_code,terrain_type,source: an official list that always wins"
     )
     dem_min_coverage_pct: float = Field(99.0, ge=0, le=100, description="regions the DEM covers less → error, %")
-    chunk: int = Field(2048, ge=16, description="Dask chunk side for reading the DEM and the output grid, cells")
+    chunk: int = Field(1024, ge=16, description="Dask chunk side for reading the DEM and the output grid, cells "
+                       "(memory grows with raster width × chunk: ≈ 1 GB at 20,000 cells wide)")
 
     @field_validator("thresholds_m")
     @classmethod
@@ -276,7 +277,7 @@ def relief(dem: xr.DataArray, window_m: float = 4583.0) -> xr.DataArray:
     out_dtype = np.float64 if dem.dtype == np.float64 or dem.dtype.itemsize > 4 else np.float32
     data = dem.data
     if not isinstance(data, darr.Array):
-        data = darr.from_array(np.asarray(data), chunks=(2048, 2048))
+        data = darr.from_array(np.asarray(data), chunks=(1024, 1024))
     hy, hx = ny // 2, nx // 2
     out = darr.map_overlap(
         _relief_block,
@@ -345,7 +346,7 @@ def classify_relief(rf: xr.DataArray, thresholds=TerrainConfig().thresholds_m) -
 # onto the land-cover grid
 
 
-def open_dem(dem_path: str | Path, chunk: int = 2048) -> xr.DataArray:
+def open_dem(dem_path: str | Path, chunk: int = 1024) -> xr.DataArray:
     """Open a DEM lazily (Dask chunks of ``chunk`` cells, masked: nodata → NaN) as a (y, x) DataArray."""
     import rioxarray
 
@@ -361,6 +362,13 @@ def open_dem(dem_path: str | Path, chunk: int = 2048) -> xr.DataArray:
 
 def grid_spec(like) -> GridSpec:
     """The grid of ``like``: a :class:`GridSpec`, a (transform, shape, crs) tuple, a DataArray or a raster path."""
+    spec = _grid_spec(like)
+    if spec.transform.b != 0 or spec.transform.d != 0:
+        raise InputError("the land-cover grid has a rotated geotransform; warp it to a north-up grid first")
+    return spec
+
+
+def _grid_spec(like) -> GridSpec:
     if isinstance(like, GridSpec):
         return GridSpec(like.transform, tuple(like.shape), CRS.from_user_input(like.crs))
     if isinstance(like, xr.DataArray):
@@ -460,7 +468,7 @@ def _src_window(spec: GridSpec, rows: slice, cols: slice, src_transform: Affine,
     return r0, r1, c0, c1
 
 
-def nearest_onto(classes: xr.DataArray, like, chunk: int = 2048) -> xr.DataArray:
+def nearest_onto(classes: xr.DataArray, like, chunk: int = 1024) -> xr.DataArray:
     """Resample a class raster onto ``like``'s grid by nearest neighbour, lazily and exactly.
 
     Each destination cell takes the source cell that contains its centre (centres transformed exactly with
@@ -490,10 +498,14 @@ def nearest_onto(classes: xr.DataArray, like, chunk: int = 2048) -> xr.DataArray
                 line.append(darr.full(shape, NODATA_CODE, dtype=np.uint8))
                 continue
             r0, r1, c0, c1 = win
-            piece = dask.delayed(_nearest_block)(
-                src[r0:r1, c0:c1], r0, c0, spec, rows, cols, src_transform, src_shape, wkt
-            )
-            line.append(darr.from_delayed(piece, shape=shape, dtype=np.uint8))
+            # One dask array graph (slice → single chunk → map_blocks), not dask.delayed: delayed optimises
+            # each argument's graph on its own, renaming fused keys, so shared relief tiles were recomputed
+            # for every destination block that touches them.
+            func = functools.partial(_nearest_block, r0=r0, c0=c0, spec=spec, rows=rows, cols=cols,
+                                     src_transform=src_transform, src_shape=src_shape, src_crs_wkt=wkt)
+            piece = src[r0:r1, c0:c1].rechunk((r1 - r0, c1 - c0))
+            line.append(piece.map_blocks(func, chunks=((shape[0],), (shape[1],)), dtype=np.uint8,
+                                         meta=np.array((), dtype=np.uint8)))
         row_blocks.append(line)
     data = darr.block(row_blocks)
     coords = _grid_coords(spec)
@@ -559,7 +571,7 @@ def dem_coverage(dem_path: str | Path, regions_gdf, *, min_pct: float | None = N
         data = src.read(1, out_shape=(h, w), resampling=Resampling.nearest)
         mask = src.read_masks(1, out_shape=(h, w), resampling=Resampling.nearest) > 0
         valid = mask & np.isfinite(data)
-        tr = src.transform * Affine.scale(src.width / w, src.height / h)
+        tr = src.transform @ Affine.scale(src.width / w, src.height / h)
         dem_crs = CRS.from_user_input(src.crs)
     polys = [shapely.geometry.shape(g) for g, v in shapes(valid.astype(np.uint8), mask=valid, transform=tr) if v]
     footprint = shapely.union_all(polys) if polys else shapely.Polygon()
@@ -658,7 +670,7 @@ def write_cog(da: xr.DataArray, path: str | Path, class_table: Mapping | None = 
     units = units or da.attrs.get("units") or "terrain class code"
     tags = {"units": str(units), **_class_tags(class_table)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp_dir = tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     staging = Path(tmp_dir) / "staging.tif"
     try:
         profile = dict(driver="GTiff", height=height, width=width, count=1, dtype=data.dtype.name, crs=crs,
