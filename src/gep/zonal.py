@@ -4,11 +4,11 @@ The zones (regions) are first turned into their exact coverage of the grid (:mod
 runs of wholly covered cells, and boundary cells with their covered fraction. Then, for each dask block of the
 land-cover raster:
 
-1. the interior runs that fall in the block become a zone label per cell (a cumulative sum, no rasterising);
-2. every labelled cell contributes its true ground area (:mod:`gep.cellarea`) to the bin
-   (zone, stratum, class); each boundary cell contributes its fraction of its area, once per zone covering it;
-3. areas are integers of cm²: on geographic grids cells are counted per row and multiplied by the row's exact
-   area, so sums are exact integers and results do not depend on chunking, scheduler or order.
+1. each cell of an interior run adds its true ground area (:mod:`gep.cellarea`) to the bin
+   (zone, stratum, class); cells outside every zone are never visited;
+2. each boundary cell adds its covered fraction of its area, once per zone covering it;
+3. areas are integers of cm² added in a compiled loop (:mod:`gep.kernels`), so sums are exact and results do
+   not depend on chunking, scheduler or order.
 
 A stratum is any integer raster on the same grid (terrain class, the class of another year…), so "region ×
 terrain × land cover" is one pass over the land cover.
@@ -23,12 +23,7 @@ import numpy as np
 
 from .fraction import BoundaryCells, Coverage, Runs, coverage
 from .grid import Grid
-
-# float64 sums of integers are exact below 2**53
-_EXACT = 2**53
-# per-row counting is used while rows × bins stays below this many times the block's cells
-_ROW_BINS_FACTOR = 2
-
+from .kernels import class_table, count_block, sum_block
 
 @dataclass(frozen=True)
 class CodeLUT:
@@ -55,15 +50,8 @@ class CodeLUT:
         if block.dtype.kind not in "iu":
             raise TypeError(f"land cover must be integer, got {block.dtype}")
         if block.dtype.itemsize <= 2:
-            info = np.iinfo(block.dtype)
-            table = np.full(int(info.max) - int(info.min) + 1, self.unknown_index, dtype=np.uint16)
-            for i, code in enumerate(self.codes):
-                if info.min <= code <= info.max:
-                    table[int(code) - int(info.min)] = i
-            if self.nodata is not None and info.min <= self.nodata <= info.max:
-                table[int(self.nodata) - int(info.min)] = self.nodata_index
-            idx = block.astype(np.int32) - int(info.min) if info.min else block
-            return table[idx]
+            table, offset = class_table(self, block.dtype)
+            return table.astype(np.uint16)[block.astype(np.int32) - offset if offset else block]
         order = np.argsort(self.codes)
         sorted_codes = self.codes[order]
         flat = block.astype(np.int64)
@@ -72,21 +60,6 @@ class CodeLUT:
         if self.nodata is not None:
             out[flat == self.nodata] = self.nodata_index
         return out
-
-
-def exact_bincount(keys: np.ndarray, weights: np.ndarray, minlength: int) -> np.ndarray:
-    """Σ of integer ``weights`` per key, exactly, as int64 (splits the weights when float64 could round)."""
-    weights = np.asarray(weights)
-    if weights.size == 0:
-        return np.zeros(minlength, dtype=np.int64)
-    wmax = int(weights.max())
-    if wmax * weights.size < _EXACT:
-        return np.rint(np.bincount(keys, weights=weights, minlength=minlength)).astype(np.int64)
-    hi = weights >> 24
-    lo = weights & ((1 << 24) - 1)
-    shi = np.rint(np.bincount(keys, weights=hi, minlength=minlength)).astype(np.int64)
-    slo = np.rint(np.bincount(keys, weights=lo, minlength=minlength)).astype(np.int64)
-    return (shi << 24) + slo
 
 
 @dataclass
@@ -126,47 +99,25 @@ class BlockPlan:
     boundary: BoundaryCells
 
 
-def _labels(plan: BlockPlan) -> np.ndarray:
-    """Local zone label (1..k; 0 = none) of every wholly covered cell of the block."""
-    diff = np.zeros((plan.h, plan.w + 1), dtype=np.int32)
-    runs = plan.runs
-    if len(runs):
-        np.add.at(diff, (runs.row, runs.col0), runs.zone.astype(np.int32))
-        np.add.at(diff, (runs.row, runs.col1), -runs.zone.astype(np.int32))
-    return np.cumsum(diff[:, :plan.w], axis=1, dtype=np.int32)
-
-
-def _area_sums(keys: np.ndarray, plan: BlockPlan, grid: Grid, nbins: int) -> np.ndarray:
-    """Exact Σ cell area (int64 cm²) per key of the block's cells (``keys`` shape (h, w))."""
-    h, w = keys.shape
-    if grid.crs.is_geographic and h * nbins <= _ROW_BINS_FACTOR * h * w:
-        rows = grid.cell_area_cm2(plan.r0, plan.r0 + h, plan.c0, plan.c0 + 1)[:, 0]
-        counts = np.bincount((keys + (np.arange(h, dtype=np.int64) * nbins)[:, None]).ravel(),
-                             minlength=h * nbins).reshape(h, nbins)
-        return (counts * rows[:, None]).sum(axis=0)
-    area = grid.cell_area_cm2(plan.r0, plan.r0 + h, plan.c0, plan.c0 + w)
-    return exact_bincount(keys.ravel(), np.ascontiguousarray(area).ravel(), nbins)
-
-
 def _block_sums(lc: np.ndarray, strata: np.ndarray | None, plan: BlockPlan, grid: Grid, lut: CodeLUT, ns: int):
     """Area sums of one block: (global zone ids, int64 array (len(zone_ids), ns, lut.n) of cm²)."""
     k = len(plan.zone_ids)
-    nbins = (k + 1) * ns * lut.n
     if k == 0:
         return plan.zone_ids, np.zeros((0, ns, lut.n), dtype=np.int64)
-    cls = lut.apply(lc)
-    key = _labels(plan).astype(np.int64) * (ns * lut.n) + cls
-    if strata is not None:
-        key += strata.astype(np.int64) * lut.n
-    sums = _area_sums(key, plan, grid, nbins)
-    bc = plan.boundary
-    if len(bc):
-        bkey = bc.zone * (ns * lut.n) + cls[bc.row, bc.col].astype(np.int64)
-        if strata is not None:
-            bkey += strata[bc.row, bc.col].astype(np.int64) * lut.n
-        area = grid.cell_area_cm2(plan.r0, plan.r0 + plan.h, plan.c0, plan.c0 + plan.w)
-        sums += exact_bincount(bkey, np.rint(bc.frac * area[bc.row, bc.col]).astype(np.int64), nbins)
-    return plan.zone_ids, sums.reshape(k + 1, ns, lut.n)[1:]
+    if lc.dtype.itemsize <= 2:
+        table, offset = class_table(lut, lc.dtype)
+    else:  # wide codes: map in numpy first, then count the class indices
+        lc = lut.apply(lc)
+        table, offset = np.arange(lut.n, dtype=np.int64), 0
+    area = grid.cell_area_cm2(plan.r0, plan.r0 + plan.h, plan.c0, plan.c0 + plan.w)
+    bc, runs = plan.boundary, plan.runs
+    b_area = np.rint(bc.frac * area[bc.row, bc.col]).astype(np.int64)
+    use_strata = strata is not None
+    st = strata if use_strata else np.zeros((1, 1), dtype=np.uint8)
+    out = np.zeros((k + 1) * ns * lut.n, dtype=np.int64)
+    count_block(lc, table, offset, st, use_strata, area, runs.row, runs.col0, runs.col1, runs.zone,
+                bc.row, bc.col, bc.zone, b_area, ns, lut.n, out)
+    return plan.zone_ids, out.reshape(k + 1, ns, lut.n)[1:]
 
 
 def part_block_rows(n_block_rows: int, part: tuple[int, int]) -> range:
@@ -234,7 +185,7 @@ def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: 
     st_blocks = None
     if strata is not None:
         st_blocks = getattr(strata, "data", strata).rechunk(lc.chunks).to_delayed()
-    func = dask.delayed(_block_sums, pure=True)
+    func = dask.delayed(_block_sums, pure=False)  # hashing the block plans would cost more than it saves
     return [func(lc_blocks[p.i, p.j], None if st_blocks is None else st_blocks[p.i, p.j], p, grid, lut, ns)
             for p in plan_blocks(lc.chunks, zones, part) if len(p.zone_ids)]
 
@@ -261,22 +212,14 @@ def crosstab(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 
 
 def _block_value_sums(values: np.ndarray, plan: BlockPlan, grid: Grid, nodata):
     """Σ value × covered area (value·m²) and Σ covered area of valid cells (m²) per zone of one block."""
-    k = len(plan.zone_ids)
     vals = values.astype(np.float64)
     valid = np.isfinite(vals)
     if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
         valid &= vals != nodata
     area = grid.cell_area_cm2(plan.r0, plan.r0 + plan.h, plan.c0, plan.c0 + plan.w) / 1e4
-    va = np.where(valid, vals * area, 0.0)
-    aa = np.where(valid, area, 0.0)
-    lab = _labels(plan).ravel()
-    out = np.zeros((k + 1, 2))
-    out[:, 0] = np.bincount(lab, weights=va.ravel(), minlength=k + 1)
-    out[:, 1] = np.bincount(lab, weights=aa.ravel(), minlength=k + 1)
-    bc = plan.boundary
-    if len(bc):
-        out[:, 0] += np.bincount(bc.zone, weights=bc.frac * va[bc.row, bc.col], minlength=k + 1)
-        out[:, 1] += np.bincount(bc.zone, weights=bc.frac * aa[bc.row, bc.col], minlength=k + 1)
+    out = np.zeros((len(plan.zone_ids) + 1, 2))
+    bc, runs = plan.boundary, plan.runs
+    sum_block(vals, valid, area, runs.row, runs.col0, runs.col1, runs.zone, bc.row, bc.col, bc.zone, bc.frac, out)
     return plan.zone_ids, out[1:]
 
 
@@ -290,7 +233,7 @@ def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> 
     """
     values = getattr(values, "data", values)
     blocks = values.to_delayed()
-    func = dask.delayed(_block_value_sums, pure=True)
+    func = dask.delayed(_block_value_sums, pure=False)
     tasks = [func(blocks[p.i, p.j], p, grid, nodata) for p in plan_blocks(values.chunks, zones) if len(p.zone_ids)]
     total = np.zeros((len(zones), 2))
     for zone_ids, sums in dask.compute(*tasks, scheduler=scheduler):
