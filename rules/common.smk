@@ -5,6 +5,8 @@
 RUN_CONFIG = f"{OUT}/run/config.json"
 sync_resolved_config(CFG, RUN_CONFIG)
 CHECKED = f"{OUT}/checks/inputs.json"
+# terrain classes on the land-cover grid (indicator 7), a stratum of every land-cover crosstab
+TERRAIN = f"{OUT}/rasters/terrain_classes.tif"
 
 
 def landcover_path(year):
@@ -20,6 +22,7 @@ rule validate_inputs:
         cfg=RUN_CONFIG,
         landcover=[landcover_path(y) for y in YEARS],
         regions=region_paths(),
+        dem=CFG.terrain.dem_path if CFG.terrain else [],
     output:
         CHECKED,
     log:

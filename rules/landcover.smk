@@ -17,6 +17,7 @@ rule account:
         cfg=RUN_CONFIG,
         checked=CHECKED,
         landcover=lambda w: landcover_path(w.year),
+        terrain=TERRAIN if CFG.terrain else [],
     output:
         (
             f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet"
@@ -28,6 +29,7 @@ rule account:
         part=r"\d+",
     params:
         part=lambda w: f"--part {w.part} {TILE_GROUPS}" if TILE_GROUPS > 1 else "",
+        terrain=f"--terrain {shlex.quote(TERRAIN)}" if CFG.terrain else "",
     log:
         f"{OUT}/logs/account_{{level}}_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".log",
     benchmark:
@@ -38,7 +40,7 @@ rule account:
         runtime=120,
     shell:
         "GEP_THREADS={threads} {GEP} account {input.cfg:q} --level {wildcards.level:q} --year {wildcards.year} "
-        "{params.part} --out {output:q} 2>&1 | tee {log:q}"
+        "{params.part} {params.terrain} --out {output:q} 2>&1 | tee {log:q}"
 
 
 if TILE_GROUPS > 1:

@@ -15,7 +15,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .coverage_index import CoverageConfig
 from .protected import ProtectedConfig
+from .terrain import TerrainConfig
 
 
 class _Model(BaseModel):
@@ -67,6 +69,19 @@ class ChecksConfig(_Model):
         99.0, ge=0, le=100, description="Min. share (%) of each region's area that the land cover must cover")
 
 
+class TerrainSection(TerrainConfig):
+    """Terrain classes from a DEM (indicator 7); the fields of :class:`gep.terrain.TerrainConfig` plus the DEM."""
+
+    dem_path: str = Field(description="DEM raster (any CRS and resolution; elevation in metres)")
+
+
+class CoverageSection(CoverageConfig):
+    """林草覆盖率 (indicator 7): :class:`gep.coverage_index.CoverageConfig` plus the target standard."""
+
+    standard: str = Field("national", description="Target standard: national, guizhou (config/standards/"
+                                                  "coverage_*.yaml) or a path to the user's own YAML file")
+
+
 class DemoConfig(_Model):
     generate: bool = Field(False, description="Generate the embedded demo data before the run")
     dir: str = Field("resources/demo", description="Where the demo data is written")
@@ -86,8 +101,9 @@ class Config(_Model):
     republish: list[int] = Field(
         default_factory=list, description="Published years whose numbers may be replaced by this run "
                                           "(after reviewing the diff gep printed)")
-    terrain: dict[str, Any] | None = Field(None, description="Terrain classes from a DEM (indicator 7)")
-    coverage: dict[str, Any] | None = Field(None, description="林草覆盖率 options and standard (indicator 7)")
+    terrain: TerrainSection | None = Field(None, description="Terrain classes from a DEM (indicator 7)")
+    coverage: CoverageSection = Field(default_factory=CoverageSection,
+                                      description="林草覆盖率 options and standard (indicator 7)")
     protected: ProtectedConfig | None = Field(None, description="Red line and protected areas (indicator 9)")
     gep: dict[str, Any] | None = Field(None, description="GEP accounting (indicator 10)")
 

@@ -95,6 +95,38 @@ def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) 
                             f"({cfg.checks.min_coverage_pct}%)")
 
 
+def _terrain(cfg: Config, problems: list[str], report: dict) -> None:
+    if cfg.terrain is None:
+        return
+    from .terrain import dem_coverage
+
+    for level, rc in cfg.regions.items():
+        try:
+            regions, _ = read_regions(rc.path, rc.id_field, rc.name_field, layer=rc.layer, crs=rc.crs,
+                                      coord_system=rc.coord_system, key=f"regions.{level}")
+            cov = dem_coverage(cfg.terrain.dem_path, regions, min_pct=cfg.terrain.dem_min_coverage_pct)
+            report.setdefault("dem", {})[level] = {"min_covered_pct": float(cov["dem_covered_pct"].min())}
+        except InputError as err:
+            problems.extend(f"terrain.dem_path: {line}" for line in err.lines())
+
+
+def _protected(cfg: Config, problems: list[str], report: dict) -> None:
+    if cfg.protected is None:
+        return
+    from .protected import read_layer, resolve_sources
+
+    for name, lc in cfg.protected.layers().items():
+        try:
+            sources = resolve_sources(lc, cfg.years, name=f"protected.{name}")
+            for src in {s.path: s for s in sources}.values():
+                _, rep = read_layer(src.path, layer=lc.layer, id_field=lc.id_field, type_field=lc.type_field,
+                                    name=f"protected.{name} ({src.year})")
+                report.setdefault("protected", {}).setdefault(name, {})[str(src.year)] = {
+                    k: v for k, v in rep.items() if isinstance(v, (int, str))}
+        except InputError as err:
+            problems.extend(err.lines())
+
+
 def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
     """Check every input of ``cfg``; return a report, or raise :class:`InputError` listing all problems."""
     problems: list[str] = []
@@ -108,6 +140,8 @@ def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
         _codes(cfg, rasters, problems, report)
     grid = next(iter(rasters.values())).grid if rasters else None
     _regions(cfg, grid, problems, report)
+    _terrain(cfg, problems, report)
+    _protected(cfg, problems, report)
     if problems:
         raise InputError.many(problems)
     return report

@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_validate(sub)
     register_publish(sub)
     register_protected(sub)
+    register_coverage(sub)
     p = sub.add_parser("validate-config", help="check a config file against the schema (nothing is written)")
     p.add_argument("config", type=Path)
     p.set_defaults(func=run_validate_config)
@@ -114,6 +115,33 @@ def run_redline_account(args) -> int:
         from ..errors import InputError
 
         raise InputError("redline-account: give --year YEAR or --years FROM TO")
+    return 0
+
+
+def register_coverage(sub) -> None:
+    p = sub.add_parser("terrain-grid", help="workflow stage: terrain classes on the land-cover grid (COG)")
+    p.add_argument("config", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=run_terrain_grid)
+
+    p = sub.add_parser("coverage-tables", help="workflow stage: 林草覆盖率 tables of one level (indicator 7)")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.set_defaults(func=run_coverage_tables)
+
+
+def run_terrain_grid(args) -> int:
+    from ..coverage_tables import write_terrain
+
+    write_terrain(config_mod.load(args.config), args.out)
+    return 0
+
+
+def run_coverage_tables(args) -> int:
+    from ..coverage_tables import coverage_tables
+
+    cfg = config_mod.load(args.config)
+    coverage_tables(cfg, _level(cfg, args.level))
     return 0
 
 

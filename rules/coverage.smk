@@ -1,0 +1,50 @@
+# Indicator 7: terrain classes from the DEM on the land-cover grid (a stratum of the land-cover crosstab),
+# then 林草覆盖率 per region and year with the region's terrain type, target and gap.
+
+
+def coverage_outputs():
+    if not CFG.terrain:
+        return []
+    names = ["terrain_area", "region_terrain_type", "forest_grass_coverage", "coverage_by_terrain",
+             "coverage_trend"]
+    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names) + [TERRAIN]
+
+
+rule terrain_grid:
+    input:
+        cfg=RUN_CONFIG,
+        checked=CHECKED,
+        dem=CFG.terrain.dem_path if CFG.terrain else [],
+        like=landcover_path(YEARS[0]),
+    output:
+        TERRAIN,
+    log:
+        f"{OUT}/logs/terrain_grid.log",
+    benchmark:
+        f"{OUT}/benchmarks/terrain_grid.tsv"
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=120,
+    shell:
+        "GEP_THREADS={threads} {GEP} terrain-grid {input.cfg:q} --out {output:q} 2>&1 | tee {log:q}"
+
+
+rule coverage_tables:
+    input:
+        cfg=RUN_CONFIG,
+        crosstabs=expand(f"{OUT}/interim/{{{{level}}}}/crosstab_{{year}}.parquet", year=YEARS),
+        precip=CFG.terrain.precip_path if CFG.terrain and CFG.terrain.precip_path else [],
+    output:
+        [f"{OUT}/tables/{{level}}/{n}.csv" for n in ("terrain_area", "region_terrain_type",
+                                                     "forest_grass_coverage", "coverage_by_terrain",
+                                                     "coverage_trend")],
+    log:
+        f"{OUT}/logs/coverage_tables_{{level}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/coverage_tables_{{level}}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "{GEP} coverage-tables {input.cfg:q} --level {wildcards.level:q} 2>&1 | tee {log:q}"
