@@ -1,0 +1,115 @@
+"""The embedded demo run end to end (what `make demo` runs), checked with identities that hold independently
+of the code: townships partition the county, areas agree with geodesic polygon areas, coverage follows from
+the class areas, red-line areas add up across levels."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from pyproj import Geod
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    data = folder / "data"
+    cfg["output_dir"] = str(folder / "results")
+    cfg["demo"]["dir"] = str(data)
+    text = yaml.safe_dump(cfg, allow_unicode=True).replace("resources/demo", str(data))
+    (folder / "config.yaml").write_text(text, encoding="utf-8")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                          "--configfile", str(folder / "config.yaml"), "--cores", "2", "--quiet", "rules"],
+                         cwd=REPO, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return folder
+
+
+def _table(demo: Path, level: str, name: str) -> pd.DataFrame:
+    return pd.read_csv(demo / "results" / "tables" / level / f"{name}.csv", dtype={"region_code": str})
+
+
+def test_townships_partition_the_county(demo):
+    county = _table(demo, "county", "landcover_area").groupby(["year", "lc_code"])["area_cm2"].sum()
+    towns = _table(demo, "township", "landcover_area").groupby(["year", "lc_code"])["area_cm2"].sum()
+    # each boundary cell is split between neighbours with rounding to whole cm²: allow 1 cm² per cell
+    assert (county - towns).abs().max() <= 20_000
+    assert np.allclose(county, towns, rtol=1e-9)
+
+
+def test_region_area_matches_geodesic_polygon_area(demo):
+    towns = gpd.read_file(demo / "data" / "townships.gpkg")
+    geod = Geod(ellps="GRS80")  # CGCS2000's ellipsoid
+    ra = _table(demo, "township", "region_area")
+    for code, geom in zip(towns["code"], towns.geometry):
+        import shapely
+
+        dense = shapely.segmentize(geom, 0.0002)
+        expected_km2 = abs(geod.geometry_area_perimeter(dense)[0]) / 1e6
+        got = ra[ra.region_code == code]
+        assert np.allclose(got.valid_km2 + got.nodata_km2, expected_km2, rtol=1e-6)
+    # the 2020 cloud gap is reported as nodata, not lost
+    assert ra[ra.year == 2020].nodata_km2.sum() > 1.0
+    assert ra[ra.year != 2020].nodata_km2.sum() == 0
+
+
+def test_coverage_follows_from_class_areas(demo):
+    lc = _table(demo, "township", "landcover_area")
+    fgc = _table(demo, "township", "forest_grass_coverage")
+    ra = _table(demo, "township", "region_area")
+    lin = lc[lc.category.isin(["forest", "shrub"])].groupby(["region_code", "year"])["area_km2"].sum()
+    cao = lc[lc.category == "grass"].groupby(["region_code", "year"])["area_km2"].sum()
+    total = ra.set_index(["region_code", "year"])
+    merged = fgc.set_index(["region_code", "year"])
+    expected = 100 * (lin.reindex(merged.index, fill_value=0) + cao.reindex(merged.index, fill_value=0)) / (
+        total.valid_km2 + total.nodata_km2).reindex(merged.index)
+    assert np.allclose(merged.coverage_pct, expected, atol=1e-5)
+    targets = {"山区": 60.0, "丘陵区": 40.0, "平原区": 18.0}
+    assert (merged.target_pct == merged.terrain_type.map(targets)).all()
+    assert (merged.meets_target == (merged.coverage_pct > merged.target_pct)).all()
+    # the demo county has plains, hills and mountains
+    assert set(fgc.terrain_type) == {"山区", "丘陵区", "平原区"}
+
+
+def test_terrain_strata_sum_to_landcover(demo):
+    ta = _table(demo, "township", "terrain_area")
+    lc = _table(demo, "township", "landcover_area")
+    by_class = ta[ta.lc_code != "nodata"].assign(lc_code=lambda d: d.lc_code.astype(int)) \
+        .groupby(["region_code", "year", "lc_code"])["area_cm2"].sum()
+    expected = lc.set_index(["region_code", "year", "lc_code"])["area_cm2"]
+    pd.testing.assert_series_equal(by_class.sort_index(), expected.sort_index(), check_names=False)
+
+
+def test_redline_area_adds_up_across_levels(demo):
+    county = _table(demo, "county", "protected_area").query("region_code != '__outside__'")
+    towns = _table(demo, "township", "protected_area").query("region_code != '__outside__'")
+    c = county[(county.layer == "redline") & (county.type == "all")].groupby("year")["area_km2"].sum()
+    t = towns[(towns.layer == "redline") & (towns.type == "all")].groupby("year")["area_km2"].sum()
+    assert np.allclose(c, t, rtol=1e-9)
+    change = _table(demo, "township", "protected_change")
+    red = change[(change.layer == "redline") & (change.type == "all") & (change.year > 2019)]
+    assert (red.verdict == "减少").sum() >= 1  # the demo has one township whose red line shrinks
+    # red-line composition: shares sum to 100 per region, year and layer
+    comp = _table(demo, "township", "redline_landcover")
+    sums = comp.groupby(["region_code", "year", "layer"])["share_pct"].sum()
+    assert np.allclose(sums, 100.0)
+
+
+def test_outputs_for_qgis_and_provenance(demo):
+    import pyogrio
+
+    layers = [name for name, _ in pyogrio.list_layers(demo / "results" / "maps" / "protected_change.gpkg")]
+    assert "redline_2019_2020" in layers
+    assert (demo / "results" / "rasters" / "terrain_classes.tif").exists()
+    assert (demo / "results" / "provenance.json").exists()
