@@ -62,7 +62,8 @@ def grid_of(path: str | Path, crs_override: str | None = None) -> Grid:
         crs = src.crs
         if crs is None:
             if crs_override is None:
-                raise InputError(f"{path}: raster has no CRS; set 'crs' for it in the config (e.g. EPSG:4490)")
+                raise InputError(f"{path}: raster has no CRS; declare it (config 'landcover.crs', or --crs for "
+                                 f"gep crosstab), e.g. EPSG:4490")
             crs = crs_override
         return Grid(src.transform, (src.height, src.width), CRS.from_user_input(crs))
 

@@ -42,7 +42,9 @@ class LandcoverRaster:
 
     @classmethod
     def open(cls, path: str | Path, *, chunk: int = 2048, nodata: int | None = None,
-             crs: str | None = None) -> "LandcoverRaster":
+             crs: str | None = None, scheme_nodata: int | None = None) -> "LandcoverRaster":
+        """Open lazily. Nodata: ``nodata`` (the user's setting) wins, then the file's own value, then the class
+        scheme's ``nodata`` (e.g. 0 for CLCD)."""
         path = Path(path)
         if not path.exists():
             raise InputError(f"{path}: land-cover raster does not exist; check 'landcover.path' and the years")
@@ -57,7 +59,7 @@ class LandcoverRaster:
             raise InputError(f"{path}: land cover has data type {dtype}, not integer class codes; "
                              f"convert it to an integer type (e.g. uint8)")
         grid = grid_of(path, crs)
-        nd = nodata if nodata is not None else (None if file_nodata is None else int(file_nodata))
+        nd = nodata if nodata is not None else (scheme_nodata if file_nodata is None else int(file_nodata))
         return cls(path, open_lazy(path, chunk).data, grid, nd)
 
 

@@ -61,7 +61,8 @@ def load_regions(cfg: Config, level: str):
 
 def open_landcover(cfg: Config, year: int) -> LandcoverRaster:
     return LandcoverRaster.open(cfg.landcover_path(year), chunk=cfg.compute.chunk_size,
-                                nodata=cfg.landcover.nodata, crs=cfg.landcover.crs)
+                                nodata=cfg.landcover.nodata, crs=cfg.landcover.crs,
+                                scheme_nodata=load_scheme(cfg.landcover.scheme).nodata)
 
 
 def account(cfg: Config, level: str, year: int, out: Path, *, terrain_path: Path | None = None,

@@ -19,16 +19,15 @@ from .errors import InputError
 from .geodesy import polygon_area_m2
 from .grid import Grid
 from .landcover import LandcoverRaster, code_histogram
+from .pipeline import open_landcover
 from .regions import overlaps, read_regions, to_crs
 
 
 def _landcover(cfg: Config, problems: list[str], report: dict) -> dict[int, LandcoverRaster]:
     rasters: dict[int, LandcoverRaster] = {}
     for year in cfg.years:
-        path = cfg.landcover_path(year)
         try:
-            rasters[year] = LandcoverRaster.open(path, chunk=cfg.compute.chunk_size, nodata=cfg.landcover.nodata,
-                                                 crs=cfg.landcover.crs)
+            rasters[year] = open_landcover(cfg, year)
         except InputError as err:
             problems.extend(f"landcover.path (year {year}): {line}" for line in err.lines())
     grids = {y: r.grid for y, r in rasters.items()}

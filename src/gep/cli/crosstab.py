@@ -12,7 +12,8 @@ from ..cellarea import CM2_PER_M2
 from ..classes import load_scheme
 from ..compute import progress, scheduler
 from ..landcover import LandcoverRaster, code_histogram, crosstab_table, unknown_codes, unknown_codes_error
-from ..regions import read_regions
+from ..errors import InputError
+from ..regions import overlaps, read_regions
 from ..tables import write_single
 
 
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layer", help="layer of the region file")
     p.add_argument("--classes", help="class scheme (clcd, worldcover, …, or a YAML path); codes outside it are an "
                                      "error. Without it every code found in the raster is reported")
-    p.add_argument("--nodata", type=int, help="nodata value when the raster declares none")
+    p.add_argument("--nodata", type=int, help="nodata value (default: the raster's own, else the class scheme's)")
+    p.add_argument("--crs", help="CRS of the raster when the file declares none, e.g. EPSG:4490")
     p.add_argument("--chunk", type=int, default=2048, help="dask block side in cells (default 2048)")
     p.add_argument("--scheduler", default="threads", help="threads (default), processes, synchronous, "
                                                           "local-cluster or tcp://host:port")
@@ -41,14 +43,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in (".csv", ".parquet"):
-        from ..errors import InputError
-
         raise InputError(f"--out {args.out}: use a .csv or .parquet file name")
     regions, _ = read_regions(args.regions, args.id_field, args.name_field, layer=args.layer, key="--id-field")
-    raster = LandcoverRaster.open(args.landcover, chunk=args.chunk, nodata=args.nodata)
+    bad = overlaps(regions)
+    if bad:
+        listed = ", ".join(f"{a}/{b} ({share:.2%})" for a, b, share in bad[:5])
+        raise InputError(f"{args.regions}: regions overlap: {listed}; give non-overlapping regions (one level "
+                         f"per file)")
+    scheme = load_scheme(args.classes) if args.classes else None
+    raster = LandcoverRaster.open(args.landcover, chunk=args.chunk, nodata=args.nodata, crs=args.crs,
+                                  scheme_nodata=scheme.nodata if scheme else None)
     with scheduler(args.scheduler, args.workers), progress(f"crosstab {args.landcover}"):
-        if args.classes:
-            scheme = load_scheme(args.classes)
+        if scheme:
             codes = scheme.codes
         else:
             codes = np.array([c for c in code_histogram(raster.data) if c != raster.nodata], dtype=np.int64)
