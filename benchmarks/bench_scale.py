@@ -1,0 +1,126 @@
+"""Scaling benchmark: peak memory and throughput of `gep crosstab` against raster size and worker count.
+
+Sizes (cells per side): 5,000 and 20,000 as single GeoTIFFs, 40,000 as a VRT mosaic of four 20,000² tiles
+(the way national products are distributed). Regions: 300 per raster extent, generated like bench_crosstab.
+For each size: wall time, CPU time, throughput (cells/s) and peak RSS of `gep crosstab` in a fresh process;
+at 20,000² also 1 vs 2 workers (parallel efficiency). exactextract is run at 5,000² for the ratio (it is
+slow at larger sizes; bench_crosstab.py has the 20,000² comparison).
+
+    python benchmarks/bench_scale.py [--sizes 5000 20000 40000] [--skip-exactextract]
+
+Targets (issue 'Scale'): peak RSS grows < 20% from the smallest to the largest size; ≥ 70% parallel efficiency.
+Machines here are noisy: the script prints the load average; compare ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_crosstab as bc  # noqa: E402  (shared data generators and the measured-subprocess runner)
+
+DATA = HERE / "data"
+OUT = HERE / "out"
+
+
+def mosaic(tile: Path, size: int, out: Path) -> Path:
+    """A VRT placing ``tile`` (size² cells) 2×2 times: a (2·size)² raster with the tile's georeferencing
+    extended east and south."""
+    import rasterio
+
+    with rasterio.open(tile) as src:
+        t = src.transform
+        bx, by = src.block_shapes[0][1], src.block_shapes[0][0]
+    sources = []
+    for i in range(2):
+        for j in range(2):
+            sources.append(f"""    <SimpleSource>
+      <SourceFilename relativeToVRT="0">{tile}</SourceFilename>
+      <SourceBand>1</SourceBand>
+      <SrcRect xOff="0" yOff="0" xSize="{size}" ySize="{size}"/>
+      <DstRect xOff="{j * size}" yOff="{i * size}" xSize="{size}" ySize="{size}"/>
+    </SimpleSource>""")
+    xml = f"""<VRTDataset rasterXSize="{2 * size}" rasterYSize="{2 * size}">
+  <SRS>EPSG:4326</SRS>
+  <GeoTransform>{t.c}, {t.a}, 0, {t.f}, 0, {t.e}</GeoTransform>
+  <VRTRasterBand dataType="Byte" band="1" blockXSize="{bx}" blockYSize="{by}">
+    <NoDataValue>0</NoDataValue>
+{chr(10).join(sources)}
+  </VRTRasterBand>
+</VRTDataset>
+"""
+    out.write_text(xml, encoding="utf-8")
+    return out
+
+
+def regions_for(size: int, nregions: int) -> Path:
+    path = DATA / f"regions_{size}_{nregions}.gpkg"
+    if not path.exists():
+        bc.make_regions(path, size, nregions)
+    return path
+
+
+def raster_for(size: int) -> Path:
+    if size == 40000:
+        tile, _ = bc.ensure_data(20000, 300)
+        return mosaic(tile, 20000, DATA / "landcover_40000.vrt")
+    raster, _ = bc.ensure_data(size, 300)
+    return raster
+
+
+def run(size: int, workers: int, tag: str) -> dict:
+    raster = raster_for(size)
+    regions = regions_for(size, 300)
+    out = OUT / f"scale_{tag}.parquet"
+    res = bc.run_measured(bc.gep_cmd(raster, regions, out, workers), OUT / f"scale_{tag}.log")
+    res.update(size=size, cells=size * size, workers=workers, cells_per_s=size * size / res["wall_s"])
+    return res
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 40000])
+    parser.add_argument("--skip-exactextract", action="store_true")
+    args = parser.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    rows = []
+    for size in args.sizes:
+        rows.append(run(size, 2, f"{size}_w2"))
+        print(f"{size:>6}² cells, 2 workers: {rows[-1]['wall_s']:.1f} s wall, {rows[-1]['cpu_s']:.1f} s CPU, "
+              f"{rows[-1]['cells_per_s'] / 1e6:.0f} M cells/s, peak RSS {rows[-1]['max_rss_mib']:.0f} MiB")
+    result: dict = {"runs": rows}
+    if len(rows) > 1:
+        growth = rows[-1]["max_rss_mib"] / rows[0]["max_rss_mib"] - 1
+        result["rss_growth_pct"] = 100 * growth
+        print(f"peak RSS growth {args.sizes[0]}² → {args.sizes[-1]}²: {100 * growth:+.1f}% (target < 20%)")
+    if 20000 in args.sizes:
+        one = run(20000, 1, "20000_w1")
+        two = next(r for r in rows if r["size"] == 20000)
+        eff = one["wall_s"] / (2 * two["wall_s"])
+        result["parallel_efficiency_2"] = eff
+        print(f"20000², 1 worker: {one['wall_s']:.1f} s; 2 workers: {two['wall_s']:.1f} s; "
+              f"parallel efficiency {100 * eff:.0f}% (target ≥ 70%)")
+        rows.append(one)
+    if not args.skip_exactextract and 5000 in args.sizes:
+        raster, regions = raster_for(5000), regions_for(5000, 300)
+        cmd = [sys.executable, "-c", bc.EXACTEXTRACT_SCRIPT, str(raster), str(regions),
+               str(OUT / "scale_ee_5000.parquet")]
+        ee = bc.run_measured(cmd, OUT / "scale_ee.log")
+        if ee["rc"] == 0:
+            gep5 = next(r for r in rows if r["size"] == 5000)
+            result["exactextract_5000"] = ee
+            print(f"5000²: exactextract {ee['wall_s']:.1f} s vs gep {gep5['wall_s']:.1f} s "
+                  f"({ee['wall_s'] / gep5['wall_s']:.1f}×)")
+    (OUT / "bench_scale.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
