@@ -29,6 +29,7 @@ import shapely
 from affine import Affine
 
 from .cellarea import apply_affine
+from .kernels import suffix_sums
 
 #: fractions closer than this to 0 are dropped and to 1 are set to 1 (float noise of the cumulative sums)
 EPS = 1e-9
@@ -154,12 +155,15 @@ def boundary_cells(geoms, transform: Affine, shape: tuple[int, int], *, batch_ve
     return coverage(geoms, transform, shape, batch_vertices=batch_vertices).boundary
 
 
-def coverage(geoms, transform: Affine, shape: tuple[int, int], *, batch_vertices: int = 200_000) -> Coverage:
+def coverage(geoms, transform: Affine, shape: tuple[int, int], *, rows: tuple[int, int] | None = None,
+             batch_vertices: int = 200_000) -> Coverage:
     """Covered fractions of every grid cell crossed by the boundary of any of ``geoms``, and interior runs.
 
     ``geoms`` are polygons/multipolygons in the grid's CRS; ``transform``/``shape`` describe the grid (rows,
     cols). Cells outside the grid are dropped (their area is outside the raster and is accounted as such by
-    the caller). Polygons are processed in batches of about ``batch_vertices`` vertices to bound memory.
+    the caller). ``rows = (r0, r1)`` restricts the result to that band of rows (only the edges crossing it are
+    split), with values identical to the whole grid's. Polygons are processed in batches of about
+    ``batch_vertices`` vertices to bound memory.
     """
     geoms = np.asarray(geoms, dtype=object)
     inverse = ~transform
@@ -174,7 +178,7 @@ def coverage(geoms, transform: Affine, shape: tuple[int, int], *, batch_vertices
         while stop < len(geoms) and acc + nverts[stop] <= batch_vertices:
             acc += nverts[stop]
             stop += 1
-        out.append(_batch(geoms[start:stop], start, inverse, sign, shape))
+        out.append(_batch(geoms[start:stop], start, inverse, sign, shape, rows))
         start = stop
     if not out:
         return Coverage(BoundaryCells.empty(), Runs.empty())
@@ -184,8 +188,12 @@ def coverage(geoms, transform: Affine, shape: tuple[int, int], *, batch_vertices
                     runs.take(np.lexsort((runs.col0, runs.row))))
 
 
-def _batch(geoms: np.ndarray, offset: int, inverse: Affine, sign: float, shape) -> tuple[BoundaryCells, Runs]:
+def _batch(geoms: np.ndarray, offset: int, inverse: Affine, sign: float, shape,
+           rows: tuple[int, int] | None = None) -> tuple[BoundaryCells, Runs]:
     x0, y0, x1, y1, owner = _segments(geoms, inverse)
+    r_lo, r_hi = rows if rows is not None else (0, shape[0])
+    band = (np.maximum(y0, y1) > r_lo) & (np.minimum(y0, y1) < r_hi)  # edges that cross the band's rows
+    x0, y0, x1, y1, owner = x0[band], y0[band], x1[band], y1[band], owner[band]
     if len(x0) == 0:
         return BoundaryCells.empty(), Runs.empty()
     s, row, col, dy, own = _pieces(x0, y0, x1, y1)
@@ -202,19 +210,16 @@ def _batch(geoms: np.ndarray, offset: int, inverse: Affine, sign: float, shape) 
     # Σ dy of the pieces to the right in the same (zone, row): suffix sums within each run
     run_new = np.ones(len(zone), dtype=bool)
     run_new[1:] = (zone[1:] != zone[:-1]) | (row[1:] != row[:-1])
-    run_id = np.cumsum(run_new) - 1
-    csum = np.cumsum(dy_cell)
-    run_end = np.r_[np.flatnonzero(run_new)[1:], len(zone)] - 1
-    right = csum[run_end[run_id]] - csum
+    right = suffix_sums(dy_cell, run_new)
     frac = sign * (right + own_cell)
     frac = np.where(frac > 1 - EPS, 1.0, frac)
-    keep = (frac > EPS) & (row >= 0) & (row < shape[0]) & (col >= 0) & (col < shape[1])
+    keep = (frac > EPS) & (row >= r_lo) & (row < r_hi) & (col >= 0) & (col < shape[1])
     cells = BoundaryCells(row[keep], col[keep], zone[keep] + offset, frac[keep])
     # interior runs: the gap after a crossed cell is covered when the Σ dy to its right is (±)1
     nxt = np.r_[~run_new[1:], False]  # the next crossed cell is in the same (zone, row)
     gap = np.flatnonzero(nxt & (sign * right > 0.5))
     c0 = np.maximum(col[gap] + 1, 0)
     c1 = np.minimum(col[gap + 1], shape[1])
-    ok = (c1 > c0) & (row[gap] >= 0) & (row[gap] < shape[0])
+    ok = (c1 > c0) & (row[gap] >= r_lo) & (row[gap] < r_hi)
     runs = Runs(row[gap][ok], c0[ok], c1[ok], zone[gap][ok] + offset)
     return cells, runs

@@ -22,7 +22,7 @@ from .errors import InputError
 
 # Every block is read once, so GDAL's block cache (default 5% of RAM) only inflates memory; a user's own
 # setting wins.
-os.environ.setdefault("GDAL_CACHEMAX", "128")
+os.environ.setdefault("GDAL_CACHEMAX", "32")
 
 
 @dataclass(frozen=True)

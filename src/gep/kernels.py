@@ -69,3 +69,22 @@ def class_table(lut, dtype: np.dtype) -> tuple[np.ndarray, int]:
     if lut.nodata is not None and info.min <= lut.nodata <= info.max:
         table[int(lut.nodata) - int(info.min)] = lut.nodata_index
     return table, int(info.min)
+
+
+@njit(cache=True)
+def suffix_sums(values, group_start):
+    """Σ of the values AFTER each element within its group (groups are runs flagged by ``group_start``).
+
+    Summed from each group's own end, so a group's result never depends on what other groups hold (a global
+    cumulative sum would carry rounding from earlier groups).
+    """
+    n = values.shape[0]
+    out = np.zeros(n)
+    acc = 0.0
+    for i in range(n - 1, -1, -1):
+        out[i] = acc
+        if group_start[i]:
+            acc = 0.0
+        else:
+            acc += values[i]
+    return out

@@ -17,9 +17,11 @@ terrain × land cover" is one pass over the land cover.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import dask
 import numpy as np
+import shapely
 
 from .fraction import BoundaryCells, Coverage, Runs, coverage
 from .grid import Grid
@@ -64,16 +66,24 @@ class CodeLUT:
 
 @dataclass
 class Zones:
-    """Zone polygons prepared for one grid: polygons in the grid's CRS and their exact coverage of it."""
+    """Zone polygons for one grid (in the grid's CRS, not overlapping). Their exact coverage of the grid is
+    computed band by band inside the dask tasks (:func:`band_coverage`), so memory holds one band's boundary
+    cells at a time, not the whole raster's; ``cover`` (the whole grid at once) is for small grids and tests."""
 
     geoms: np.ndarray
-    cover: Coverage
+    grid: Grid
 
     @classmethod
     def prepare(cls, geoms, grid: Grid) -> "Zones":
-        """``geoms`` must already be in ``grid.crs`` and must not overlap each other."""
-        geoms = np.asarray(geoms, dtype=object)
-        return cls(geoms, coverage(geoms, grid.transform, grid.shape))
+        return cls(np.asarray(geoms, dtype=object), grid)
+
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.geoms)
+
+    @cached_property
+    def cover(self) -> Coverage:
+        return coverage(self.geoms, self.grid.transform, self.grid.shape)
 
     @property
     def boundary(self) -> BoundaryCells:
@@ -140,37 +150,68 @@ def _split_runs(runs: Runs, col_edges: np.ndarray) -> tuple[Runs, np.ndarray]:
     return Runs(runs.row[idx], col0, col1, runs.zone[idx]), j
 
 
-def plan_blocks(chunks, zones: Zones, part: tuple[int, int] | None = None) -> list[BlockPlan]:
-    """A :class:`BlockPlan` for every block of a 2-D array with dask ``chunks`` (or of tile group ``part``).
+def _plan_band(cover: Coverage, row_edges: np.ndarray, col_edges: np.ndarray, i: int,
+               cols: list[int] | None = None) -> list[BlockPlan]:
+    """Block plans of block row ``i`` from a coverage that holds (at least) that band's rows."""
+    r0, r1 = int(row_edges[i]), int(row_edges[i + 1])
+    bc = cover.boundary.take((cover.boundary.row >= r0) & (cover.boundary.row < r1))
+    runs = cover.runs.take((cover.runs.row >= r0) & (cover.runs.row < r1))
+    runs, rj = _split_runs(runs, col_edges)
+    bj = np.searchsorted(col_edges, bc.col, side="right") - 1
+    b_order, r_order = np.argsort(bj, kind="stable"), np.argsort(rj, kind="stable")
+    b_sorted, r_sorted = bj[b_order], rj[r_order]
+    plans = []
+    for j in (range(len(col_edges) - 1) if cols is None else cols):
+        b = bc.take(b_order[slice(*np.searchsorted(b_sorted, [j, j + 1]))])
+        r = runs.take(r_order[slice(*np.searchsorted(r_sorted, [j, j + 1]))])
+        zone_ids = np.union1d(b.zone, r.zone)
+        c0 = int(col_edges[j])
+        local_b = BoundaryCells(b.row - r0, b.col - c0, np.searchsorted(zone_ids, b.zone) + 1, b.frac)
+        local_r = Runs(r.row - r0, r.col0 - c0, r.col1 - c0, np.searchsorted(zone_ids, r.zone) + 1)
+        plans.append(BlockPlan(i, j, r0, c0, r1 - r0, int(col_edges[j + 1]) - c0, zone_ids, local_r, local_b))
+    return plans
 
-    Tile groups (``part = (index, count)``) are bands of block rows; their integer sums add up exactly to the
-    whole raster's.
+
+def plan_blocks(chunks, zones: Zones, part: tuple[int, int] | None = None) -> list[BlockPlan]:
+    """A :class:`BlockPlan` for every block of a 2-D array with dask ``chunks`` (or of tile group ``part``),
+    from the whole-grid coverage (small grids and tests; the tasks plan band by band)."""
+    row_edges = np.r_[0, np.cumsum(chunks[0])].astype(np.int64)
+    col_edges = np.r_[0, np.cumsum(chunks[1])].astype(np.int64)
+    rows = part_block_rows(len(chunks[0]), part) if part else range(len(chunks[0]))
+    return [p for i in rows for p in _plan_band(zones.cover, row_edges, col_edges, i)]
+
+
+def _band_plans(geoms: np.ndarray, ids: np.ndarray, grid: Grid, row_edges, col_edges, i: int,
+                cols: list[int]) -> list[BlockPlan]:
+    """Coverage of block row ``i`` by the zones ``ids`` (those whose box meets the band), planned per block."""
+    cover = coverage(geoms[ids], grid.transform, grid.shape, rows=(int(row_edges[i]), int(row_edges[i + 1])))
+    cover = Coverage(BoundaryCells(cover.boundary.row, cover.boundary.col, ids[cover.boundary.zone],
+                                   cover.boundary.frac),
+                     Runs(cover.runs.row, cover.runs.col0, cover.runs.col1, ids[cover.runs.zone]))
+    return _plan_band(cover, row_edges, col_edges, i, cols)
+
+
+def _band_blocks(chunks, grid: Grid, zones: Zones, part: tuple[int, int] | None):
+    """For every block row (band) that zones touch: (i, the blocks j they touch, delayed list of their plans).
+
+    The band's coverage is computed inside the task, from the zones whose bounding box meets the band only,
+    so memory holds a band's boundary cells at a time and each polygon is split only where it is needed.
     """
     row_edges = np.r_[0, np.cumsum(chunks[0])].astype(np.int64)
     col_edges = np.r_[0, np.cumsum(chunks[1])].astype(np.int64)
-    ncols = len(col_edges) - 1
-    bc = zones.cover.boundary
-    runs, rj = _split_runs(zones.cover.runs, col_edges)
-    b_id = (np.searchsorted(row_edges, bc.row, side="right") - 1) * ncols + (
-        np.searchsorted(col_edges, bc.col, side="right") - 1)
-    r_id = (np.searchsorted(row_edges, runs.row, side="right") - 1) * ncols + rj
-    b_order = np.argsort(b_id, kind="stable")
-    r_order = np.argsort(r_id, kind="stable")
-    b_sorted, r_sorted = b_id[b_order], r_id[r_order]
+    geoms = dask.delayed(zones.geoms, pure=False)  # one graph node shared by all band tasks
     rows = part_block_rows(len(chunks[0]), part) if part else range(len(chunks[0]))
-    plans = []
     for i in rows:
-        for j in range(ncols):
-            bid = i * ncols + j
-            b = bc.take(b_order[slice(*np.searchsorted(b_sorted, [bid, bid + 1]))])
-            r = runs.take(r_order[slice(*np.searchsorted(r_sorted, [bid, bid + 1]))])
-            zone_ids = np.union1d(b.zone, r.zone)
-            r0, c0 = int(row_edges[i]), int(col_edges[j])
-            local_b = BoundaryCells(b.row - r0, b.col - c0, np.searchsorted(zone_ids, b.zone) + 1, b.frac)
-            local_r = Runs(r.row - r0, r.col0 - c0, r.col1 - c0, np.searchsorted(zone_ids, r.zone) + 1)
-            plans.append(BlockPlan(i, j, r0, c0, int(row_edges[i + 1] - r0), int(col_edges[j + 1] - c0),
-                                   zone_ids, local_r, local_b))
-    return plans
+        band = shapely.box(*grid.window_bounds(row_edges[i], row_edges[i + 1], 0, col_edges[-1]))
+        ids = np.sort(zones.tree.query(band)).astype(np.int64)
+        if len(ids) == 0:
+            continue
+        boxes = shapely.box(*np.array([grid.window_bounds(row_edges[i], row_edges[i + 1], col_edges[j],
+                                                          col_edges[j + 1]) for j in range(len(col_edges) - 1)]).T)
+        cols = sorted(set(zones.tree.query(boxes)[0].tolist()))
+        plans = dask.delayed(_band_plans, pure=False, nout=len(cols))(geoms, ids, grid, row_edges, col_edges, i,
+                                                                      cols)
+        yield i, cols, plans
 
 
 def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 1,
@@ -178,16 +219,17 @@ def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: 
     """Dask delayed tasks, one per block, each returning ``(zone_ids, sums)`` (see :func:`_block_sums`).
 
     ``lc`` and ``strata`` are 2-D dask arrays (or DataArrays) on ``grid``; strata are rechunked like ``lc``.
-    Blocks that no zone touches are skipped (never read).
+    Each band of block rows first computes its own coverage; blocks that no zone's bounding box touches are
+    skipped (never read).
     """
     lc = getattr(lc, "data", lc)
     lc_blocks = lc.to_delayed()
     st_blocks = None
     if strata is not None:
         st_blocks = getattr(strata, "data", strata).rechunk(lc.chunks).to_delayed()
-    func = dask.delayed(_block_sums, pure=False)  # hashing the block plans would cost more than it saves
-    return [func(lc_blocks[p.i, p.j], None if st_blocks is None else st_blocks[p.i, p.j], p, grid, lut, ns)
-            for p in plan_blocks(lc.chunks, zones, part) if len(p.zone_ids)]
+    func = dask.delayed(_block_sums, pure=False)  # hashing the inputs would cost more than it saves
+    return [func(lc_blocks[i, j], None if st_blocks is None else st_blocks[i, j], plans[k], grid, lut, ns)
+            for i, cols, plans in _band_blocks(lc.chunks, grid, zones, part) for k, j in enumerate(cols)]
 
 
 def combine(results, nzones: int, ns: int, nbins: int) -> np.ndarray:
@@ -234,7 +276,8 @@ def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> 
     values = getattr(values, "data", values)
     blocks = values.to_delayed()
     func = dask.delayed(_block_value_sums, pure=False)
-    tasks = [func(blocks[p.i, p.j], p, grid, nodata) for p in plan_blocks(values.chunks, zones) if len(p.zone_ids)]
+    tasks = [func(blocks[i, j], plans[k], grid, nodata)
+             for i, cols, plans in _band_blocks(values.chunks, grid, zones, None) for k, j in enumerate(cols)]
     total = np.zeros((len(zones), 2))
     for zone_ids, sums in dask.compute(*tasks, scheduler=scheduler):
         if len(zone_ids):
