@@ -57,8 +57,18 @@ class ComputeConfig(_Model):
     scheduler: str = Field("threads", description="threads, processes, synchronous, local-cluster, "
                                                   "or a scheduler address tcp://host:port")
     workers: int | None = Field(None, ge=1, description="Worker count (default: the rule's threads)")
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, v: str) -> str:
+        if v not in SCHEDULERS and not v.startswith(("tcp://", "tls://")):
+            raise ValueError(f"use one of {', '.join(SCHEDULERS)} or a scheduler address tcp://host:port")
+        return v
     tile_groups: int = Field(1, ge=1, le=4096, description="Split each raster into this many bands of block "
                                                            "rows, accounted as separate jobs and merged exactly")
+
+
+SCHEDULERS = ("threads", "processes", "synchronous", "local-cluster")
 
 
 class ChecksConfig(_Model):

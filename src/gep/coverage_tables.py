@@ -80,7 +80,10 @@ def coverage_tables(cfg: Config, level: str) -> list[Path]:
     if cfg.terrain is None:
         raise InputError("config: no 'terrain' section; 林草覆盖率 by terrain needs terrain.dem_path")
     ta = terrain_area(cfg, level)
-    overrides = read_overrides(cfg.terrain.overrides_path) if cfg.terrain.overrides_path else None
+    overrides = None
+    if cfg.terrain.overrides_path:  # one table may list regions of several levels: keep this level's rows
+        overrides = read_overrides(cfg.terrain.overrides_path)
+        overrides = overrides[overrides["region_code"].isin(set(ta["region_code"]))]
     types = region_terrain_type(ta.drop(columns="area_cm2"), cfg.terrain, _precip_mean(cfg, level), overrides)
     fgc = forest_grass_coverage(ta.drop(columns="area_cm2"), types, cfg.coverage.standard, cfg.coverage)
     extra = {"standard": cfg.coverage.standard, "denominator": cfg.coverage.denominator,

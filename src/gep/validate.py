@@ -10,24 +10,28 @@ import json
 from pathlib import Path
 
 import numpy as np
+import rasterio
 import shapely
 
 from .atomic import write_text
-from .classes import load_scheme
+from .classes import ClassScheme, load_scheme
 from .config import Config
 from .errors import InputError
 from .geodesy import polygon_area_m2
 from .grid import Grid
+from .coverage_index import load_standard, read_overrides
 from .landcover import LandcoverRaster, code_histogram
-from .pipeline import open_landcover
 from .regions import overlaps, read_regions, to_crs
 
 
-def _landcover(cfg: Config, problems: list[str], report: dict) -> dict[int, LandcoverRaster]:
+def _landcover(cfg: Config, scheme: ClassScheme | None, problems: list[str],
+               report: dict) -> dict[int, LandcoverRaster]:
     rasters: dict[int, LandcoverRaster] = {}
     for year in cfg.years:
         try:
-            rasters[year] = open_landcover(cfg, year)
+            rasters[year] = LandcoverRaster.open(cfg.landcover_path(year), chunk=cfg.compute.chunk_size,
+                                                 nodata=cfg.landcover.nodata, crs=cfg.landcover.crs,
+                                                 scheme_nodata=scheme.nodata if scheme else None)
         except InputError as err:
             problems.extend(f"landcover.path (year {year}): {line}" for line in err.lines())
     grids = {y: r.grid for y, r in rasters.items()}
@@ -45,11 +49,16 @@ def _landcover(cfg: Config, problems: list[str], report: dict) -> dict[int, Land
     return rasters
 
 
-def _codes(cfg: Config, rasters: dict[int, LandcoverRaster], problems: list[str], report: dict) -> None:
-    scheme = load_scheme(cfg.landcover.scheme)
+def _codes(cfg: Config, scheme: ClassScheme, rasters: dict[int, LandcoverRaster], problems: list[str],
+           report: dict) -> None:
     known = set(int(c) for c in scheme.codes)
     for year, r in rasters.items():
-        hist = code_histogram(r.data)
+        try:
+            hist = code_histogram(r.data)
+        except rasterio.errors.RasterioIOError as err:
+            problems.append(f"{r.path}: pixels cannot be read ({str(err).splitlines()[0]}); the file is damaged "
+                            f"or truncated: replace it")
+            continue
         nodata = r.nodata
         valid = sum(n for v, n in hist.items() if v != nodata)
         report.setdefault("landcover", {})[str(year)] = {
@@ -63,7 +72,9 @@ def _codes(cfg: Config, rasters: dict[int, LandcoverRaster], problems: list[str]
                             f"scheme, fix the raster, or set 'landcover.unknown_codes: nodata'")
 
 
-def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) -> None:
+def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) -> dict:
+    """Read and check every region level; returns the levels that could be read."""
+    levels = {}
     for level, rc in cfg.regions.items():
         try:
             regions, rep = read_regions(rc.path, rc.id_field, rc.name_field, layer=rc.layer, crs=rc.crs,
@@ -71,6 +82,7 @@ def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) 
         except InputError as err:
             problems.extend(err.lines())
             continue
+        levels[level] = regions
         entry = {"path": rc.path, "features": rep["features"], "repaired_geometries": rep["repaired"]}
         report.setdefault("regions", {})[level] = entry
         bad = overlaps(regions)
@@ -92,21 +104,38 @@ def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) 
             problems.append(f"{rc.path}: region(s) not covered by the land cover: {listed}; check the CRS of both "
                             f"files (swapped lat/lon?), or lower 'checks.min_coverage_pct' "
                             f"({cfg.checks.min_coverage_pct}%)")
+    return levels
 
 
-def _terrain(cfg: Config, problems: list[str], report: dict) -> None:
+def _terrain(cfg: Config, levels: dict, problems: list[str], report: dict) -> None:
+    try:
+        load_standard(cfg.coverage.standard)
+    except InputError as err:
+        problems.append(f"coverage.standard: {err}")
     if cfg.terrain is None:
         return
-    from .terrain import dem_coverage
+    from .terrain import dem_coverage, open_dem, window_cells
 
-    for level, rc in cfg.regions.items():
-        try:
-            regions, _ = read_regions(rc.path, rc.id_field, rc.name_field, layer=rc.layer, crs=rc.crs,
-                                      coord_system=rc.coord_system, key=f"regions.{level}")
+    try:
+        for level, regions in levels.items():
             cov = dem_coverage(cfg.terrain.dem_path, regions, min_pct=cfg.terrain.dem_min_coverage_pct)
             report.setdefault("dem", {})[level] = {"min_covered_pct": float(cov["dem_covered_pct"].min())}
+        window_cells(open_dem(cfg.terrain.dem_path, cfg.terrain.chunk), cfg.terrain.window_m)
+    except InputError as err:
+        problems.extend(f"terrain.dem_path: {line}" for line in err.lines())
+    except rasterio.errors.RasterioIOError as err:
+        problems.append(f"terrain.dem_path: {cfg.terrain.dem_path}: cannot be read as a raster "
+                        f"({str(err).splitlines()[0]}); check the file")
+    if cfg.terrain.overrides_path:
+        try:
+            overrides = read_overrides(cfg.terrain.overrides_path)
+            known = set().union(*(set(r["region_code"]) for r in levels.values())) if levels else set()
+            unknown = sorted(set(overrides["region_code"]) - known)
+            if levels and unknown:
+                problems.append(f"terrain.overrides_path: {cfg.terrain.overrides_path}: region code(s) "
+                                f"{', '.join(unknown[:10])} are in no region level; fix the codes or remove the rows")
         except InputError as err:
-            problems.extend(f"terrain.dem_path: {line}" for line in err.lines())
+            problems.extend(f"terrain.overrides_path: {line}" for line in err.lines())
 
 
 def _protected(cfg: Config, problems: list[str], report: dict) -> None:
@@ -130,16 +159,17 @@ def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
     """Check every input of ``cfg``; return a report, or raise :class:`InputError` listing all problems."""
     problems: list[str] = []
     report: dict = {"years": cfg.years}
+    scheme = None
     try:
-        load_scheme(cfg.landcover.scheme)
+        scheme = load_scheme(cfg.landcover.scheme)
     except InputError as err:
         problems.append(f"landcover.scheme: {err}")
-    rasters = _landcover(cfg, problems, report)
-    if scan_codes and rasters and not problems:
-        _codes(cfg, rasters, problems, report)
+    rasters = _landcover(cfg, scheme, problems, report)
+    if scan_codes and rasters and scheme is not None:
+        _codes(cfg, scheme, rasters, problems, report)
     grid = next(iter(rasters.values())).grid if rasters else None
-    _regions(cfg, grid, problems, report)
-    _terrain(cfg, problems, report)
+    levels = _regions(cfg, grid, problems, report)
+    _terrain(cfg, levels, problems, report)
     _protected(cfg, problems, report)
     if problems:
         raise InputError.many(problems)
