@@ -8,8 +8,9 @@ def landcover_tables():
 
 
 # With compute.tile_groups > 1 each raster is accounted as several jobs (bands of block rows) whose integer
-# partial sums are merged exactly; otherwise one job per level and year.
+# partial sums are merged exactly; otherwise one job per year (all region levels in one process).
 TILE_GROUPS = CFG.compute.tile_groups
+LEVEL_ARGS = " ".join(shlex.quote(level) for level in LEVELS)
 
 
 rule account:
@@ -20,9 +21,9 @@ rule account:
         terrain=TERRAIN if CFG.terrain else [],
     output:
         (
-            f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet"
+            [f"{OUT}/interim/{level}/crosstab_{{year}}.parquet" for level in LEVELS]
             if TILE_GROUPS == 1
-            else f"{OUT}/interim/{{level}}/parts/crosstab_{{year}}_{{part}}.parquet"
+            else [f"{OUT}/interim/{level}/parts/crosstab_{{year}}_{{part}}.parquet" for level in LEVELS]
         ),
     wildcard_constraints:
         year=r"\d{4}",
@@ -30,17 +31,20 @@ rule account:
     params:
         part=lambda w: f"--part {w.part} {TILE_GROUPS}" if TILE_GROUPS > 1 else "",
         terrain=f"--terrain {shlex.quote(TERRAIN)}" if CFG.terrain else "",
+        levels=LEVEL_ARGS,
+        out=lambda w: f"{OUT}/interim/{{level}}/"
+        + (f"crosstab_{w.year}.parquet" if TILE_GROUPS == 1 else f"parts/crosstab_{w.year}_{w.part}.parquet"),
     log:
-        f"{OUT}/logs/account_{{level}}_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".log",
+        f"{OUT}/logs/account_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".log",
     benchmark:
-        f"{OUT}/benchmarks/account_{{level}}_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".tsv"
+        f"{OUT}/benchmarks/account_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".tsv"
     threads: 2
     resources:
         mem_mb=2000,
         runtime=120,
     shell:
-        "GEP_THREADS={threads} {GEP} account {input.cfg:q} --level {wildcards.level:q} --year {wildcards.year} "
-        "{params.part} {params.terrain} --out {output:q} 2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} {GEP} account {input.cfg:q} --level {params.levels} --year {wildcards.year} "
+        "{params.part} {params.terrain} --out {params.out:q} 2>&1 | tee {log:q}"
 
 
 if TILE_GROUPS > 1:
@@ -73,21 +77,24 @@ rule transition:
         prev=lambda w: landcover_path(w.y0),
         curr=lambda w: landcover_path(w.y1),
     output:
-        f"{OUT}/interim/{{level}}/transition_{{y0}}_{{y1}}.parquet",
+        [f"{OUT}/interim/{level}/transition_{{y0}}_{{y1}}.parquet" for level in LEVELS],
     wildcard_constraints:
         y0=r"\d{4}",
         y1=r"\d{4}",
+    params:
+        levels=LEVEL_ARGS,
+        out=lambda w: f"{OUT}/interim/{{level}}/transition_{w.y0}_{w.y1}.parquet",
     log:
-        f"{OUT}/logs/transition_{{level}}_{{y0}}_{{y1}}.log",
+        f"{OUT}/logs/transition_{{y0}}_{{y1}}.log",
     benchmark:
-        f"{OUT}/benchmarks/transition_{{level}}_{{y0}}_{{y1}}.tsv"
+        f"{OUT}/benchmarks/transition_{{y0}}_{{y1}}.tsv"
     threads: 2
     resources:
         mem_mb=2000,
         runtime=120,
     shell:
-        "GEP_THREADS={threads} {GEP} transition {input.cfg:q} --level {wildcards.level:q} "
-        "--years {wildcards.y0} {wildcards.y1} --out {output:q} 2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} {GEP} transition {input.cfg:q} --level {params.levels} "
+        "--years {wildcards.y0} {wildcards.y1} --out {params.out:q} 2>&1 | tee {log:q}"
 
 
 rule landcover_tables:

@@ -24,20 +24,23 @@ rule redline_account:
         landcover=lambda w: landcover_path(w.year),
         layers=protected_files(),
     output:
-        f"{OUT}/interim/{{level}}/redline_{{year}}.parquet",
+        [f"{OUT}/interim/{level}/redline_{{year}}.parquet" for level in LEVELS],
     wildcard_constraints:
         year=r"\d{4}",
+    params:
+        levels=LEVEL_ARGS,
+        out=lambda w: f"{OUT}/interim/{{level}}/redline_{w.year}.parquet",
     log:
-        f"{OUT}/logs/redline_account_{{level}}_{{year}}.log",
+        f"{OUT}/logs/redline_account_{{year}}.log",
     benchmark:
-        f"{OUT}/benchmarks/redline_account_{{level}}_{{year}}.tsv"
+        f"{OUT}/benchmarks/redline_account_{{year}}.tsv"
     threads: 2
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} {GEP} redline-account {input.cfg:q} --level {wildcards.level:q} "
-        "--year {wildcards.year} --out {output:q} 2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} {GEP} redline-account {input.cfg:q} --level {params.levels} "
+        "--year {wildcards.year} --out {params.out:q} 2>&1 | tee {log:q}"
 
 
 rule redline_transition:
@@ -48,21 +51,24 @@ rule redline_transition:
         curr=lambda w: landcover_path(w.y1),
         layers=protected_files(),
     output:
-        f"{OUT}/interim/{{level}}/redline_transition_{{y0}}_{{y1}}.parquet",
+        [f"{OUT}/interim/{level}/redline_transition_{{y0}}_{{y1}}.parquet" for level in LEVELS],
     wildcard_constraints:
         y0=r"\d{4}",
         y1=r"\d{4}",
+    params:
+        levels=LEVEL_ARGS,
+        out=lambda w: f"{OUT}/interim/{{level}}/redline_transition_{w.y0}_{w.y1}.parquet",
     log:
-        f"{OUT}/logs/redline_transition_{{level}}_{{y0}}_{{y1}}.log",
+        f"{OUT}/logs/redline_transition_{{y0}}_{{y1}}.log",
     benchmark:
-        f"{OUT}/benchmarks/redline_transition_{{level}}_{{y0}}_{{y1}}.tsv"
+        f"{OUT}/benchmarks/redline_transition_{{y0}}_{{y1}}.tsv"
     threads: 2
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} {GEP} redline-account {input.cfg:q} --level {wildcards.level:q} "
-        "--years {wildcards.y0} {wildcards.y1} --out {output:q} 2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} {GEP} redline-account {input.cfg:q} --level {params.levels} "
+        "--years {wildcards.y0} {wildcards.y1} --out {params.out:q} 2>&1 | tee {log:q}"
 
 
 rule protected_tables:

@@ -18,6 +18,7 @@ from .errors import InputError
 from .coverage_index import CoverageConfig
 from .protected import ProtectedConfig
 from .terrain import TerrainConfig
+from .valuation.config import GepConfig
 
 
 class _Model(BaseModel):
@@ -115,7 +116,7 @@ class Config(_Model):
     coverage: CoverageSection = Field(default_factory=CoverageSection,
                                       description="林草覆盖率 options and standard (indicator 7)")
     protected: ProtectedConfig | None = Field(None, description="Red line and protected areas (indicator 9)")
-    gep: dict[str, Any] | None = Field(None, description="GEP accounting (indicator 10)")
+    gep: GepConfig | None = Field(None, description="GEP accounting (indicator 10): see gep.valuation")
 
     @field_validator("years")
     @classmethod

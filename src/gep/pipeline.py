@@ -170,3 +170,27 @@ def sync_resolved_config(cfg: Config, path: str | Path) -> bool:
         return False
     write_text(path, text)
     return True
+
+
+def gep_tables(cfg: Config, level: str, *, threads: int | None = None) -> list[Path]:
+    """Indicator 10: GEP accounts of one level (gep.valuation), written through :func:`publish_table`."""
+    from .errors import InputError
+    from .valuation import run_gep
+
+    if cfg.gep is None:
+        raise InputError("config: no 'gep' section; add one to compute GEP (see config/config.yaml)")
+    out_dir = tables_dir(cfg, level)
+    written: list[Path] = []
+
+    def writer(df, target_dir, name, *, units, extra=None):
+        written.extend(publish_table(cfg, level, df, name, units=units, extra=extra, out_dir=Path(target_dir)))
+
+    dem = cfg.gep.dem or (cfg.terrain.dem_path if cfg.terrain else None)
+    scheme = load_scheme(cfg.landcover.scheme)
+    with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), progress(f"GEP {level}"):
+        run_gep(cfg.gep, years=cfg.years, landcover_area=read_table(out_dir / "landcover_area.parquet"),
+                regions=load_regions(cfg, level), landcover_path_for_year=cfg.landcover_path, dem_path=dem,
+                out_dir=out_dir, scheme=cfg.landcover.scheme,
+                landcover_nodata=cfg.landcover.nodata if cfg.landcover.nodata is not None else scheme.nodata,
+                writer=writer)
+    return written

@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_publish(sub)
     register_protected(sub)
     register_coverage(sub)
+    register_gep(sub)
     p = sub.add_parser("validate-config", help="check a config file against the schema (nothing is written)")
     p.add_argument("config", type=Path)
     p.set_defaults(func=run_validate_config)
@@ -32,14 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", type=Path)
     p.set_defaults(func=run_where)
 
-    p = sub.add_parser("account", help="workflow stage: land-cover crosstab of one region level and year")
+    p = sub.add_parser("account", help="workflow stage: land-cover crosstab of region levels for one year")
     p.add_argument("config", type=Path)
-    p.add_argument("--level", required=True)
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.add_argument("--year", required=True, type=int)
     p.add_argument("--terrain", type=Path, help="terrain-class raster on the land-cover grid (strata)")
     p.add_argument("--part", type=int, nargs=2, metavar=("INDEX", "COUNT"),
                    help="account only tile group INDEX (0-based) of COUNT bands of block rows")
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, help="output table; with several levels a template with {level}")
     p.set_defaults(func=run_account)
 
     p = sub.add_parser("merge-account", help="workflow stage: merge the tile groups' partial crosstabs exactly")
@@ -50,11 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=run_merge_account)
 
-    p = sub.add_parser("transition", help="workflow stage: land-cover transitions of one level between two years")
+    p = sub.add_parser("transition", help="workflow stage: land-cover transitions between two years")
     p.add_argument("config", type=Path)
-    p.add_argument("--level", required=True)
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.add_argument("--years", required=True, type=int, nargs=2, metavar=("FROM", "TO"))
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, help="output table; with several levels a template with {level}")
     p.set_defaults(func=run_transition)
 
     p = sub.add_parser("tables", help="workflow stage: publish the land-cover tables of one level")
@@ -76,12 +77,12 @@ def register_protected(sub) -> None:
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=run_protected_changes)
 
-    p = sub.add_parser("redline-account", help="workflow stage: land cover inside the red line, one level × year")
+    p = sub.add_parser("redline-account", help="workflow stage: land cover inside the red line, levels × year")
     p.add_argument("config", type=Path)
-    p.add_argument("--level", required=True)
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.add_argument("--year", type=int)
     p.add_argument("--years", type=int, nargs=2, metavar=("FROM", "TO"), help="transitions between two years")
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, help="output table; with several levels a template with {level}")
     p.set_defaults(func=run_redline_account)
 
 
@@ -106,15 +107,15 @@ def run_redline_account(args) -> int:
     from .. import protected_tables as pt
 
     cfg = config_mod.load(args.config)
-    level = _level(cfg, args.level)
-    if args.years:
-        pt.transition_account(cfg, level, args.years[0], args.years[1], args.out, threads=_threads())
-    elif args.year:
-        pt.landcover_account(cfg, level, args.year, args.out, threads=_threads())
-    else:
+    if not (args.years or args.year):
         from ..errors import InputError
 
         raise InputError("redline-account: give --year YEAR or --years FROM TO")
+    for level, out in _outputs(cfg, args.level, args.out):
+        if args.years:
+            pt.transition_account(cfg, level, args.years[0], args.years[1], out, threads=_threads())
+        else:
+            pt.landcover_account(cfg, level, args.year, out, threads=_threads())
     return 0
 
 
@@ -142,6 +143,19 @@ def run_coverage_tables(args) -> int:
 
     cfg = config_mod.load(args.config)
     coverage_tables(cfg, _level(cfg, args.level))
+    return 0
+
+
+def register_gep(sub) -> None:
+    p = sub.add_parser("gep-tables", help="workflow stage: GEP accounts of one level (indicator 10)")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.set_defaults(func=run_gep_tables)
+
+
+def run_gep_tables(args) -> int:
+    cfg = config_mod.load(args.config)
+    pipeline.gep_tables(cfg, _level(cfg, args.level), threads=_threads())
     return 0
 
 
@@ -185,9 +199,18 @@ def run_account(args) -> int:
         from ..errors import InputError
 
         raise InputError(f"--part {part[0]} {part[1]}: INDEX must be in 0..COUNT-1")
-    pipeline.account(cfg, _level(cfg, args.level), args.year, args.out, terrain_path=args.terrain,
-                     threads=_threads(), part=part)
+    for level, out in _outputs(cfg, args.level, args.out):
+        pipeline.account(cfg, level, args.year, out, terrain_path=args.terrain, threads=_threads(), part=part)
     return 0
+
+
+def _outputs(cfg, levels: list[str], out: str) -> list[tuple[str, Path]]:
+    """(level, output path) for each level; ``out`` must hold {level} when there are several."""
+    if len(levels) > 1 and "{level}" not in out:
+        from ..errors import InputError
+
+        raise InputError(f"--out {out}: with several levels the output must be a template containing {{level}}")
+    return [(_level(cfg, level), Path(out.replace("{level}", level))) for level in levels]
 
 
 def run_merge_account(args) -> int:
@@ -198,7 +221,8 @@ def run_merge_account(args) -> int:
 
 def run_transition(args) -> int:
     cfg = config_mod.load(args.config)
-    pipeline.transition(cfg, _level(cfg, args.level), args.years[0], args.years[1], args.out, threads=_threads())
+    for level, out in _outputs(cfg, args.level, args.out):
+        pipeline.transition(cfg, level, args.years[0], args.years[1], out, threads=_threads())
     return 0
 
 

@@ -1,0 +1,46 @@
+# Indicator 10: GEP accounts (Tier 1 equivalent factors, Tier 2 biophysical services, carbon stock, statistics)
+# per region and year, in current and constant prices, and GEP per km² with the 稳定提高 verdict.
+
+
+def gep_inputs():
+    if not CFG.gep:
+        return []
+    files = []
+    for name in ("precipitation", "et", "evaporation", "npp", "erosivity", "erodibility"):
+        spec = getattr(CFG.gep.rasters, name)
+        path = spec if isinstance(spec, str) else getattr(spec, "path", None)
+        if isinstance(path, str):
+            files += sorted({path.format(year=y) for y in YEARS})
+    for extra in (CFG.gep.dem, CFG.gep.statistics, CFG.gep.deflator):
+        if extra:
+            files.append(extra)
+    return files
+
+
+def gep_outputs():
+    if not CFG.gep:
+        return []
+    names = ["gep_services", "gep_summary"] + (["carbon_stock"] if "carbon_stock" in CFG.gep.services else [])
+    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
+
+
+rule gep_tables:
+    input:
+        cfg=RUN_CONFIG,
+        checked=CHECKED,
+        landcover_area=f"{OUT}/tables/{{level}}/landcover_area.csv",
+        landcover=[landcover_path(y) for y in YEARS],
+        inputs=gep_inputs(),
+    output:
+        [f"{OUT}/tables/{{level}}/{n}.csv" for n in ("gep_services", "gep_summary")]
+        + ([f"{OUT}/tables/{{level}}/carbon_stock.csv"] if CFG.gep and "carbon_stock" in CFG.gep.services else []),
+    log:
+        f"{OUT}/logs/gep_tables_{{level}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/gep_tables_{{level}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=240,
+    shell:
+        "GEP_THREADS={threads} {GEP} gep-tables {input.cfg:q} --level {wildcards.level:q} 2>&1 | tee {log:q}"
