@@ -59,7 +59,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "ls-factor",
         help="USLE LS factor from a DEM (D8 flow accumulation, Desmet & Govers L, McCool S)",
-        description="Compute the LS factor on the DEM's grid (whole DEM in memory, ~30 bytes per cell) and write "
+        description="Compute the LS factor on the DEM's grid (whole DEM in memory, ~40 bytes per cell) and write "
                     "it as a tiled GeoTIFF. Give a sink-filled DEM: pits end flow paths.",
     )
     p.add_argument("dem", type=Path, metavar="DEM")

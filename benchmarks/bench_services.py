@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Benchmark the Tier-2 GEP services (gep.valuation) chunked on a large synthetic land-cover grid.
+
+What it does (not a test; run by hand):
+
+1. reuses (or generates, through ``bench_crosstab.ensure_data``) a SIZE × SIZE uint8 CLCD-like land cover
+   (EPSG:4326, 0.00027° ≈ 30 m cells, 512-cell tiles) and ~300 regions that tile it;
+2. generates, once, synthetic inputs on *other* grids: precipitation, ET and NPP on a 0.01° lon/lat grid,
+   rainfall erosivity R on a 1 km Albers equal-area grid (a different CRS, so the lazy WarpedVRT path really
+   reprojects), soil erodibility K on a 0.0083° grid, and a DEM at 3× the land-cover cell size (≈ 90 m);
+3. runs each stage in a fresh subprocess and reports wall time, CPU time and peak RSS (``os.wait4``):
+   ``ls`` (D8 flow accumulation + LS on the whole DEM in memory), then ``water_conservation``,
+   ``soil_retention``, ``carbon_sequestration`` (O₂ follows from it), ``climate_regulation``: each reads the
+   land cover lazily, resamples its inputs block by block onto the land-cover grid, computes the per-cell
+   density and aggregates it per region with ``gep.zonal.zonal_sum``; with ``--cog`` it also writes the
+   service COG first (and aggregates from the written file, as ``run_gep`` does).
+
+Results are printed and written to benchmarks/out/bench_services.json. Examples::
+
+    python benchmarks/bench_services.py                      # 20,000² land cover, 300 regions
+    python benchmarks/bench_services.py --size 4000 --regions 60 --cog
+    python benchmarks/bench_services.py --only ls water_conservation
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+OUT = HERE / "out"
+STAGES = ("ls", "water_conservation", "soil_retention", "carbon_sequestration", "climate_regulation")
+ALBERS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# synthetic inputs
+
+
+def _write(path: Path, arr: np.ndarray, transform, crs, nodata=-9999.0) -> None:
+    import rasterio
+
+    with rasterio.open(path, "w", driver="GTiff", height=arr.shape[0], width=arr.shape[1], count=1,
+                       dtype=arr.dtype.name, crs=crs, transform=transform, nodata=nodata, tiled=True,
+                       blockxsize=256, blockysize=256, compress="deflate", BIGTIFF="IF_SAFER") as dst:
+        dst.write(arr, 1)
+
+
+def input_paths(size: int) -> dict:
+    """Cached input files for a land cover of ``size`` cells (the DEM file name carries its generator version)."""
+    paths = {k: DATA / f"svc_{k}_{size}.tif" for k in ("precip", "et", "npp", "erosivity", "erodibility")}
+    paths["dem"] = DATA / f"svc_dem_v2_{size}.tif"
+    return paths
+
+
+def ensure_inputs(lc_path: Path, size: int) -> dict:
+    """Climate, soil and DEM rasters over the land cover's extent (cached in benchmarks/data/)."""
+    import rasterio
+    from affine import Affine
+    from pyproj import Transformer
+    from scipy import ndimage
+
+    with rasterio.open(lc_path) as src:
+        left, bottom, right, top = src.bounds
+        res = src.res[0]
+    paths = input_paths(size)
+    if all(p.exists() for p in paths.values()):
+        return paths
+    rng = np.random.default_rng(7)
+    # 0.01° lon/lat grid with a margin of 2 cells
+    c = 0.01
+    w = int(np.ceil((right - left) / c)) + 4
+    h = int(np.ceil((top - bottom) / c)) + 4
+    t = Affine(c, 0, left - 2 * c, 0, -c, top + 2 * c)
+    smooth = ndimage.gaussian_filter(rng.normal(size=(h, w)), 6)
+    smooth /= smooth.std()
+    _write(paths["precip"], (1400 + 150 * smooth).astype(np.float32), t, "EPSG:4326")
+    _write(paths["et"], (750 + 60 * smooth + 20 * rng.normal(size=(h, w))).astype(np.float32), t, "EPSG:4326")
+    _write(paths["npp"], np.clip(600 + 120 * smooth, 100, None).astype(np.float32), t, "EPSG:4326")
+    # R on a 1 km Albers grid (another CRS)
+    tr = Transformer.from_crs("EPSG:4326", ALBERS, always_xy=True)
+    xs, ys = tr.transform([left, right, left, right], [bottom, bottom, top, top])
+    x0, x1, y0, y1 = min(xs) - 5000, max(xs) + 5000, min(ys) - 5000, max(ys) + 5000
+    nx, ny = int((x1 - x0) / 1000) + 1, int((y1 - y0) / 1000) + 1
+    r = ndimage.gaussian_filter(rng.normal(size=(ny, nx)), 5)
+    _write(paths["erosivity"], (4000 + 800 * r / r.std()).astype(np.float32), Affine(1000, 0, x0, 0, -1000, y1),
+           ALBERS)
+    kc = 0.0083
+    kw, kh = int(np.ceil((right - left) / kc)) + 4, int(np.ceil((top - bottom) / kc)) + 4
+    k = ndimage.gaussian_filter(rng.normal(size=(kh, kw)), 3)
+    _write(paths["erodibility"], np.clip(0.03 + 0.008 * k / k.std(), 0.005, None).astype(np.float32),
+           Affine(kc, 0, left - 2 * kc, 0, -kc, top + 2 * kc), "EPSG:4326")
+    # DEM at 3× the land-cover cell size, written in strips
+    dres = 3 * res
+    dn = int(np.ceil(size / 3))
+    hills_lat = rng.normal(size=(dn // 200 + 3, dn // 200 + 3))
+    import rasterio as rio
+
+    profile = {"driver": "GTiff", "height": dn, "width": dn, "count": 1, "dtype": "float32", "crs": "EPSG:4326",
+                   "transform": Affine(dres, 0, left, 0, -dres, top), "nodata": -9999.0, "tiled": True, "blockxsize": 512,
+                   "blockysize": 512, "compress": "deflate", "BIGTIFF": "IF_SAFER"}
+    from rasterio.windows import Window
+
+    with rio.open(paths["dem"], "w", **profile) as dst:
+        for r0 in range(0, dn, 512):
+            r1 = min(dn, r0 + 512)
+            yy, xx = np.mgrid[r0:r1, 0:dn].astype(np.float64)
+            hills = ndimage.map_coordinates(hills_lat, [yy / 200, xx / 200], order=3, mode="nearest")
+            # ~1 % regional slope, hills of ±150 m every ~18 km and 5 cm noise: long flow paths with some
+            # closed depressions, i.e. an unfilled but realistic DEM
+            z = 3000 - 1.0 * xx - 0.6 * yy + 150 * hills + 0.05 * rng.normal(size=yy.shape)
+            dst.write(z.astype(np.float32), 1, window=Window(0, r0, dn, r1 - r0))
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------------------
+# one stage, in a child process
+
+
+def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk: int, cog: bool) -> dict:
+    import dask
+    import geopandas as gpd
+
+    from gep.landcover import LandcoverRaster
+    from gep.regions import to_crs
+    from gep.valuation import services as sv
+    from gep.valuation.ls_factor import compute_ls
+    from gep.valuation.params import code_set, load_runoff, load_usle_cp, read_param_file, scalar
+    from gep.valuation.resample import warp_to_grid
+    from gep.zonal import Zones
+
+    t0 = time.perf_counter()
+    ls_path = DATA / f"svc_ls_v2_{lc_path.stem}.tif"
+    if stage == "ls":
+        summary = compute_ls(inputs["dem"], ls_path)
+        return {"stage": stage, "seconds": time.perf_counter() - t0, **summary}
+    if not ls_path.exists() and stage == "soil_retention":
+        compute_ls(inputs["dem"], ls_path)
+    dask.config.set(scheduler="threads")
+    lc = LandcoverRaster.open(lc_path, chunk=chunk)
+    regions = gpd.read_file(regions_path, engine="pyogrio")
+    zones = Zones.prepare(np.asarray(to_crs(regions, lc.grid.crs).geometry.values), lc.grid)
+    t_prep = time.perf_counter() - t0
+    g, ch = lc.grid, lc.data.chunks
+    codes = np.arange(1, 10)
+
+    def warp(name, resampling="bilinear"):
+        return warp_to_grid(inputs[name], g, ch, resampling=resampling)
+
+    if stage == "water_conservation":
+        rc, alpha = load_runoff(scheme_codes=codes).lut("alpha")
+        dens = sv.water_conservation(lc.data, warp("precip"), warp("et"), rc, alpha, lc_nodata=lc.nodata)
+    elif stage == "soil_retention":
+        u = load_usle_cp(scheme_codes=codes)
+        cc, c = u.lut("c")
+        _, p = u.lut("p")
+        _, inc = u.lut("include")
+        dens = sv.soil_retention(lc.data, warp("erosivity"), warp("erodibility"),
+                                 warp_to_grid(ls_path, g, ch, resampling="bilinear"), cc, c, p, inc,
+                                 lc_nodata=lc.nodata)
+    elif stage == "carbon_sequestration":
+        co = read_param_file("carbon_oxygen")
+        inc, _ = code_set(co, "classes")
+        dens = sv.carbon_sequestration(lc.data, warp("npp"), scalar(co, "nep_npp_ratio"), scalar(co, "co2_per_c"),
+                                       inc, codes, lc_nodata=lc.nodata)
+    elif stage == "climate_regulation":
+        cl = read_param_file("climate_regulation")
+        per_mm = sv.kwh_per_mm(scalar(cl, "latent_heat"), scalar(cl, "water_density"), scalar(cl, "mj_per_kwh"),
+                               scalar(cl, "cop"), scalar(cl, "cooling_share"))
+        vc, vs = code_set(cl, "vegetation")
+        wc, ws = code_set(cl, "water")
+        et = warp("et")
+        dens = sv.climate_regulation(lc.data, et, et, per_mm, vc, vs, wc, ws, codes, lc_nodata=lc.nodata)
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    t_cog = None
+    if cog:
+        from gep.grid import open_lazy
+        from gep.terrain import write_cog
+        from gep.valuation.run import _as_xr
+
+        t1 = time.perf_counter()
+        target = OUT / f"svc_{stage}_{lc_path.stem}.tif"
+        write_cog(_as_xr(dens, g, stage, sv.SERVICES[stage][2]), target, None, units=sv.SERVICES[stage][2])
+        t_cog = time.perf_counter() - t1
+        dens = open_lazy(target, chunk).data
+    t2 = time.perf_counter()
+    tot = sv.region_totals(dens, g, zones, sv.SERVICES[stage][3])
+    t_zonal = time.perf_counter() - t2
+    return {"stage": stage, "seconds": time.perf_counter() - t0, "prepare_s": t_prep, "cog_s": t_cog,
+            "compute_and_zonal_s": t_zonal, "quantity_total": float(np.nansum(tot.quantity)),
+            "unit": sv.SERVICES[stage][1], "valid_km2": float(tot.valid_m2.sum() / 1e6), "regions": len(zones),
+            "cells": int(g.shape[0] * g.shape[1]), "chunk": [int(ch[0][0]), int(ch[1][0])]}
+
+
+def run_measured(cmd: list[str], log: Path) -> dict:
+    """Run ``cmd`` in a fresh process (output to files, so no pipe can fill up); time, CPU and peak RSS."""
+    out_path = log.with_suffix(".out")
+    with open(out_path, "w") as fo, open(log, "w") as fe:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=fo, stderr=fe)
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    rc = os.waitstatus_to_exitcode(status)
+    res = {"rc": rc, "wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "max_rss_mib": ru.ru_maxrss / 1024}
+    stdout = out_path.read_text()
+    if rc == 0 and stdout.strip():
+        res.update(json.loads(stdout.strip().splitlines()[-1]))
+    else:
+        res["stderr"] = log.read_text()[-2000:]
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", type=int, default=20000, help="land-cover side in cells (default 20000)")
+    ap.add_argument("--regions", type=int, default=300, help="number of regions (default 300)")
+    ap.add_argument("--chunk", type=int, default=2048, help="dask block side (default 2048)")
+    ap.add_argument("--cog", action="store_true", help="also write each service's COG (as run_gep does)")
+    ap.add_argument("--only", nargs="+", choices=STAGES, help="run only these stages")
+    ap.add_argument("--stage", help=argparse.SUPPRESS)  # child mode
+    ap.add_argument("--lc", help=argparse.SUPPRESS)
+    ap.add_argument("--regions-path", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.stage:
+        res = run_stage(args.stage, Path(args.lc), Path(args.regions_path), input_paths(args.size), args.chunk,
+                        args.cog)
+        print(json.dumps(res))
+        return 0
+    sys.path.insert(0, str(HERE))
+    from bench_crosstab import ensure_data
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    lc_path, regions_path = ensure_data(args.size, args.regions)
+    t0 = time.perf_counter()
+    ensure_inputs(lc_path, args.size)
+    print(f"inputs ready ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    results = []
+    for stage in args.only or STAGES:
+        cmd = [sys.executable, __file__, "--stage", stage, "--lc", str(lc_path), "--regions-path", str(regions_path),
+               "--size", str(args.size), "--chunk", str(args.chunk)] + (["--cog"] if args.cog else [])
+        res = run_measured(cmd, OUT / f"bench_services_{stage}.log")
+        res["stage"] = stage
+        results.append(res)
+        extra = (f"cog {res['cog_s']:.0f} s, " if res.get("cog_s") else "")
+        if res["rc"] == 0:
+            print(f"{stage:22s} wall {res['wall_s']:7.1f} s  cpu {res['cpu_s']:7.1f} s  peak RSS "
+                  f"{res['max_rss_mib']:7.0f} MiB  {extra}"
+                  + (f"total {res['quantity_total']:.4g} {res['unit']}" if "quantity_total" in res else
+                     f"DEM {res.get('cells')} cells, mean LS {res.get('ls_mean', float('nan')):.3f}, largest "
+                     f"contributing area {res.get('max_contributing_km2', float('nan')):.0f} km²"))
+        else:
+            print(f"{stage}: failed (rc {res['rc']}): {res.get('stderr')}")
+    report = {"size": args.size, "regions": args.regions, "chunk": args.chunk, "cog": args.cog,
+              "cpus": os.cpu_count(), "python": platform.python_version(), "results": results}
+    (OUT / "bench_services.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                             encoding="utf-8")
+    return 0 if all(r["rc"] == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
