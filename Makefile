@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 EXTRAS ?= test
 
-.PHONY: demo test venv bench clean lint
+.PHONY: demo test venv bench clean lint browser
 
 venv: $(VENV)/.installed
 
@@ -21,8 +21,19 @@ demo: venv
 	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/config.yaml --cores $(CORES) --quiet rules
 	@$(BIN)/gep where config/config.yaml
 
-test: venv
+test: venv browser
 	$(BIN)/python -m pytest -q
+
+# The report test renders the HTML report in Debian's headless Chromium; without it that test is skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the report rendering test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	      echo "could not install chromium: the report rendering test will be skipped"; \
+	  else \
+	    echo "chromium not found: run 'sudo apt-get install chromium' to enable the report rendering test"; \
+	  fi; }
 
 lint: venv
 	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/config.yaml --lint

@@ -93,6 +93,16 @@ class CoverageSection(CoverageConfig):
                                                   "coverage_*.yaml) or a path to the user's own YAML file")
 
 
+class ScorecardConfig(_Model):
+    """The 两山指数 scorecard, workbook, GeoPackage, maps and report (indicators 1–20)."""
+
+    standard: str = Field("national", description="Indicator list and targets: national, guizhou "
+                                                  "(config/standards/lianshan_*.yaml) or a path")
+    template: str | None = Field(None, description="Filled department table for the 17 non-spatial indicators "
+                                                   "(gep index-template); without it they are 暂未核算")
+    title: str | None = Field(None, description="Report title (default: the run's name)")
+
+
 class DemoConfig(_Model):
     generate: bool = Field(False, description="Generate the embedded demo data before the run")
     dir: str = Field("resources/demo", description="Where the demo data is written")
@@ -109,6 +119,8 @@ class Config(_Model):
     compute: ComputeConfig = ComputeConfig()
     checks: ChecksConfig = ChecksConfig()
     demo: DemoConfig = DemoConfig()
+    scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig,
+                                       description="两山指数 scorecard and report (indicators 1–20)")
     republish: list[int] = Field(
         default_factory=list, description="Published years whose numbers may be replaced by this run "
                                           "(after reviewing the diff gep printed)")

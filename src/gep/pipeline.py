@@ -194,3 +194,15 @@ def gep_tables(cfg: Config, level: str, *, threads: int | None = None) -> list[P
                 landcover_nodata=cfg.landcover.nodata if cfg.landcover.nodata is not None else scheme.nodata,
                 writer=writer)
     return written
+
+
+def scorecard(cfg: Config, level: str, *, provenance: Path | None = None) -> list[Path]:
+    """The 两山指数 deliverables of one level: lianshan_index table, workbook, GeoPackage, maps, HTML report."""
+    from .scorecard import build_outputs
+
+    change = cfg.out / "maps" / "protected_change.gpkg"
+    return build_outputs(tables_dir(cfg, level), cfg.out / "scorecard" / level, regions=load_regions(cfg, level),
+                         years=cfg.years, standard=cfg.scorecard.standard,
+                         template=Path(cfg.scorecard.template) if cfg.scorecard.template else None,
+                         provenance=provenance, change_gpkg=change if change.exists() else None,
+                         title=cfg.scorecard.title or f"{cfg.name}（{level}）")

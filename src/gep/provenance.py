@@ -18,7 +18,8 @@ from .atomic import write_text
 from .resources import REPO_ROOT
 
 PACKAGES = ("gep", "numpy", "pandas", "pyarrow", "xarray", "rioxarray", "rasterio", "dask", "distributed",
-            "geopandas", "pyogrio", "shapely", "pyproj", "snakemake", "pydantic", "scipy")
+            "geopandas", "pyogrio", "shapely", "pyproj", "snakemake", "pydantic", "scipy", "numba",
+            "openpyxl", "matplotlib", "jinja2")
 
 
 def sha256(path: str | Path, chunk: int = 1 << 22) -> str:

@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_protected(sub)
     register_coverage(sub)
     register_gep(sub)
+    register_scorecard(sub)
     p = sub.add_parser("validate-config", help="check a config file against the schema (nothing is written)")
     p.add_argument("config", type=Path)
     p.set_defaults(func=run_validate_config)
@@ -156,6 +157,20 @@ def register_gep(sub) -> None:
 def run_gep_tables(args) -> int:
     cfg = config_mod.load(args.config)
     pipeline.gep_tables(cfg, _level(cfg, args.level), threads=_threads())
+    return 0
+
+
+def register_scorecard(sub) -> None:
+    p = sub.add_parser("scorecard-stage", help="workflow stage: 两山指数 workbook, GeoPackage, maps and report")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True)
+    p.add_argument("--provenance", type=Path)
+    p.set_defaults(func=run_scorecard_stage)
+
+
+def run_scorecard_stage(args) -> int:
+    cfg = config_mod.load(args.config)
+    pipeline.scorecard(cfg, _level(cfg, args.level), provenance=args.provenance)
     return 0
 
 

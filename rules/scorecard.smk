@@ -1,0 +1,29 @@
+# The 两山指数 deliverables per region level: the 20-indicator table (7, 9, 10 from the pipeline, the others from
+# the department template), the Excel workbook, the QGIS GeoPackage, maps and the self-contained HTML report.
+
+
+def scorecard_outputs():
+    names = ["lianshan_index.csv", "lianshan_index.xlsx", "indicators.gpkg", "report/index.html"]
+    return expand(f"{OUT}/scorecard/{{level}}/{{name}}", level=LEVELS, name=names)
+
+
+rule scorecard:
+    input:
+        cfg=RUN_CONFIG,
+        tables=lambda w: [t for t in all_tables() if f"/tables/{w.level}/" in t],
+        change=[f"{OUT}/maps/protected_change.gpkg"] if PROTECTED and PAIRS else [],
+        provenance=f"{OUT}/provenance.json",
+        template=[CFG.scorecard.template] if CFG.scorecard.template else [],
+    output:
+        [f"{OUT}/scorecard/{{level}}/{n}" for n in
+         ("lianshan_index.csv", "lianshan_index.xlsx", "indicators.gpkg", "report/index.html")],
+    log:
+        f"{OUT}/logs/scorecard_{{level}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/scorecard_{{level}}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "{GEP} scorecard-stage {input.cfg:q} --level {wildcards.level:q} --provenance {input.provenance:q} "
+        "2>&1 | tee {log:q}"

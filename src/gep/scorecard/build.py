@@ -1,0 +1,203 @@
+"""The scorecard stage: from the pipeline's tables (+ the filled department template) to every deliverable.
+
+:func:`build_outputs` writes, under ``out_dir``:
+
+- ``lianshan_index.csv`` / ``.parquet`` / ``.meta.json`` (or under ``index_dir``): the tidy 两山指数 table;
+- ``lianshan_index.xlsx``: the workbook laid out like the local work plans;
+- ``indicators.gpkg``: region polygons with indicator values per year, change layers, default QGIS style;
+- ``maps/*.png``: choropleths (林草覆盖率 per year, GEP per km², red-line change) and a trend chart per region;
+- ``report/index.html``: the self-contained HTML report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from itertools import pairwise
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from ..errors import InputError
+from ..provenance import sha256
+from ..tables import read_table, write_table
+from .geopackage import indicator_layer, write_indicators_gpkg
+from .index import INDEX_UNITS, consistency_notes, lianshan_index
+from .standard import LianshanStandard, load_lianshan_standard
+from .template import read_template
+from .workbook import write_workbook
+
+TABLES = ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary", "region_area")
+
+
+def load_tables(tables_dir: str | Path, years: Iterable[int] | None = None) -> dict[str, pd.DataFrame | None]:
+    """The pipeline tables the scorecard uses (Parquet preferred, else CSV); None for a table not there.
+
+    With ``years``, rows of other years are dropped (``protected_change`` keeps its comparison columns).
+    """
+    tables_dir = Path(tables_dir)
+    if not tables_dir.is_dir():
+        raise InputError(f"{tables_dir}: tables folder does not exist; run the pipeline first or fix the path")
+    keep = None if years is None else {int(y) for y in years}
+    out: dict[str, pd.DataFrame | None] = {}
+    for name in TABLES:
+        df = None
+        for ext in (".parquet", ".csv"):
+            p = tables_dir / f"{name}{ext}"
+            if p.is_file():
+                df = read_table(p)
+                break
+        if df is not None:
+            df["region_code"] = df["region_code"].astype(str)
+            if keep is not None and "year" in df.columns:
+                df = df[df["year"].astype(int).isin(keep)].reset_index(drop=True)
+        out[name] = df
+    return out
+
+
+def _table_paths(tables_dir: Path) -> dict[str, str]:
+    found = {}
+    for name in TABLES:
+        for ext in (".parquet", ".csv"):
+            p = tables_dir / f"{name}{ext}"
+            if p.is_file():
+                found[str(p)] = sha256(p)
+                break
+    return found
+
+
+def _table_meta(tables_dir: Path) -> dict[str, dict]:
+    """Parameters recorded in the tables' ``NAME.meta.json`` sidecars (class scheme, sources…), units left out."""
+    out = {}
+    for name in TABLES:
+        p = tables_dir / f"{name}.meta.json"
+        if p.is_file():
+            try:
+                meta = json.loads(p.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                continue
+            keep = {k: v for k, v in meta.items() if k not in ("table", "units")}
+            if keep:
+                out[name] = keep
+    return out
+
+
+def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.GeoDataFrame, years: Iterable[int],
+                  standard: str | Path | LianshanStandard = "national", template: str | Path | None = None,
+                  provenance: str | Path | None = None, change_gpkg: str | Path | None = None,
+                  index_dir: str | Path | None = None, maps: bool = True, report: bool = True,
+                  title: str | None = None) -> list[Path]:
+    """Write the scorecard deliverables of one region level; returns the paths written.
+
+    ``tables_dir``: the level's ``OUTPUT_DIR/tables/LEVEL`` (forest_grass_coverage, protected_change,
+    gep_summary: each optional). ``regions``: GeoDataFrame with region_code, region_name, geometry (the same
+    regions as the tables). ``template``: the filled department template (.xlsx/.csv) or None (all 17 department
+    indicators 暂未核算/暂未调查). ``provenance``: the run's provenance.json for the report. ``change_gpkg``:
+    ``maps/protected_change.gpkg`` (copied into indicators.gpkg, drawn on the red-line map). ``index_dir``:
+    where the tidy table goes (default ``out_dir``). ``maps``/``report``: set False to skip the PNGs / the HTML
+    (a report without maps has no figures).
+    """
+    tables_dir, out_dir = Path(tables_dir), Path(out_dir)
+    years = sorted({int(y) for y in years})
+    if not years:
+        raise InputError("years: give at least one year")
+    std = standard if isinstance(standard, LianshanStandard) else load_lianshan_standard(standard)
+    need = {"region_code", "region_name", "geometry"}
+    if not need <= set(regions.columns):
+        raise InputError(f"regions lack {', '.join(sorted(need - set(regions.columns)))}; read them with "
+                         "gep.regions.read_regions")
+    if regions.crs is None:
+        raise InputError("regions have no CRS; read them with gep.regions.read_regions (set regions.crs in the "
+                         "config for files without one)")
+    regions = regions.assign(region_code=regions["region_code"].astype(str))
+    t = load_tables(tables_dir, years)
+    dep = read_template(template, std, years, regions) if template is not None else None
+    prov = None
+    if provenance is not None:
+        p = Path(provenance)
+        if not p.is_file():
+            raise InputError(f"{p}: provenance file does not exist; give the run's provenance.json or leave it out")
+        try:
+            prov = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise InputError(f"{p}: not valid JSON ({err.msg} at line {err.lineno}); give the run's "
+                             "provenance.json") from None
+    index = lianshan_index(std, years, regions, coverage=t["forest_grass_coverage"],
+                           protected_change=t["protected_change"], gep_summary=t["gep_summary"], department=dep)
+    notes = consistency_notes(std, t["forest_grass_coverage"])
+    if t["gep_summary"] is None:
+        notes.append("gep_summary not found: indicator 10 is 暂未核算 (run the GEP accounts to fill it)")
+    if template is None:
+        notes.append("no department template given: the department indicators are 暂未核算 / 暂未调查")
+
+    written: list[Path] = []
+    # text columns typed as strings even when all empty, so Parquet readers see a string (not a null) column
+    tidy = index.astype({c: "string" for c in ("region_code", "region_name", "group", "task", "indicator", "unit",
+                                               "target", "value_text", "status", "note", "source",
+                                               "responsible_unit")})
+    written += write_table(tidy, Path(index_dir) if index_dir else out_dir, "lianshan_index", units=INDEX_UNITS,
+                           extra={"standard": std.name, "standard_file": std.path,
+                                  "template": str(template) if template else None})
+    tables = {k: t[k] for k in ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary")}
+    written.append(write_workbook(out_dir / "lianshan_index.xlsx", index, std, tables=tables, notes=notes))
+    cov_ind = next((i for i in std.indicators if i.data == "coverage"), None)
+    breaks = sorted(set(cov_ind.targets_pct.values())) if cov_ind and cov_ind.targets_pct else None
+    layer = indicator_layer(regions, index, std, coverage=t["forest_grass_coverage"])
+    written.append(write_indicators_gpkg(out_dir / "indicators.gpkg", layer, change_gpkg=change_gpkg, breaks=breaks))
+
+    map_figs: list[tuple[str, Path]] = []
+    trend_figs: list[tuple[str, Path]] = []
+    if maps:
+        map_figs, trend_figs = _draw(out_dir / "maps", regions, index, std, t, years, change_gpkg, breaks)
+        written += [p for _, p in map_figs + trend_figs]
+    if report:
+        from .report import write_report
+
+        extra = _table_paths(tables_dir)
+        if template is not None:
+            extra[str(template)] = sha256(template)
+        written.append(write_report(out_dir / "report" / "index.html", index, std, maps=map_figs, trends=trend_figs,
+                                    provenance=prov, notes=notes, title=title, extra_inputs=extra,
+                                    table_meta=_table_meta(tables_dir)))
+    return written
+
+
+def _draw(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks):
+    from .maps import coverage_map, gep_map, redline_map, safe_stem, trend_chart
+
+    figs: list[tuple[str, Path]] = []
+    cov, gep, pc = t["forest_grass_coverage"], t["gep_summary"], t["protected_change"]
+    if cov is not None:
+        for y in sorted(set(cov["year"].astype(int)) & set(years)):
+            figs.append((f"林草覆盖率（{y}年）", coverage_map(regions, cov, y, maps_dir / f"coverage_{y}.png",
+                                                           breaks=breaks)))
+    if gep is not None and "gep_per_km2_wan_yuan" in gep.columns:
+        for y in sorted(set(gep.loc[gep["gep_per_km2_wan_yuan"].notna(), "year"].astype(int)) & set(years)):
+            figs.append((f"单位国土面积生态系统生产总值（{y}年）",
+                         gep_map(regions, gep, y, maps_dir / f"gep_per_km2_{y}.png")))
+    layers = set(pyogrio.list_layers(change_gpkg)[:, 0]) if change_gpkg is not None else set()
+    if pc is not None or layers:
+        for y0, y1 in pairwise(years):
+            name = f"redline_{y0}_{y1}"
+            parts = pyogrio.read_dataframe(change_gpkg, layer=name) if name in layers else None
+            if pc is None and parts is None:
+                continue
+            figs.append((f"生态保护红线面积变化（{y0}–{y1}年）",
+                         redline_map(regions, pc, y0, y1, maps_dir / f"redline_change_{y0}_{y1}.png", parts=parts)))
+    trends: list[tuple[str, Path]] = []
+    seen: set[str] = set()
+    for code, g in index.groupby("region_code", sort=True):
+        stem = safe_stem(code)
+        k = 2
+        while stem in seen:  # two codes that differ only in unusual characters
+            stem, k = f"{safe_stem(code)}_{k}", k + 1
+        seen.add(stem)
+        name = str(g["region_name"].iloc[0])
+        trends.append((f"{name}（{code}）", trend_chart(index, str(code), maps_dir / f"trend_{stem}.png",
+                                                       standard=std, coverage=cov)))
+    return figs, trends
+
+
+__all__ = ["build_outputs", "load_tables"]
