@@ -203,7 +203,10 @@ def run_where(args) -> int:
     cfg = config_mod.load(args.config)
     print(f"gep: results of '{cfg.name}' are in {cfg.out.resolve()}")
     for level in cfg.regions:
-        print(f"  {level}: {pipeline.tables_dir(cfg, level).resolve()}")
+        print(f"  {level} tables:  {pipeline.tables_dir(cfg, level).resolve()}")
+        report = cfg.out / "scorecard" / level / "report" / "index.html"
+        if report.exists():
+            print(f"  {level} report:  {report.resolve()}")
     return 0
 
 
