@@ -307,13 +307,9 @@ CASES = [
     Case("unknown_scheduler", lambda d, c: c["compute"].update(scheduler="spark"),
          ("key 'compute.scheduler' = 'spark'", "tcp://host:port"), 1),
     Case("gep_negative_price", _gep_negative_price,
-         ("prices_negative.yaml", "prices.carbon", "-380"), 1,
-         gap="the gep: section is an untyped dict in Config and validate_inputs does not load it; its "
-             "parameter files (negative prices) are only checked when the valuation runs"),
+         ("prices_negative.yaml", "prices.carbon", "-380"), 1),
     Case("gep_unknown_key", lambda d, c: c.update(gep={"servics": ["tier1"]}),
-         ("gep.servics",), 1,
-         gap="the gep: section (dict[str, Any]) is not validated against GepConfig by config.load or "
-             "validate_inputs"),
+         ("gep.servics",), 1),
 ]
 
 

@@ -155,6 +155,25 @@ def _protected(cfg: Config, problems: list[str], report: dict) -> None:
             problems.extend(err.lines())
 
 
+def _gep(cfg: Config, problems: list[str]) -> None:
+    """Inputs and parameter files of the GEP section (prices, deflators, climate rasters)."""
+    if cfg.gep is None:
+        return
+    from .valuation.params import load_deflator, load_prices
+    from .valuation.run import preflight
+
+    dem = cfg.gep.dem or (cfg.terrain.dem_path if cfg.terrain else None)
+    problems.extend(preflight(cfg.gep, cfg.years, dem))
+    for label, load, ref in (("gep.parameters.prices", load_prices, cfg.gep.parameters.prices),
+                             ("gep.deflator", load_deflator, cfg.gep.deflator)):
+        if ref is None:
+            continue
+        try:
+            load(ref)
+        except InputError as err:
+            problems.extend(f"{label}: {line}" for line in err.lines())
+
+
 def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
     """Check every input of ``cfg``; return a report, or raise :class:`InputError` listing all problems."""
     problems: list[str] = []
@@ -171,6 +190,7 @@ def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
     levels = _regions(cfg, grid, problems, report)
     _terrain(cfg, levels, problems, report)
     _protected(cfg, problems, report)
+    _gep(cfg, problems)
     if problems:
         raise InputError.many(problems)
     return report

@@ -121,7 +121,7 @@ class _Inputs:
         return self._cache[name]
 
 
-def _preflight(cfg: GepConfig, years: list[int], dem_path) -> list[str]:
+def preflight(cfg: GepConfig, years: list[int], dem_path) -> list[str]:
     """Every missing input for the selected services, as one-line problems."""
     problems = []
     wanted = set(cfg.services)
@@ -203,7 +203,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     raster_dir = out_dir / "rasters"
     dem_path = dem_path if dem_path is not None else cfg.dem
     wanted = set(cfg.services)
-    problems = _preflight(cfg, years, dem_path)
+    problems = preflight(cfg, years, dem_path)
     if problems:
         raise InputError.many(problems)
     sch = load_scheme(scheme)
