@@ -79,6 +79,6 @@ def test_gep_config_defaults_and_errors():
                          "verdict": {"rule": "sometimes"}})
     lines = err.value.lines()
     assert len(lines) == 4
-    assert any("'servces' is not a known GEP setting" in x for x in lines)
+    assert any("'servces' is not a known setting" in x for x in lines)
     with pytest.raises(InputError, match="reference_mean"):
         load_gep_config({"tier1": {"regulators": {"npp": {"raster": "npp.tif"}}}})

@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import InputError
 from .coverage_index import CoverageConfig
 from .protected import ProtectedConfig
+from .settings import read_yaml, validate_model
 from .terrain import TerrainConfig
 from .valuation.config import GepConfig
 
@@ -159,44 +159,16 @@ class Config(_Model):
         return self.model_dump(mode="json")
 
 
-def _format_loc(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
 def validate(data: Any, source: str = "config") -> Config:
     """Validate a config mapping; every problem is reported at once, one line each naming the key."""
     if not isinstance(data, dict):
         raise InputError(f"{source}: the config must be a mapping of keys to values; see config/config.yaml")
-    try:
-        return Config.model_validate(data)
-    except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            key = _format_loc(e["loc"])
-            if e["type"] == "missing":
-                problems.append(f"{source}: key '{key}' is missing; add it (see config/config.yaml)")
-            elif e["type"] == "extra_forbidden":
-                problems.append(f"{source}: key '{key}' is not a known setting; check its spelling "
-                                f"(known keys are listed in config/schema.json)")
-            else:
-                msg = e["msg"].removeprefix("Value error, ")
-                problems.append(f"{source}: key '{key}' = {e.get('input')!r}: {msg}")
-        raise InputError.many(problems) from None
+    return validate_model(Config, data, source, "see config/config.yaml and config/schema.json")
 
 
 def load(path: str | Path) -> Config:
     """Read (safely) and validate a YAML config file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: config file does not exist; give the path to a YAML config")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        first = str(err).replace("\n", " ")
-        raise InputError(f"{path}: not valid YAML ({first}); fix the syntax") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save the config as UTF-8") from None
-    return validate(data, str(path))
+    return validate(read_yaml(path, "config file"), str(path))
 
 
 def json_schema() -> dict:

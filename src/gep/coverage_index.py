@@ -22,7 +22,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .classes import CATEGORIES
 from .errors import InputError
@@ -64,28 +64,10 @@ class CoverageConfig(BaseModel):
 
 def load_coverage_config(source: str | Path | Mapping[str, Any] | None = None, **overrides: Any) -> CoverageConfig:
     """A :class:`CoverageConfig` from a YAML file, a mapping or defaults; non-None ``overrides`` win."""
-    data: dict[str, Any] = {}
-    where = "coverage config"
-    if isinstance(source, Mapping):
-        data = dict(source)
-    elif source is not None:
-        path = Path(source)
-        where = str(path)
-        if not path.is_file():
-            raise InputError(f"coverage config file '{path}' does not exist; check the path")
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return CoverageConfig(**data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "?"
-        raise InputError(f"{where}: key '{key}' = {first.get('input')!r}: {first['msg']}; fix the value") from None
+    from .settings import load_model
 
-
-# ---------------------------------------------------------------------------------------------------------
-# standards
-
+    return load_model(CoverageConfig, source, "coverage config", "see gep.coverage_index.CoverageConfig",
+                      **overrides)
 
 @dataclass(frozen=True)
 class CoverageStandard:

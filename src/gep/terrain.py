@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from affine import Affine
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyproj import CRS, Transformer
 from scipy import ndimage
 
@@ -113,33 +113,9 @@ class TerrainConfig(BaseModel):
 
 def load_terrain_config(source: str | Path | Mapping[str, Any] | None = None, **overrides: Any) -> TerrainConfig:
     """Build a :class:`TerrainConfig` from a YAML file, a mapping or defaults; ``overrides`` (non-None) win."""
-    import yaml
+    from .settings import load_model
 
-    data: dict[str, Any] = {}
-    where = "terrain config"
-    if isinstance(source, Mapping):
-        data = dict(source)
-    elif source is not None:
-        path = Path(source)
-        where = str(path)
-        if not path.is_file():
-            raise InputError(f"terrain config file '{path}' does not exist; check the path")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise InputError(f"{path}: not valid YAML ({str(err).splitlines()[0]}); fix the file") from None
-        if not isinstance(data, dict):
-            raise InputError(f"{path}: expected a mapping of terrain settings; see gep.terrain.TerrainConfig")
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return TerrainConfig(**data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "?"
-        raise InputError(
-            f"{where}: key '{key}' = {first.get('input')!r}: {first['msg']}; fix the value (see TerrainConfig)"
-        ) from None
-
+    return load_model(TerrainConfig, source, "terrain config", "see gep.terrain.TerrainConfig", **overrides)
 
 class GridSpec(NamedTuple):
     """A target grid: affine transform, (height, width) and CRS."""

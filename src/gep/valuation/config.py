@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..errors import InputError
 
 SERVICE_NAMES = ("tier1", "water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
                  "climate_regulation", "statistics", "carbon_stock")
@@ -189,32 +187,6 @@ class GepConfig(_Model):
 def load_gep_config(source: str | Path | Mapping[str, Any] | None = None, where: str = "gep") -> GepConfig:
     """A :class:`GepConfig` from a mapping (the ``gep:`` section), a YAML file (whole file or its ``gep:``
     key) or defaults; every validation problem is reported at once (InputError, one line each)."""
-    data: Any = {}
-    if isinstance(source, Mapping):
-        data = dict(source)
-    elif source is not None:
-        path = Path(source)
-        where = str(path)
-        if not path.is_file():
-            raise InputError(f"{path}: GEP config file does not exist; check the path")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise InputError(f"{path}: not valid YAML ({str(err).splitlines()[0]}); fix the syntax") from None
-        if isinstance(data, dict) and isinstance(data.get("gep"), dict) and "years" in data:
-            data = data["gep"]  # the whole run config: take its gep section
-    if not isinstance(data, dict):
-        raise InputError(f"{where}: expected a mapping of GEP settings (see gep.valuation.config.GepConfig)")
-    try:
-        return GepConfig.model_validate(data)
-    except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            if e["type"] == "extra_forbidden":
-                problems.append(f"{where}: key '{key}' is not a known GEP setting; check its spelling "
-                                f"(see gep.valuation.config.GepConfig)")
-            else:
-                msg = e["msg"].removeprefix("Value error, ")
-                problems.append(f"{where}: key '{key}' = {e.get('input')!r}: {msg}")
-        raise InputError.many(problems) from None
+    from ..settings import load_model
+
+    return load_model(GepConfig, source, where, "see gep.valuation.config.GepConfig", section="gep")
