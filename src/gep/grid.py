@@ -6,7 +6,6 @@ a block never straddles a tile and is decompressed once.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +18,6 @@ from pyproj import CRS
 
 from .cellarea import apply_affine, cell_areas_m2, row_areas_m2, to_cm2
 from .errors import InputError
-
-# Every block is read once, so GDAL's block cache (default 5% of RAM) only inflates memory; a user's own
-# setting wins.
-os.environ.setdefault("GDAL_CACHEMAX", "32")
 
 
 @dataclass(frozen=True)
