@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 EXTRAS ?= test
 
-.PHONY: demo test venv bench clean lint browser
+.PHONY: demo test venv bench clean lint browser test-slurm
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,12 @@ browser:
 
 lint: venv
 	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/config.yaml --lint
+
+# The demo through a real single-node SLURM on this machine (needs root: installs slurm-wlm and munge) and a
+# byte-for-byte comparison of its tables with a local run. Takes 6-10 minutes on 2 cores. See docs/cluster.md.
+test-slurm:
+	$(MAKE) venv EXTRAS='test,slurm'
+	GEP_PYTHON=$(abspath $(BIN))/python scripts/test_slurm.sh
 
 bench:
 	$(MAKE) venv EXTRAS='test,bench'
