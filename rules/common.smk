@@ -5,6 +5,8 @@
 RUN_CONFIG = f"{OUT}/run/config.json"
 sync_resolved_config(CFG, RUN_CONFIG)
 CHECKED = f"{OUT}/checks/inputs.json"
+# stages that handle every region level in one process (one start-up, one read of each raster per job)
+LEVEL_ARGS = " ".join(shlex.quote(level) for level in LEVELS)
 # terrain classes on the land-cover grid (indicator 7), a stratum of every land-cover crosstab
 TERRAIN = f"{OUT}/rasters/terrain_classes.tif"
 

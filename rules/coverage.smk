@@ -33,18 +33,18 @@ rule terrain_grid:
 rule coverage_tables:
     input:
         cfg=RUN_CONFIG,
-        crosstabs=expand(f"{OUT}/interim/{{{{level}}}}/crosstab_{{year}}.parquet", year=YEARS),
+        crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
         precip=CFG.terrain.precip_path if CFG.terrain and CFG.terrain.precip_path else [],
     output:
-        [f"{OUT}/tables/{{level}}/{n}.csv" for n in ("terrain_area", "region_terrain_type",
-                                                     "forest_grass_coverage", "coverage_by_terrain",
-                                                     "coverage_trend")],
+        [t for t in coverage_outputs() if t.endswith(".csv")],
+    params:
+        levels=LEVEL_ARGS,
     log:
-        f"{OUT}/logs/coverage_tables_{{level}}.log",
+        f"{OUT}/logs/coverage_tables.log",
     benchmark:
-        f"{OUT}/benchmarks/coverage_tables_{{level}}.tsv"
+        f"{OUT}/benchmarks/coverage_tables.tsv"
     resources:
         mem_mb=2000,
         runtime=30,
     shell:
-        "{GEP} coverage-tables {input.cfg:q} --level {wildcards.level:q} 2>&1 | tee {log:q}"
+        "{GEP} coverage-tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"

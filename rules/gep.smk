@@ -32,6 +32,7 @@ rule gep_tables:
         landcover=[landcover_path(y) for y in YEARS],
         inputs=gep_inputs(),
     output:
+        # one job per level: the heaviest stage, so levels run in parallel
         [f"{OUT}/tables/{{level}}/{n}.csv" for n in ("gep_services", "gep_summary")]
         + ([f"{OUT}/tables/{{level}}/carbon_stock.csv"] if CFG.gep and "carbon_stock" in CFG.gep.services else []),
     log:

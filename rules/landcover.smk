@@ -10,7 +10,6 @@ def landcover_tables():
 # With compute.tile_groups > 1 each raster is accounted as several jobs (bands of block rows) whose integer
 # partial sums are merged exactly; otherwise one job per year (all region levels in one process).
 TILE_GROUPS = CFG.compute.tile_groups
-LEVEL_ARGS = " ".join(shlex.quote(level) for level in LEVELS)
 
 
 rule account:
@@ -100,17 +99,18 @@ rule transition:
 rule landcover_tables:
     input:
         cfg=RUN_CONFIG,
-        crosstabs=expand(f"{OUT}/interim/{{{{level}}}}/crosstab_{{year}}.parquet", year=YEARS),
-        transitions=[f"{OUT}/interim/{{level}}/transition_{y0}_{y1}.parquet" for y0, y1 in PAIRS],
+        crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
+        transitions=[f"{OUT}/interim/{level}/transition_{y0}_{y1}.parquet" for level in LEVELS for y0, y1 in PAIRS],
     output:
-        [f"{OUT}/tables/{{level}}/{name}.csv" for name in ("landcover_area", "region_area")]
-        + ([f"{OUT}/tables/{{level}}/{n}.csv" for n in ("landcover_change", "extent_account")] if PAIRS else []),
+        landcover_tables(),
+    params:
+        levels=LEVEL_ARGS,
     log:
-        f"{OUT}/logs/landcover_tables_{{level}}.log",
+        f"{OUT}/logs/landcover_tables.log",
     benchmark:
-        f"{OUT}/benchmarks/landcover_tables_{{level}}.tsv"
+        f"{OUT}/benchmarks/landcover_tables.tsv"
     resources:
         mem_mb=1000,
         runtime=30,
     shell:
-        "{GEP} tables {input.cfg:q} --level {wildcards.level:q} 2>&1 | tee {log:q}"
+        "{GEP} tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"

@@ -76,23 +76,22 @@ rule protected_tables:
         cfg=RUN_CONFIG,
         checked=CHECKED,
         layers=protected_files(),
-        interim=expand(f"{OUT}/interim/{{{{level}}}}/redline_{{year}}.parquet", year=YEARS),
-        transitions=[f"{OUT}/interim/{{level}}/redline_transition_{a}_{b}.parquet" for a, b in PAIRS],
+        interim=expand(f"{OUT}/interim/{{level}}/redline_{{year}}.parquet", level=LEVELS, year=YEARS),
+        transitions=[f"{OUT}/interim/{level}/redline_transition_{a}_{b}.parquet" for level in LEVELS
+                     for a, b in PAIRS],
     output:
-        [f"{OUT}/tables/{{level}}/{n}.csv" for n in ("protected_area", "protected_change", "redline_landcover")]
-        + ([f"{OUT}/tables/{{level}}/redline_transition.csv"] if PAIRS else []),
+        [t for t in protected_outputs() if t.endswith(".csv")],
     params:
-        interim=lambda w: f"{OUT}/interim/{w.level}",
+        levels=LEVEL_ARGS,
     log:
-        f"{OUT}/logs/protected_tables_{{level}}.log",
+        f"{OUT}/logs/protected_tables.log",
     benchmark:
-        f"{OUT}/benchmarks/protected_tables_{{level}}.tsv"
+        f"{OUT}/benchmarks/protected_tables.tsv"
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "{GEP} protected-tables {input.cfg:q} --level {wildcards.level:q} --interim {params.interim:q} "
-        "2>&1 | tee {log:q}"
+        "{GEP} protected-tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"
 
 
 rule protected_changes:

@@ -10,11 +10,12 @@ def scorecard_outputs():
 rule scorecard:
     input:
         cfg=RUN_CONFIG,
-        tables=lambda w: [t for t in all_tables() if f"/tables/{w.level}/" in t],
+        tables=lambda w: all_tables(),
         change=[f"{OUT}/maps/protected_change.gpkg"] if PROTECTED and PAIRS else [],
         provenance=f"{OUT}/provenance.json",
         template=[CFG.scorecard.template] if CFG.scorecard.template else [],
     output:
+        # one job per level: maps and report are the slowest part, so levels run in parallel
         [f"{OUT}/scorecard/{{level}}/{n}" for n in
          ("lianshan_index.csv", "lianshan_index.xlsx", "indicators.gpkg", "report/index.html")],
     log:

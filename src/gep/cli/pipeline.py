@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("tables", help="workflow stage: publish the land-cover tables of one level")
     p.add_argument("config", type=Path)
-    p.add_argument("--level", required=True)
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.add_argument("--out-dir", type=Path)
     p.set_defaults(func=run_tables)
 
@@ -69,8 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def register_protected(sub) -> None:
     p = sub.add_parser("protected-tables", help="workflow stage: red-line/protected-area tables of one level")
     p.add_argument("config", type=Path)
-    p.add_argument("--level", required=True)
-    p.add_argument("--interim", required=True, type=Path, help="folder of the red-line land-cover interim tables")
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.set_defaults(func=run_protected_tables)
 
     p = sub.add_parser("protected-changes", help="workflow stage: GeoPackage of added/removed red-line parts")
@@ -91,9 +90,9 @@ def run_protected_tables(args) -> int:
     from .. import protected_tables as pt
 
     cfg = config_mod.load(args.config)
-    level = _level(cfg, args.level)
-    pt.area_tables(cfg, level)
-    pt.landcover_tables(cfg, level, args.interim)
+    for level in _levels(cfg, args.level):
+        pt.area_tables(cfg, level)
+        pt.landcover_tables(cfg, level, pipeline.interim_dir(cfg, level))
     return 0
 
 
@@ -128,7 +127,7 @@ def register_coverage(sub) -> None:
 
     p = sub.add_parser("coverage-tables", help="workflow stage: 林草覆盖率 tables of one level (indicator 7)")
     p.add_argument("config", type=Path)
-    p.add_argument("--level", required=True)
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.set_defaults(func=run_coverage_tables)
 
 
@@ -143,35 +142,42 @@ def run_coverage_tables(args) -> int:
     from ..coverage_tables import coverage_tables
 
     cfg = config_mod.load(args.config)
-    coverage_tables(cfg, _level(cfg, args.level))
+    for level in _levels(cfg, args.level):
+        coverage_tables(cfg, level)
     return 0
 
 
 def register_gep(sub) -> None:
     p = sub.add_parser("gep-tables", help="workflow stage: GEP accounts of one level (indicator 10)")
     p.add_argument("config", type=Path)
-    p.add_argument("--level", required=True)
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.set_defaults(func=run_gep_tables)
 
 
 def run_gep_tables(args) -> int:
     cfg = config_mod.load(args.config)
-    pipeline.gep_tables(cfg, _level(cfg, args.level), threads=_threads())
+    for level in _levels(cfg, args.level):
+        pipeline.gep_tables(cfg, level, threads=_threads())
     return 0
 
 
 def register_scorecard(sub) -> None:
     p = sub.add_parser("scorecard-stage", help="workflow stage: 两山指数 workbook, GeoPackage, maps and report")
     p.add_argument("config", type=Path)
-    p.add_argument("--level", required=True)
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.add_argument("--provenance", type=Path)
     p.set_defaults(func=run_scorecard_stage)
 
 
 def run_scorecard_stage(args) -> int:
     cfg = config_mod.load(args.config)
-    pipeline.scorecard(cfg, _level(cfg, args.level), provenance=args.provenance)
+    for level in _levels(cfg, args.level):
+        pipeline.scorecard(cfg, level, provenance=args.provenance)
     return 0
+
+
+def _levels(cfg, levels: list[str]) -> list[str]:
+    return [_level(cfg, level) for level in levels]
 
 
 def _level(cfg, level: str) -> str:
@@ -246,7 +252,13 @@ def run_transition(args) -> int:
 
 def run_tables(args) -> int:
     cfg = config_mod.load(args.config)
-    pipeline.tables(cfg, _level(cfg, args.level), args.out_dir)
+    levels = _levels(cfg, args.level)
+    if args.out_dir and len(levels) > 1:
+        from ..errors import InputError
+
+        raise InputError("--out-dir works with one --level only")
+    for level in levels:
+        pipeline.tables(cfg, level, args.out_dir)
     return 0
 
 
