@@ -1,4 +1,5 @@
-# Shared wiring: the resolved config every rule reads, the input-validation gate, and path helpers.
+# Shared wiring, no rules: the resolved config every rule reads, paths of the run, and the functions that list
+# each stage's inputs and outputs (kept here so that rules/*.smk hold rules only).
 
 # The resolved config every stage reads. Written while the workflow is parsed, and only when its content
 # changes, so its timestamp tells Snakemake exactly when settings changed (and which results to redo).
@@ -9,6 +10,9 @@ CHECKED = f"{OUT}/checks/inputs.json"
 LEVEL_ARGS = " ".join(shlex.quote(level) for level in LEVELS)
 # terrain classes on the land-cover grid (indicator 7), a stratum of every land-cover crosstab
 TERRAIN = f"{OUT}/rasters/terrain_classes.tif"
+# compute.tile_groups > 1: each raster is accounted as several jobs (bands of block rows) merged exactly
+TILE_GROUPS = CFG.compute.tile_groups
+PROTECTED = CFG.protected.layers() if CFG.protected else {}
 
 
 def landcover_path(year):
@@ -19,36 +23,59 @@ def region_paths():
     return [rc.path for rc in CFG.regions.values()]
 
 
-rule validate_inputs:
-    input:
-        cfg=RUN_CONFIG,
-        landcover=[landcover_path(y) for y in YEARS],
-        regions=region_paths(),
-        dem=CFG.terrain.dem_path if CFG.terrain else [],
-    output:
-        CHECKED,
-    log:
-        f"{OUT}/logs/validate_inputs.log",
-    benchmark:
-        f"{OUT}/benchmarks/validate_inputs.tsv"
-    threads: 2
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    shell:
-        "GEP_THREADS={threads} {GEP} validate {input.cfg:q} --report {output:q} 2>&1 | tee {log:q}"
+def coverage_outputs():
+    if not CFG.terrain:
+        return []
+    names = ["terrain_area", "region_terrain_type", "forest_grass_coverage", "coverage_by_terrain",
+             "coverage_trend"]
+    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names) + [TERRAIN]
 
 
-rule provenance:
-    input:
-        cfg=RUN_CONFIG,
-        tables=lambda w: all_tables(),
-    output:
-        f"{OUT}/provenance.json",
-    log:
-        f"{OUT}/logs/provenance.log",
-    resources:
-        mem_mb=500,
-        runtime=30,
-    shell:
-        "{GEP} provenance {input.cfg:q} {input.tables:q} --out {output:q} 2>&1 | tee {log:q}"
+def gep_inputs():
+    if not CFG.gep:
+        return []
+    files = []
+    for name in ("precipitation", "et", "evaporation", "npp", "erosivity", "erodibility"):
+        spec = getattr(CFG.gep.rasters, name)
+        path = spec if isinstance(spec, str) else getattr(spec, "path", None)
+        if isinstance(path, str):
+            files += sorted({path.format(year=y) for y in YEARS})
+    for extra in (CFG.gep.dem, CFG.gep.statistics, CFG.gep.deflator):
+        if extra:
+            files.append(extra)
+    return files
+
+
+def gep_outputs():
+    if not CFG.gep:
+        return []
+    names = ["gep_services", "gep_summary"] + (["carbon_stock"] if "carbon_stock" in CFG.gep.services else [])
+    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
+
+
+def landcover_tables():
+    names = ["landcover_area", "region_area"] + (["landcover_change", "extent_account"] if PAIRS else [])
+    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
+
+
+def protected_files():
+    return sorted({lc.path.format(year=y) for lc in PROTECTED.values() for y in YEARS if not lc.carry_forward}
+                  | {lc.path.format(year=YEARS[0]) for lc in PROTECTED.values()})
+
+
+def protected_outputs():
+    if not PROTECTED:
+        return []
+    names = ["protected_area", "protected_change", "redline_landcover"] + (["redline_transition"] if PAIRS else [])
+    out = expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
+    return out + ([f"{OUT}/maps/protected_change.gpkg"] if PAIRS else [])
+
+
+def scorecard_outputs():
+    names = ["lianshan_index.csv", "lianshan_index.xlsx", "indicators.gpkg", "report/index.html"]
+    return expand(f"{OUT}/scorecard/{{level}}/{{name}}", level=LEVELS, name=names)
+
+
+def all_tables():
+    """Every published table of the run (CSV; Parquet and .meta.json sidecars are written beside them)."""
+    return landcover_tables() + coverage_outputs() + protected_outputs() + gep_outputs()

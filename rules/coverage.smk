@@ -2,15 +2,9 @@
 # then 林草覆盖率 per region and year with the region's terrain type, target and gap.
 
 
-def coverage_outputs():
-    if not CFG.terrain:
-        return []
-    names = ["terrain_area", "region_terrain_type", "forest_grass_coverage", "coverage_by_terrain",
-             "coverage_trend"]
-    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names) + [TERRAIN]
-
-
 rule terrain_grid:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
@@ -27,10 +21,12 @@ rule terrain_grid:
         mem_mb=3000,
         runtime=120,
     shell:
-        "GEP_THREADS={threads} {GEP} terrain-grid {input.cfg:q} --out {output:q} 2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} gep terrain-grid {input.cfg:q} --out {output:q} 2>&1 | tee {log:q}"
 
 
 rule coverage_tables:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
@@ -47,4 +43,4 @@ rule coverage_tables:
         mem_mb=2000,
         runtime=30,
     shell:
-        "{GEP} coverage-tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"
+        "gep coverage-tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"

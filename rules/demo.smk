@@ -3,6 +3,8 @@
 if CFG.demo.generate:
 
     rule demo_data:
+        conda:
+            "../envs/gep.yaml"
         output:
             landcover=expand(f"{CFG.demo.dir}/landcover_{{year}}.tif", year=YEARS),
             county=f"{CFG.demo.dir}/county.gpkg",
@@ -13,7 +15,7 @@ if CFG.demo.generate:
             climate=expand(f"{CFG.demo.dir}/{{name}}_{{year}}.tif", name=("precip", "et", "npp"), year=YEARS),
             manifest=f"{CFG.demo.dir}/demo_manifest.json",
         params:
-            outdir=CFG.demo.dir,
+            outdir=lambda w, output: str(Path(output.manifest).parent),
             seed=CFG.demo.seed,
         log:
             f"{OUT}/logs/demo_data.log",
@@ -23,4 +25,4 @@ if CFG.demo.generate:
             mem_mb=2000,
             runtime=10,
         shell:
-            "{GEP} demo-data {params.outdir:q} --seed {params.seed} 2>&1 | tee {log:q}"
+            "gep demo-data {params.outdir:q} --seed {params.seed} 2>&1 | tee {log:q}"

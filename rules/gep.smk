@@ -2,29 +2,9 @@
 # per region and year, in current and constant prices, and GEP per km² with the 稳定提高 verdict.
 
 
-def gep_inputs():
-    if not CFG.gep:
-        return []
-    files = []
-    for name in ("precipitation", "et", "evaporation", "npp", "erosivity", "erodibility"):
-        spec = getattr(CFG.gep.rasters, name)
-        path = spec if isinstance(spec, str) else getattr(spec, "path", None)
-        if isinstance(path, str):
-            files += sorted({path.format(year=y) for y in YEARS})
-    for extra in (CFG.gep.dem, CFG.gep.statistics, CFG.gep.deflator):
-        if extra:
-            files.append(extra)
-    return files
-
-
-def gep_outputs():
-    if not CFG.gep:
-        return []
-    names = ["gep_services", "gep_summary"] + (["carbon_stock"] if "carbon_stock" in CFG.gep.services else [])
-    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
-
-
 rule gep_tables:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
@@ -44,4 +24,4 @@ rule gep_tables:
         mem_mb=3000,
         runtime=240,
     shell:
-        "GEP_THREADS={threads} {GEP} gep-tables {input.cfg:q} --level {wildcards.level:q} 2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} gep gep-tables {input.cfg:q} --level {wildcards.level:q} 2>&1 | tee {log:q}"

@@ -2,17 +2,13 @@
 # consecutive years, and the published land-cover tables (landcover_area, region_area, change, extent account).
 
 
-def landcover_tables():
-    names = ["landcover_area", "region_area"] + (["landcover_change", "extent_account"] if PAIRS else [])
-    return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
-
-
 # With compute.tile_groups > 1 each raster is accounted as several jobs (bands of block rows) whose integer
 # partial sums are merged exactly; otherwise one job per year (all region levels in one process).
-TILE_GROUPS = CFG.compute.tile_groups
 
 
 rule account:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
@@ -42,13 +38,15 @@ rule account:
         mem_mb=2000,
         runtime=120,
     shell:
-        "GEP_THREADS={threads} {GEP} account {input.cfg:q} --level {params.levels} --year {wildcards.year} "
+        "GEP_THREADS={threads} gep account {input.cfg:q} --level {params.levels} --year {wildcards.year} "
         "{params.part} {params.terrain} --out {params.out:q} 2>&1 | tee {log:q}"
 
 
 if TILE_GROUPS > 1:
 
     rule merge_account:
+        conda:
+            "../envs/gep.yaml"
         input:
             cfg=RUN_CONFIG,
             parts=expand(
@@ -65,11 +63,13 @@ if TILE_GROUPS > 1:
             mem_mb=1000,
             runtime=30,
         shell:
-            "{GEP} merge-account {input.cfg:q} --level {wildcards.level:q} --year {wildcards.year} "
+            "gep merge-account {input.cfg:q} --level {wildcards.level:q} --year {wildcards.year} "
             "{input.parts:q} --out {output:q} 2>&1 | tee {log:q}"
 
 
 rule transition:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
@@ -92,11 +92,13 @@ rule transition:
         mem_mb=2000,
         runtime=120,
     shell:
-        "GEP_THREADS={threads} {GEP} transition {input.cfg:q} --level {params.levels} "
+        "GEP_THREADS={threads} gep transition {input.cfg:q} --level {params.levels} "
         "--years {wildcards.y0} {wildcards.y1} --out {params.out:q} 2>&1 | tee {log:q}"
 
 
 rule landcover_tables:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
@@ -113,4 +115,4 @@ rule landcover_tables:
         mem_mb=1000,
         runtime=30,
     shell:
-        "{GEP} tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"
+        "gep tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"

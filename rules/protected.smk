@@ -1,23 +1,10 @@
 # Indicator 9: red-line and protected-area areas per region and year (vector, exact ellipsoidal), their change
 # and 不减少 verdict, the change GeoPackage, and land cover inside the red line (raster crosstab).
 
-PROTECTED = CFG.protected.layers() if CFG.protected else {}
-
-
-def protected_files():
-    return sorted({lc.path.format(year=y) for lc in PROTECTED.values() for y in YEARS if not lc.carry_forward}
-                  | {lc.path.format(year=YEARS[0]) for lc in PROTECTED.values()})
-
-
-def protected_outputs():
-    if not PROTECTED:
-        return []
-    names = ["protected_area", "protected_change", "redline_landcover"] + (["redline_transition"] if PAIRS else [])
-    out = expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
-    return out + ([f"{OUT}/maps/protected_change.gpkg"] if PAIRS else [])
-
 
 rule redline_account:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
@@ -39,11 +26,13 @@ rule redline_account:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} {GEP} redline-account {input.cfg:q} --level {params.levels} "
+        "GEP_THREADS={threads} gep redline-account {input.cfg:q} --level {params.levels} "
         "--year {wildcards.year} --out {params.out:q} 2>&1 | tee {log:q}"
 
 
 rule redline_transition:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
@@ -67,11 +56,13 @@ rule redline_transition:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} {GEP} redline-account {input.cfg:q} --level {params.levels} "
+        "GEP_THREADS={threads} gep redline-account {input.cfg:q} --level {params.levels} "
         "--years {wildcards.y0} {wildcards.y1} --out {params.out:q} 2>&1 | tee {log:q}"
 
 
 rule protected_tables:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
@@ -91,10 +82,12 @@ rule protected_tables:
         mem_mb=2000,
         runtime=60,
     shell:
-        "{GEP} protected-tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"
+        "gep protected-tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"
 
 
 rule protected_changes:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         checked=CHECKED,
@@ -107,4 +100,4 @@ rule protected_changes:
         mem_mb=2000,
         runtime=60,
     shell:
-        "{GEP} protected-changes {input.cfg:q} --out {output:q} 2>&1 | tee {log:q}"
+        "gep protected-changes {input.cfg:q} --out {output:q} 2>&1 | tee {log:q}"

@@ -2,12 +2,9 @@
 # the department template), the Excel workbook, the QGIS GeoPackage, maps and the self-contained HTML report.
 
 
-def scorecard_outputs():
-    names = ["lianshan_index.csv", "lianshan_index.xlsx", "indicators.gpkg", "report/index.html"]
-    return expand(f"{OUT}/scorecard/{{level}}/{{name}}", level=LEVELS, name=names)
-
-
 rule scorecard:
+    conda:
+        "../envs/gep.yaml"
     input:
         cfg=RUN_CONFIG,
         tables=lambda w: all_tables(),
@@ -26,5 +23,5 @@ rule scorecard:
         mem_mb=2000,
         runtime=30,
     shell:
-        "{GEP} scorecard-stage {input.cfg:q} --level {wildcards.level:q} --provenance {input.provenance:q} "
+        "gep scorecard-stage {input.cfg:q} --level {wildcards.level:q} --provenance {input.provenance:q} "
         "2>&1 | tee {log:q}"

@@ -209,3 +209,9 @@ def test_published_year_is_never_silently_changed(run, tmp_path):
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     ok = subprocess.run(smk, cwd=REPO, env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr[-2000:]
+
+
+def test_workflow_is_lint_clean():
+    proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--lint"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert "Congratulations, your workflow is in a good condition" in proc.stdout + proc.stderr, proc.stdout[-2000:]
