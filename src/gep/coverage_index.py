@@ -367,6 +367,17 @@ def _summarise(df: pd.DataFrame, keys: list[str], cfg: CoverageConfig) -> pd.Dat
     return g
 
 
+def _keyed(df: pd.DataFrame, columns: list[str], what: str, producer: str) -> pd.DataFrame:
+    """``columns`` of a table made by ``producer``, with region_code as text and year as int64."""
+    missing = sorted(set(columns) - set(df.columns))
+    if missing:
+        raise InputError(f"{what} table lacks {', '.join(missing)}; pass the output of {producer}")
+    out = df[columns].copy()
+    out["region_code"] = out["region_code"].astype(str)
+    out["year"] = out["year"].astype(np.int64)
+    return out
+
+
 def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
                           standard: CoverageStandard | str | Path = "national",
                           cfg: CoverageConfig | None = None) -> pd.DataFrame:
@@ -394,13 +405,8 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
     df = _check_table(terrain_area)
     g = _summarise(df, ["region_code", "year"], cfg)
     g = g.merge(_names(df), on=["region_code", "year"], how="left")
-    need = {"region_code", "year", "terrain_type", "terrain_rule"}
-    if not need <= set(types.columns):
-        raise InputError(f"terrain types table lacks {', '.join(sorted(need - set(types.columns)))}; "
-                         "pass the output of region_terrain_type")
-    t = types[["region_code", "year", "terrain_type", "terrain_rule"]].copy()
-    t["region_code"] = t["region_code"].astype(str)
-    t["year"] = t["year"].astype(np.int64)
+    t = _keyed(types, ["region_code", "year", "terrain_type", "terrain_rule"], "terrain types",
+               "region_terrain_type")
     g = g.merge(t, on=["region_code", "year"], how="left")
     lacking = sorted(set(g.loc[g["terrain_type"].isna(), "region_code"]))
     if lacking:
@@ -463,13 +469,8 @@ def coverage_trend(coverage: pd.DataFrame, decimals: int = 6) -> pd.DataFrame:
     coverage_pct, first_year, previous_year (empty in the first year), change_prev_pp (NaN in the first
     year), change_first_pp (0 in the first year); rounded to ``decimals``; sorted by region_code, year.
     """
-    need = {"region_code", "region_name", "year", "coverage_pct"}
-    if not need <= set(coverage.columns):
-        raise InputError(f"coverage table lacks {', '.join(sorted(need - set(coverage.columns)))}; "
-                         "pass the output of forest_grass_coverage")
-    c = coverage[["region_code", "region_name", "year", "coverage_pct"]].copy()
-    c["region_code"] = c["region_code"].astype(str)
-    c["year"] = c["year"].astype(np.int64)
+    c = _keyed(coverage, ["region_code", "region_name", "year", "coverage_pct"], "coverage",
+               "forest_grass_coverage")
     c = c.sort_values(["region_code", "year"], kind="mergesort").reset_index(drop=True)
     grp = c.groupby("region_code", sort=False)
     c["first_year"] = grp["year"].transform("min").astype(np.int64)

@@ -87,6 +87,17 @@ def _num(text) -> float | None:
     return v
 
 
+
+def _amount_ok(value: float, raw, name: str, where: str, problems: list[str]) -> bool:
+    """A number ≥ 0; otherwise one problem line naming ``name`` (value or quantity) and False."""
+    if math.isnan(value):
+        problems.append(f"{where}: {name} '{raw}' is not a number")
+        return False
+    if value < 0:
+        problems.append(f"{where}: {name} {value:g} is negative; {name}s must be ≥ 0")
+        return False
+    return True
+
 def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = None,
                     years: Iterable[int] | None = None, services: Iterable[str] | None = None) -> pd.DataFrame:
     """Read and validate a statistics CSV; return one row per region × year × service.
@@ -141,23 +152,15 @@ def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = No
         if value is None:
             problems.append(f"{where}: value of {service} {rc} {year} is empty; fill it in (0 if none)")
             ok = False
-        elif math.isnan(value):
-            problems.append(f"{where}: value '{row['value']}' is not a number")
-            ok = False
-        elif value < 0:
-            problems.append(f"{where}: value {value:g} is negative; values must be ≥ 0")
-            ok = False
+        else:
+            ok = _amount_ok(value, row["value"], "value", where, problems)
         if vunit not in VALUE_UNITS:
             problems.append(f"{where}: value_unit '{vunit}' is not one of {', '.join(VALUE_UNITS)}")
             ok = False
         q = _num(row["quantity"]) if "quantity" in df.columns else None
         qunit = str(row["quantity_unit"]).strip() if "quantity_unit" in df.columns else ""
         if q is not None:
-            if math.isnan(q):
-                problems.append(f"{where}: quantity '{row['quantity']}' is not a number")
-                ok = False
-            elif q < 0:
-                problems.append(f"{where}: quantity {q:g} is negative; quantities must be ≥ 0")
+            if not _amount_ok(q, row["quantity"], "quantity", where, problems):
                 ok = False
             elif qunit not in qunits:
                 problems.append(f"{where}: quantity_unit '{qunit}' is not one of {', '.join(qunits)} for {service}")
