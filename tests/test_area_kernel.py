@@ -7,7 +7,6 @@ exactextract for a second implementation of coverage fractions.
 
 from __future__ import annotations
 
-import dask
 import dask.array as da
 import geopandas as gpd
 import numpy as np

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from affine import Affine
+from numba import njit
 
 from .cellarea import apply_affine
-from .kernels import suffix_sums
 
 #: fractions closer than this to 0 are dropped and to 1 are set to 1 (float noise of the cumulative sums)
 EPS = 1e-9
@@ -100,56 +100,6 @@ def _segments(geoms: np.ndarray, inverse: Affine):
     return cols[:-1][same], rows[:-1][same], cols[1:][same], rows[1:][same], owner
 
 
-def _grouped_arange(counts: np.ndarray) -> np.ndarray:
-    """For counts [2, 0, 3] return [0, 1, 0, 1, 2]."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.arange(total, dtype=np.int64) - starts
-
-
-def _crossings(a0: np.ndarray, a1: np.ndarray):
-    """Parameters t in (0, 1) where segments from a0 to a1 cross integer grid lines, with segment index."""
-    lo = np.minimum(a0, a1)
-    hi = np.maximum(a0, a1)
-    first = np.floor(lo) + 1
-    n = np.maximum(0, np.ceil(hi) - first).astype(np.int64)
-    seg = np.repeat(np.arange(len(a0)), n)
-    k = np.repeat(first, n) + _grouped_arange(n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (k - a0[seg]) / (a1[seg] - a0[seg])
-    return seg, t
-
-
-def _pieces(x0, y0, x1, y1):
-    """Split segments at every grid line; return per piece: segment index, cell row/col, dy, dy·(x_mid − c)."""
-    n = len(x0)
-    sx, tx = _crossings(x0, x1)
-    sy, ty = _crossings(y0, y1)
-    seg = np.concatenate([np.arange(n), np.arange(n), sx, sy])
-    t = np.concatenate([np.zeros(n), np.ones(n), tx, ty])
-    order = np.lexsort((t, seg))
-    seg = seg[order]
-    t = t[order]
-    keep = seg[1:] == seg[:-1]
-    s = seg[:-1][keep]
-    ta = t[:-1][keep]
-    tb = t[1:][keep]
-    nonzero = tb > ta
-    s, ta, tb = s[nonzero], ta[nonzero], tb[nonzero]
-    dxs = x1[s] - x0[s]
-    dys = y1[s] - y0[s]
-    tm = 0.5 * (ta + tb)
-    xm = x0[s] + tm * dxs
-    ym = y0[s] + tm * dys
-    col = np.floor(xm).astype(np.int64)
-    row = np.floor(ym).astype(np.int64)
-    dy = (tb - ta) * dys
-    own = dy * (xm - col)
-    return s, row, col, dy, own
-
-
 def boundary_cells(geoms, transform: Affine, shape: tuple[int, int], *, batch_vertices: int = 200_000) -> BoundaryCells:
     """Covered fractions of every grid cell crossed by the boundary of any of ``geoms`` (see :func:`coverage`)."""
     return coverage(geoms, transform, shape, batch_vertices=batch_vertices).boundary
@@ -184,8 +134,11 @@ def coverage(geoms, transform: Affine, shape: tuple[int, int], *, rows: tuple[in
         return Coverage(BoundaryCells.empty(), Runs.empty())
     cells = BoundaryCells(*(np.concatenate([getattr(b, f) for b, _ in out]) for f in ("row", "col", "zone", "frac")))
     runs = Runs(*(np.concatenate([getattr(r, f) for _, r in out]) for f in ("row", "col0", "col1", "zone")))
-    return Coverage(cells.take(np.lexsort((cells.zone, cells.col, cells.row))),
-                    runs.take(np.lexsort((runs.col0, runs.row))))
+    # one int64 key per entry sorts faster than a lexsort of its parts
+    n_zones, width = max(len(geoms), 1), shape[1] + 1
+    cell_key = (cells.row * width + cells.col) * n_zones + cells.zone
+    run_key = runs.row * width + runs.col0
+    return Coverage(cells.take(np.argsort(cell_key, kind="stable")), runs.take(np.argsort(run_key, kind="stable")))
 
 
 def _batch(geoms: np.ndarray, offset: int, inverse: Affine, sign: float, shape,
@@ -196,30 +149,148 @@ def _batch(geoms: np.ndarray, offset: int, inverse: Affine, sign: float, shape,
     x0, y0, x1, y1, owner = x0[band], y0[band], x1[band], y1[band], owner[band]
     if len(x0) == 0:
         return BoundaryCells.empty(), Runs.empty()
-    s, row, col, dy, own = _pieces(x0, y0, x1, y1)
-    zone = owner[s]
-    # one entry per (zone, row, col): sum dy and own contributions
-    order = np.lexsort((col, row, zone))
-    zone, row, col, dy, own = zone[order], row[order], col[order], dy[order], own[order]
-    new = np.ones(len(zone), dtype=bool)
-    new[1:] = (zone[1:] != zone[:-1]) | (row[1:] != row[:-1]) | (col[1:] != col[:-1])
-    idx = np.flatnonzero(new)
-    zone, row, col = zone[idx], row[idx], col[idx]
-    dy_cell = np.add.reduceat(dy, idx)
-    own_cell = np.add.reduceat(own, idx)
-    # Σ dy of the pieces to the right in the same (zone, row): suffix sums within each run
-    run_new = np.ones(len(zone), dtype=bool)
-    run_new[1:] = (zone[1:] != zone[:-1]) | (row[1:] != row[:-1])
-    right = suffix_sums(dy_cell, run_new)
-    frac = sign * (right + own_cell)
-    frac = np.where(frac > 1 - EPS, 1.0, frac)
-    keep = (frac > EPS) & (row >= r_lo) & (row < r_hi) & (col >= 0) & (col < shape[1])
-    cells = BoundaryCells(row[keep], col[keep], zone[keep] + offset, frac[keep])
-    # interior runs: the gap after a crossed cell is covered when the Σ dy to its right is (±)1
-    nxt = np.r_[~run_new[1:], False]  # the next crossed cell is in the same (zone, row)
-    gap = np.flatnonzero(nxt & (sign * right > 0.5))
-    c0 = np.maximum(col[gap] + 1, 0)
-    c1 = np.minimum(col[gap + 1], shape[1])
-    ok = (c1 > c0) & (row[gap] >= r_lo) & (row[gap] < r_hi)
-    runs = Runs(row[gap][ok], c0[ok], c1[ok], zone[gap][ok] + offset)
-    return cells, runs
+    zone, row, col, dy, own = _band_pieces(x0, y0, x1, y1, owner.astype(np.int64), r_lo, r_hi)
+    # one key per (zone, row, col); a stable sort keeps each cell's pieces in edge order (deterministic sums)
+    c_min = int(col.min()) if len(col) else 0
+    width = (int(col.max()) - c_min + 1) if len(col) else 1
+    key = (zone * (r_hi - r_lo) + (row - r_lo)) * width + (col - c_min)
+    order = np.argsort(key, kind="stable")
+    b_row, b_col, b_zone, b_frac, r_row, r_c0, r_c1, r_zone = _cells_and_runs(
+        key[order], zone[order], row[order], col[order], dy[order], own[order], sign, shape[1], EPS)
+    return (BoundaryCells(b_row, b_col, b_zone + offset, b_frac),
+            Runs(r_row, r_c0, r_c1, r_zone + offset))
+
+
+@njit(cache=True, nogil=True)
+def _band_pieces(x0, y0, x1, y1, owner, r_lo, r_hi):
+    """Split edges (pixel coordinates) at every grid line; keep the pieces in rows r_lo..r_hi-1.
+
+    Returns per piece: zone (owner), row, col (of the cell holding it), dy, and dy·(x_mid − col). Pieces of
+    one edge come in order along the edge; zero-length pieces (an edge through a grid corner) are dropped.
+    """
+    n = x0.shape[0]
+    total = 0
+    for s in range(n):
+        total += 1 + _n_crossings(x0[s], x1[s]) + _n_crossings(y0[s], y1[s])
+    zone = np.empty(total, np.int64)
+    row = np.empty(total, np.int64)
+    col = np.empty(total, np.int64)
+    dy = np.empty(total)
+    own = np.empty(total)
+    m = 0
+    for s in range(n):
+        ax, ay, bx, by = x0[s], y0[s], x1[s], y1[s]
+        dxs, dys = bx - ax, by - ay
+        # grid-line crossings in x and in y, each walked in increasing t, merged on the fly
+        nx, kx, stx = _first_crossing(ax, bx)
+        ny, ky, sty = _first_crossing(ay, by)
+        ix = iy = 0
+        ta = 0.0
+        while True:
+            tx = (kx - ax) / dxs if ix < nx else 2.0
+            ty = (ky - ay) / dys if iy < ny else 2.0
+            if tx < ty:
+                tb = tx
+                ix += 1
+                kx += stx
+            elif ty < 2.0:
+                tb = ty
+                iy += 1
+                ky += sty
+            else:
+                tb = 1.0
+            if tb > ta:
+                tm = 0.5 * (ta + tb)
+                xm = ax + tm * dxs
+                r = np.int64(np.floor(ay + tm * dys))
+                if r_lo <= r < r_hi:
+                    c = np.int64(np.floor(xm))
+                    d = (tb - ta) * dys
+                    zone[m] = owner[s]
+                    row[m] = r
+                    col[m] = c
+                    dy[m] = d
+                    own[m] = d * (xm - c)
+                    m += 1
+            if tb >= 1.0:
+                break
+            ta = tb
+    return zone[:m], row[:m], col[:m], dy[:m], own[:m]
+
+
+@njit(cache=True, nogil=True)
+def _n_crossings(a, b):
+    """Number of integer grid lines strictly between a and b."""
+    lo, hi = min(a, b), max(a, b)
+    return max(0, int(np.ceil(hi) - (np.floor(lo) + 1)))
+
+
+@njit(cache=True, nogil=True)
+def _first_crossing(a, b):
+    """(count, first grid line, step) of the grid lines crossed going from a to b, in order."""
+    n = _n_crossings(a, b)
+    if b >= a:
+        return n, np.floor(a) + 1.0, 1.0
+    return n, np.floor(b) + n, -1.0
+
+
+@njit(cache=True, nogil=True)
+def _cells_and_runs(key, zone, row, col, dy, own, sign, width, eps):
+    """From pieces sorted by (zone, row, col): boundary-cell fractions and interior runs (module docstring).
+
+    Per (zone, row) the Σ dy of the pieces right of a cell is summed from the row's own end, so a row's
+    result never depends on what other rows or zones hold.
+    """
+    n = key.shape[0]
+    # one entry per cell: Σ dy and Σ own of its pieces
+    starts = np.empty(n + 1, np.int64)
+    u = 0
+    for i in range(n):
+        if i == 0 or key[i] != key[i - 1]:
+            starts[u] = i
+            u += 1
+    starts[u] = n
+    c_zone = np.empty(u, np.int64)
+    c_row = np.empty(u, np.int64)
+    c_col = np.empty(u, np.int64)
+    c_dy = np.zeros(u)
+    c_own = np.zeros(u)
+    for j in range(u):
+        i0 = starts[j]
+        c_zone[j], c_row[j], c_col[j] = zone[i0], row[i0], col[i0]
+        for i in range(i0, starts[j + 1]):
+            c_dy[j] += dy[i]
+            c_own[j] += own[i]
+    b_row = np.empty(u, np.int64)
+    b_col = np.empty(u, np.int64)
+    b_zone = np.empty(u, np.int64)
+    b_frac = np.empty(u)
+    r_row = np.empty(u, np.int64)
+    r_c0 = np.empty(u, np.int64)
+    r_c1 = np.empty(u, np.int64)
+    r_zone = np.empty(u, np.int64)
+    nb = 0
+    nr = 0
+    j1 = u
+    while j1 > 0:  # (zone, row) groups, last to first
+        j0 = j1 - 1
+        while j0 > 0 and c_zone[j0 - 1] == c_zone[j1 - 1] and c_row[j0 - 1] == c_row[j1 - 1]:
+            j0 -= 1
+        right = 0.0
+        for j in range(j1 - 1, j0 - 1, -1):
+            frac = sign * (right + c_own[j])
+            if frac > 1.0 - eps:
+                frac = 1.0
+            if frac > eps and 0 <= c_col[j] < width:
+                b_row[nb], b_col[nb], b_zone[nb], b_frac[nb] = c_row[j], c_col[j], c_zone[j], frac
+                nb += 1
+            # the gap up to the next crossed cell of the row is covered when the Σ dy to its right is (±)1
+            if j < j1 - 1 and sign * right > 0.5:
+                c0 = max(c_col[j] + 1, 0)
+                c1 = min(c_col[j + 1], width)
+                if c1 > c0:
+                    r_row[nr], r_c0[nr], r_c1[nr], r_zone[nr] = c_row[j], c0, c1, c_zone[j]
+                    nr += 1
+            right += c_dy[j]
+        j1 = j0
+    return b_row[:nb], b_col[:nb], b_zone[:nb], b_frac[:nb], r_row[:nr], r_c0[:nr], r_c1[:nr], r_zone[:nr]

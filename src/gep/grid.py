@@ -1,7 +1,9 @@
 """The raster grid that all accounting happens on: transform, shape, CRS and exact cell areas.
 
-Opening is lazy (dask-backed xarray through rioxarray) with chunks aligned to the file's internal tiles, so
-a block never straddles a tile and is decompressed once.
+Opening is lazy with chunks aligned to the file's internal tiles, so a block never straddles a tile and is
+decompressed once: :func:`open_lazy` gives a dask-backed xarray DataArray (through rioxarray) for raster math,
+:func:`open_blocks` the same blocks as dask-delayed window reads for the area kernel, which needs neither
+xarray nor dask.array (together 0.6 s of imports in every job).
 """
 
 from __future__ import annotations
@@ -9,15 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+import dask
 import numpy as np
 import rasterio
-import rioxarray  # noqa: F401  (registers the .rio accessor)
-import xarray as xr
 from affine import Affine
 from pyproj import CRS
+from rasterio.windows import Window
 
 from .cellarea import apply_affine, cell_areas_m2, row_areas_m2, to_cm2
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ def aligned_chunks(path: str | Path, target: int) -> tuple[int, int]:
 
 def open_lazy(path: str | Path, chunk: int = 2048) -> xr.DataArray:
     """Open band 1 of a raster as a dask-backed DataArray with tile-aligned chunks (nothing is read)."""
+    import rioxarray  # registers the .rio accessor too
+
     rows, cols = aligned_chunks(path, chunk)
     try:
         da = rioxarray.open_rasterio(path, chunks={"band": 1, "y": rows, "x": cols}, lock=False,
@@ -84,3 +93,47 @@ def open_lazy(path: str | Path, chunk: int = 2048) -> xr.DataArray:
     except rasterio.errors.RasterioIOError as err:
         raise InputError(f"{path}: cannot be opened as a raster ({err}); check the file") from None
     return da.isel(band=0, drop=True)
+
+
+def _chunk_sizes(size: int, step: int) -> tuple[int, ...]:
+    return tuple(min(step, size - start) for start in range(0, size, step))
+
+
+def _read_window(path: str, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    with rasterio.open(path) as src:
+        return src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
+
+
+@dataclass(frozen=True)
+class RasterBlocks:
+    """Band 1 of a raster file as blocks read lazily, one dask-delayed window read per block.
+
+    Quacks like the dask array of :func:`open_lazy` where the area kernel needs it: ``chunks`` (row sizes,
+    column sizes) and ``to_delayed()`` (an object array of delayed blocks); ``shape`` and ``dtype`` too.
+    """
+
+    path: str
+    chunks: tuple[tuple[int, ...], tuple[int, ...]]
+    dtype: np.dtype
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return sum(self.chunks[0]), sum(self.chunks[1])
+
+    def to_delayed(self) -> np.ndarray:
+        rows = np.r_[0, np.cumsum(self.chunks[0])]
+        cols = np.r_[0, np.cumsum(self.chunks[1])]
+        read = dask.delayed(_read_window, pure=True)
+        out = np.empty((len(rows) - 1, len(cols) - 1), dtype=object)
+        for i in range(len(rows) - 1):
+            for j in range(len(cols) - 1):
+                out[i, j] = read(self.path, int(rows[i]), int(rows[i + 1]), int(cols[j]), int(cols[j + 1]))
+        return out
+
+
+def open_blocks(path: str | Path, chunk: int = 2048) -> RasterBlocks:
+    """Band 1 of a raster as :class:`RasterBlocks` with the tile-aligned chunks of :func:`open_lazy`."""
+    rows, cols = aligned_chunks(path, chunk)
+    with rasterio.open(path) as src:
+        h, w, dtype = src.height, src.width, np.dtype(src.dtypes[0])
+    return RasterBlocks(str(path), (_chunk_sizes(h, rows), _chunk_sizes(w, cols)), dtype)

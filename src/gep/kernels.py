@@ -12,24 +12,52 @@ from numba import njit
 
 
 @njit(nogil=True, cache=True)
-def count_block(lc, table, offset, strata, use_strata, area, run_row, run_c0, run_c1, run_zone,
+def count_block(lc, table, offset, strata, use_strata, area, row_constant, run_row, run_c0, run_c1, run_zone,
                 b_row, b_col, b_zone, b_area, ns, ncls, out):
     """Add the areas of one block's cells into ``out`` (int64, shape ((k+1)·ns·ncls,)).
 
     lc: land-cover block (any integer dtype); class index = table[lc - offset].
     strata: stratum index per cell (used when ``use_strata``); area: int64 cm² per cell (may be a broadcast).
+    ``row_constant``: every cell of a row has the same area (geographic grids), so a run's cells are counted
+    per bin first (four interleaved counters, which keeps the loop from waiting on its own stores) and each
+    bin adds count × area once per run; otherwise every cell adds its own area.
     Runs: cells [run_c0, run_c1) of row run_row belong wholly to local zone run_zone.
     Boundary cells: (b_row, b_col) add b_area cm² (their covered fraction of the cell) to local zone b_zone.
     """
     per_zone = ns * ncls
+    hist = np.zeros((4, per_zone), dtype=np.int64)
     for k in range(run_row.shape[0]):
         r = run_row[k]
         base = run_zone[k] * per_zone
-        for c in range(run_c0[k], run_c1[k]):
-            b = base + table[lc[r, c] - offset]
+        c, end = run_c0[k], run_c1[k]
+        if not row_constant:
+            for c in range(c, end):
+                b = base + table[lc[r, c] - offset]
+                if use_strata:
+                    b += strata[r, c] * ncls
+                out[b] += area[r, c]
+            continue
+        while c + 4 <= end:
+            for q in range(4):
+                b = table[lc[r, c + q] - offset]
+                if use_strata:
+                    b += strata[r, c + q] * ncls
+                hist[q, b] += 1
+            c += 4
+        for c in range(c, end):
+            b = table[lc[r, c] - offset]
             if use_strata:
                 b += strata[r, c] * ncls
-            out[b] += area[r, c]
+            hist[0, b] += 1
+        a = area[r, run_c0[k]]
+        for b in range(per_zone):
+            n = hist[0, b] + hist[1, b] + hist[2, b] + hist[3, b]
+            if n:
+                out[base + b] += n * a
+                hist[0, b] = 0
+                hist[1, b] = 0
+                hist[2, b] = 0
+                hist[3, b] = 0
     for k in range(b_row.shape[0]):
         r = b_row[k]
         c = b_col[k]
@@ -69,22 +97,3 @@ def class_table(lut, dtype: np.dtype) -> tuple[np.ndarray, int]:
     if lut.nodata is not None and info.min <= lut.nodata <= info.max:
         table[int(lut.nodata) - int(info.min)] = lut.nodata_index
     return table, int(info.min)
-
-
-@njit(cache=True)
-def suffix_sums(values, group_start):
-    """Σ of the values AFTER each element within its group (groups are runs flagged by ``group_start``).
-
-    Summed from each group's own end, so a group's result never depends on what other groups hold (a global
-    cumulative sum would carry rounding from earlier groups).
-    """
-    n = values.shape[0]
-    out = np.zeros(n)
-    acc = 0.0
-    for i in range(n - 1, -1, -1):
-        out[i] = acc
-        if group_start[i]:
-            acc = 0.0
-        else:
-            acc += values[i]
-    return out

@@ -8,10 +8,11 @@ or 'unknown'), area_cm2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dask
-import dask.array as da
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -22,9 +23,12 @@ from .cellarea import CM2_PER_M2
 from .classes import ClassScheme
 from .errors import ConservationError, InputError
 from .geodesy import polygon_area_m2
-from .grid import Grid, grid_of, open_lazy
+from .grid import Grid, RasterBlocks, grid_of, open_blocks, open_lazy
 from .regions import to_crs
 from .zonal import CodeLUT, Zones, crosstab
+
+if TYPE_CHECKING:
+    import dask.array as da
 
 CM2_PER_KM2 = CM2_PER_M2 * 1_000_000
 NODATA = "nodata"
@@ -33,12 +37,24 @@ UNKNOWN = "unknown"
 
 @dataclass
 class LandcoverRaster:
-    """A land-cover raster opened lazily, with its grid and nodata value."""
+    """A land-cover raster opened lazily, with its grid and nodata value.
+
+    ``blocks`` (delayed window reads) feed the area kernel; ``data`` (a dask array) is for raster math and is
+    only built when asked for.
+    """
 
     path: Path
-    data: da.Array
     grid: Grid
     nodata: int | None
+    chunk: int = 2048
+
+    @cached_property
+    def blocks(self) -> RasterBlocks:
+        return open_blocks(self.path, self.chunk)
+
+    @cached_property
+    def data(self) -> da.Array:
+        return open_lazy(self.path, self.chunk).data
 
     @classmethod
     def open(cls, path: str | Path, *, chunk: int = 2048, nodata: int | None = None,
@@ -60,11 +76,11 @@ class LandcoverRaster:
                              f"convert it to an integer type (e.g. uint8)")
         grid = grid_of(path, crs)
         nd = nodata if nodata is not None else (scheme_nodata if file_nodata is None else int(file_nodata))
-        return cls(path, open_lazy(path, chunk).data, grid, nd)
+        return cls(path, grid, nd, chunk)
 
 
-def code_histogram(data: da.Array) -> dict[int, int]:
-    """Pixel count of every value in a land-cover array (one chunked pass)."""
+def code_histogram(data: da.Array | RasterBlocks) -> dict[int, int]:
+    """Pixel count of every value in a land-cover array or its blocks (one chunked pass)."""
     def count(block):
         values, counts = np.unique(block, return_counts=True)
         return values.astype(np.int64), counts.astype(np.int64)
@@ -82,7 +98,7 @@ def unknown_codes(raster: LandcoverRaster, scheme_codes) -> dict[int, int]:
     known = set(int(c) for c in scheme_codes)
     if raster.nodata is not None:
         known.add(int(raster.nodata))
-    return {v: n for v, n in code_histogram(raster.data).items() if v not in known}
+    return {v: n for v, n in code_histogram(raster.blocks).items() if v not in known}
 
 
 def unknown_codes_error(raster: LandcoverRaster, scheme_name: str, codes: dict[int, int]) -> InputError:
@@ -104,7 +120,7 @@ def crosstab_table(raster: LandcoverRaster, regions: gpd.GeoDataFrame, codes, *,
     in_crs = to_crs(regions, raster.grid.crs)
     zones = Zones.prepare(np.asarray(in_crs.geometry.values), raster.grid)
     ns = 1 if strata is None else len(strata_codes)
-    sums = crosstab(raster.data, raster.grid, zones, lut, strata=strata, ns=ns, part=part)
+    sums = crosstab(raster.blocks, raster.grid, zones, lut, strata=strata, ns=ns, part=part)
     labels = [str(int(c)) for c in lut.codes] + [NODATA, UNKNOWN]
     z, s, b = np.nonzero(sums)
     st_codes = np.zeros(1, dtype=np.int64) if strata is None else np.asarray(strata_codes, dtype=np.int64)

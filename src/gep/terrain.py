@@ -32,6 +32,7 @@ from typing import Any, Literal, Mapping, NamedTuple
 import dask.array as darr
 import numpy as np
 import pandas as pd
+import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from affine import Affine
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -324,8 +325,6 @@ def classify_relief(rf: xr.DataArray, thresholds=TerrainConfig().thresholds_m) -
 
 def open_dem(dem_path: str | Path, chunk: int = 1024) -> xr.DataArray:
     """Open a DEM lazily (Dask chunks of ``chunk`` cells, masked: nodata → NaN) as a (y, x) DataArray."""
-    import rioxarray
-
     path = Path(dem_path)
     if not path.is_file():
         raise InputError(f"DEM file '{path}' does not exist; check the path")

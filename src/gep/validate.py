@@ -54,7 +54,7 @@ def _codes(cfg: Config, scheme: ClassScheme, rasters: dict[int, LandcoverRaster]
     known = set(int(c) for c in scheme.codes)
     for year, r in rasters.items():
         try:
-            hist = code_histogram(r.data)
+            hist = code_histogram(r.blocks)
         except rasterio.errors.RasterioIOError as err:
             problems.append(f"{r.path}: pixels cannot be read ({str(err).splitlines()[0]}); the file is damaged "
                             f"or truncated: replace it")

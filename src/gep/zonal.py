@@ -125,7 +125,8 @@ def _block_sums(lc: np.ndarray, strata: np.ndarray | None, plan: BlockPlan, grid
     use_strata = strata is not None
     st = strata if use_strata else np.zeros((1, 1), dtype=np.uint8)
     out = np.zeros((k + 1) * ns * lut.n, dtype=np.int64)
-    count_block(lc, table, offset, st, use_strata, area, runs.row, runs.col0, runs.col1, runs.zone,
+    row_constant = area.strides[1] == 0  # a broadcast of per-row areas (geographic grids)
+    count_block(lc, table, offset, st, use_strata, area, row_constant, runs.row, runs.col0, runs.col1, runs.zone,
                 bc.row, bc.col, bc.zone, b_area, ns, lut.n, out)
     return plan.zone_ids, out.reshape(k + 1, ns, lut.n)[1:]
 

@@ -5,16 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from ..cellarea import CM2_PER_M2
-from ..classes import load_scheme
-from ..compute import progress, scheduler
-from ..landcover import LandcoverRaster, code_histogram, crosstab_table, unknown_codes, unknown_codes_error
 from ..errors import InputError
-from ..regions import overlaps, read_regions
-from ..tables import write_single
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +33,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from ..cellarea import CM2_PER_M2
+    from ..classes import load_scheme
+    from ..compute import progress, scheduler
+    from ..landcover import LandcoverRaster, code_histogram, crosstab_table, unknown_codes, unknown_codes_error
+    from ..regions import overlaps, read_regions
+    from ..tables import write_single
+
     if args.out.suffix.lower() not in (".csv", ".parquet"):
         raise InputError(f"--out {args.out}: use a .csv or .parquet file name")
     regions, _ = read_regions(args.regions, args.id_field, args.name_field, layer=args.layer, key="--id-field")
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         if scheme:
             codes = scheme.codes
         else:
-            codes = np.array([c for c in code_histogram(raster.data) if c != raster.nodata], dtype=np.int64)
+            codes = np.array([c for c in code_histogram(raster.blocks) if c != raster.nodata], dtype=np.int64)
         tab = crosstab_table(raster, regions, codes)
         if (tab["lc_code"] == "unknown").any():
             raise unknown_codes_error(raster, args.classes, unknown_codes(raster, codes))

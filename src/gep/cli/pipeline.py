@@ -6,8 +6,25 @@ import argparse
 import os
 from pathlib import Path
 
-from .. import config as config_mod
-from .. import pipeline
+
+
+def _config_module():
+    """gep.config, imported when a command runs (keeps ``gep --help`` and other commands fast)."""
+    from .. import config
+
+    return config
+
+
+def _load(path):
+    """The validated run configuration of ``path`` (see :func:`gep.config.load`)."""
+    return _config_module().load(path)
+
+
+def _pipeline():
+    """gep.pipeline, imported when a command runs."""
+    from .. import pipeline
+
+    return pipeline
 
 
 def _threads() -> int | None:
@@ -89,24 +106,24 @@ def register_protected(sub) -> None:
 def run_protected_tables(args) -> int:
     from .. import protected_tables as pt
 
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     for level in _levels(cfg, args.level):
         pt.area_tables(cfg, level)
-        pt.landcover_tables(cfg, level, pipeline.interim_dir(cfg, level))
+        pt.landcover_tables(cfg, level, _pipeline().interim_dir(cfg, level))
     return 0
 
 
 def run_protected_changes(args) -> int:
     from .. import protected_tables as pt
 
-    pt.change_geopackage(config_mod.load(args.config), args.out)
+    pt.change_geopackage(_load(args.config), args.out)
     return 0
 
 
 def run_redline_account(args) -> int:
     from .. import protected_tables as pt
 
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     if not (args.years or args.year):
         from ..errors import InputError
 
@@ -134,14 +151,14 @@ def register_coverage(sub) -> None:
 def run_terrain_grid(args) -> int:
     from ..coverage_tables import write_terrain
 
-    write_terrain(config_mod.load(args.config), args.out)
+    write_terrain(_load(args.config), args.out)
     return 0
 
 
 def run_coverage_tables(args) -> int:
     from ..coverage_tables import coverage_tables
 
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     for level in _levels(cfg, args.level):
         coverage_tables(cfg, level)
     return 0
@@ -155,9 +172,9 @@ def register_gep(sub) -> None:
 
 
 def run_gep_tables(args) -> int:
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     for level in _levels(cfg, args.level):
-        pipeline.gep_tables(cfg, level, threads=_threads())
+        _pipeline().gep_tables(cfg, level, threads=_threads())
     return 0
 
 
@@ -170,9 +187,9 @@ def register_scorecard(sub) -> None:
 
 
 def run_scorecard_stage(args) -> int:
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     for level in _levels(cfg, args.level):
-        pipeline.scorecard(cfg, level, provenance=args.provenance)
+        _pipeline().scorecard(cfg, level, provenance=args.provenance)
     return 0
 
 
@@ -189,13 +206,13 @@ def _level(cfg, level: str) -> str:
 
 
 def run_validate_config(args) -> int:
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     print(f"{args.config}: ok ({len(cfg.years)} years, levels {', '.join(cfg.regions)})")
     return 0
 
 
 def run_schema(args) -> int:
-    text = config_mod.schema_text()
+    text = _config_module().schema_text()
     if args.out:
         from ..atomic import write_text
 
@@ -206,10 +223,10 @@ def run_schema(args) -> int:
 
 
 def run_where(args) -> int:
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     print(f"gep: results of '{cfg.name}' are in {cfg.out.resolve()}")
     for level in cfg.regions:
-        print(f"  {level} tables:  {pipeline.tables_dir(cfg, level).resolve()}")
+        print(f"  {level} tables:  {_pipeline().tables_dir(cfg, level).resolve()}")
         report = cfg.out / "scorecard" / level / "report" / "index.html"
         if report.exists():
             print(f"  {level} report:  {report.resolve()}")
@@ -217,14 +234,14 @@ def run_where(args) -> int:
 
 
 def run_account(args) -> int:
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     part = tuple(args.part) if args.part else None
     if part and not 0 <= part[0] < part[1]:
         from ..errors import InputError
 
         raise InputError(f"--part {part[0]} {part[1]}: INDEX must be in 0..COUNT-1")
     for level, out in _outputs(cfg, args.level, args.out):
-        pipeline.account(cfg, level, args.year, out, terrain_path=args.terrain, threads=_threads(), part=part)
+        _pipeline().account(cfg, level, args.year, out, terrain_path=args.terrain, threads=_threads(), part=part)
     return 0
 
 
@@ -238,34 +255,34 @@ def _outputs(cfg, levels: list[str], out: str) -> list[tuple[str, Path]]:
 
 
 def run_merge_account(args) -> int:
-    cfg = config_mod.load(args.config)
-    pipeline.merge_account(cfg, _level(cfg, args.level), args.year, args.parts, args.out)
+    cfg = _load(args.config)
+    _pipeline().merge_account(cfg, _level(cfg, args.level), args.year, args.parts, args.out)
     return 0
 
 
 def run_transition(args) -> int:
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     for level, out in _outputs(cfg, args.level, args.out):
-        pipeline.transition(cfg, level, args.years[0], args.years[1], out, threads=_threads())
+        _pipeline().transition(cfg, level, args.years[0], args.years[1], out, threads=_threads())
     return 0
 
 
 def run_tables(args) -> int:
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     levels = _levels(cfg, args.level)
     if args.out_dir and len(levels) > 1:
         from ..errors import InputError
 
         raise InputError("--out-dir works with one --level only")
     for level in levels:
-        pipeline.tables(cfg, level, args.out_dir)
+        _pipeline().tables(cfg, level, args.out_dir)
     return 0
 
 
 def run_validate(args) -> int:
     from ..validate import validate_inputs, write_report
 
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     report = validate_inputs(cfg, scan_codes=not args.no_scan)
     for warning in report.get("warnings", []):
         print(f"gep validate: warning: {warning}")
@@ -286,7 +303,7 @@ def register_validate(sub) -> None:
 def run_publish(args) -> int:
     from ..publish import publish
 
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     target = publish(cfg.out, cfg.as_dict(), args.year, republish=args.republish)
     print(f"gep publish: {args.year} frozen in {target}")
     return 0
@@ -295,7 +312,7 @@ def run_publish(args) -> int:
 def run_provenance(args) -> int:
     from .. import provenance
 
-    cfg = config_mod.load(args.config)
+    cfg = _load(args.config)
     provenance.write(cfg.as_dict(), args.out, outputs=args.outputs)
     return 0
 

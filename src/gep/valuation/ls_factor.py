@@ -41,7 +41,9 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from affine import Affine
+from numba import njit
 from pyproj import CRS
+from rasterio.windows import Window
 
 from ..atomic import atomic_path
 from ..cellarea import row_areas_m2
@@ -54,9 +56,11 @@ LS_METHOD = ("LS: Desmet & Govers 1996 L with D8 contributing area (as InVEST SD
 #: (row, col) offsets of the 8 neighbours: N, NE, E, SE, S, SW, W, NW.
 OFFSETS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
 
-#: Bytes per DEM cell held during the computation (see module docstring).
-BYTES_PER_CELL = 40
+_DR = np.array([o[0] for o in OFFSETS], dtype=np.int64)
+_DC = np.array([o[1] for o in OFFSETS], dtype=np.int64)
 _STRIPE = 1024
+_TILE_STRIPE = 256
+_GDAL_CACHE_MB = 128
 
 
 def cell_geometry(transform: Affine, shape: tuple[int, int], crs: CRS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -87,36 +91,57 @@ def cell_geometry(transform: Affine, shape: tuple[int, int], crs: CRS) -> tuple[
     return dx, dy, dx * dy
 
 
+def d8_distances(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Distance (m) from a cell to each of its 8 neighbours (:data:`OFFSETS` order), per row: shape (rows, 8)."""
+    dx = np.asarray(dx, dtype=np.float64)
+    dy = np.asarray(dy, dtype=np.float64)
+    return np.stack([np.sqrt((dc * dx) ** 2 + (dr * dy) ** 2) for dr, dc in OFFSETS], axis=1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def d8_codes(zp, dist):
+    """D8 direction of every inner cell of ``zp``: index k into :data:`OFFSETS`, or −1 (no lower neighbour).
+
+    ``zp`` (float32, m) holds the cells with a 1-cell halo on every side (NaN = nodata or outside the DEM);
+    ``dist`` (m) is :func:`d8_distances` of the inner rows. The drop per metre is computed in float64; the
+    steepest strictly positive drop wins, ties go to the first direction in OFFSETS order and NaN never wins.
+    This kernel is the one D8 rule of the package (whole-DEM and tiled accumulation both call it).
+    """
+    h = zp.shape[0] - 2
+    w = zp.shape[1] - 2
+    out = np.full((h, w), -1, dtype=np.int8)
+    for i in range(h):
+        for j in range(w):
+            zc = np.float64(zp[i + 1, j + 1])
+            best = 0.0
+            best_k = -1
+            for k in range(8):
+                drop = (zc - np.float64(zp[i + 1 + _DR[k], j + 1 + _DC[k]])) / dist[i, k]
+                if drop > best:  # NaN compares False: nodata neighbours and cells never win
+                    best = drop
+                    best_k = k
+            out[i, j] = best_k
+    return out
+
+
 def d8_receivers(z: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Flat index of the D8 receiver of every cell (−1: none), from elevations ``z`` (NaN = nodata).
 
-    ``dx``/``dy`` are the cell sizes (m) of each row. Steepest drop per metre; strictly downhill only.
+    ``dx``/``dy`` are the cell sizes (m) of each row. Steepest drop per metre; strictly downhill only
+    (:func:`d8_codes`). Elevations are rounded to float32 first, as the DEM is read.
     """
     h, w = z.shape
     idx_dtype = np.int32 if h * w < 2**31 - 1 else np.int64
     rec = np.full(h * w, -1, dtype=idx_dtype)
     zp = np.pad(z.astype(np.float32, copy=False), 1, mode="constant", constant_values=np.nan)  # 4 B/cell
+    code = d8_codes(zp, d8_distances(dx, dy))  # 1 B/cell
+    del zp
     for r0 in range(0, h, _STRIPE):
         r1 = min(h, r0 + _STRIPE)
-        zc = zp[1 + r0:1 + r1, 1:1 + w].astype(np.float64)
-        best = np.zeros(zc.shape)
-        best_k = np.full(zc.shape, -1, dtype=np.int8)
-        ddx = dx[r0:r1, None]
-        ddy = dy[r0:r1, None]
-        for k, (dr, dc) in enumerate(OFFSETS):
-            zn = zp[1 + r0 + dr:1 + r1 + dr, 1 + dc:1 + w + dc].astype(np.float64)
-            dist = np.sqrt((dc * ddx) ** 2 + (dr * ddy) ** 2)
-            with np.errstate(invalid="ignore"):
-                drop = (zc - zn) / dist
-                better = drop > best  # NaN compares False: nodata neighbours and cells never win
-            best[better] = drop[better]
-            best_k[better] = k
-        rows, cols = np.nonzero(best_k >= 0)
-        k = best_k[rows, cols]
-        off_r = np.array([o[0] for o in OFFSETS])[k]
-        off_c = np.array([o[1] for o in OFFSETS])[k]
+        rows, cols = np.nonzero(code[r0:r1] >= 0)
+        k = code[r0:r1][rows, cols]
         src = (rows + r0) * w + cols
-        rec[src] = ((rows + r0 + off_r) * w + cols + off_c).astype(idx_dtype)
+        rec[src] = ((rows + r0 + _DR[k]) * w + cols + _DC[k]).astype(idx_dtype)
     return rec
 
 
@@ -199,11 +224,62 @@ def slope_aspect(z: np.ndarray, dx: np.ndarray, dy: np.ndarray, r0: int, r1: int
     return 100.0 * grad, x
 
 
-def ls_factor(z: np.ndarray, transform: Affine, crs: CRS, *, l_max: float = 122.0,
-              area_form: str = "area") -> tuple[np.ndarray, dict]:
-    """LS (float32, NaN on nodata) of a DEM array ``z`` (m, NaN = nodata) and a summary dict."""
+def _check_area_form(area_form: str) -> None:
     if area_form not in ("area", "sqrt"):
         raise InputError(f"LS area_form '{area_form}': use 'area' (Desmet & Govers) or 'sqrt' (InVEST ≥ 3.14)")
+
+
+def _ls_rows(slope_pct: np.ndarray, x: np.ndarray, acc: np.ndarray, cell_m2: np.ndarray, z: np.ndarray,
+             l_max: float, area_form: str) -> np.ndarray:
+    """LS (float32) of a block of cells from slope, aspect term, accumulation (m², incl. the cell), cell area.
+
+    Cells whose elevation ``z`` is NaN get NaN.
+    """
+    upslope = np.maximum(acc - cell_m2, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ls = ls_from_parts(slope_pct, x, upslope, cell_m2, l_max, area_form).astype(np.float32)
+    ls[np.isnan(z)] = np.nan
+    return ls
+
+
+class _LsStats:
+    """Summary of an LS raster built block by block (cells, valid cells, mean/max LS, largest accumulation)."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.valid = 0
+        self.total = 0.0
+        self.ls_max = -math.inf
+        self.acc_max = -math.inf
+
+    def add(self, ls: np.ndarray, acc: np.ndarray) -> None:
+        self.cells += int(ls.size)
+        ok = np.isfinite(ls)
+        n = int(ok.sum())
+        if n:
+            vals = ls[ok]
+            self.valid += n
+            self.total += float(vals.sum(dtype=np.float64))
+            self.ls_max = max(self.ls_max, float(vals.max()))
+        if acc.size:
+            self.acc_max = max(self.acc_max, float(np.max(acc)))
+
+    def summary(self) -> dict:
+        some = self.valid > 0
+        return {"cells": self.cells, "valid_cells": self.valid,
+                "ls_mean": self.total / self.valid if some else float("nan"),
+                "ls_max": self.ls_max if some else float("nan"),
+                "max_contributing_km2": self.acc_max / 1e6 if some else 0.0}
+
+
+def ls_factor(z: np.ndarray, transform: Affine, crs: CRS, *, l_max: float = 122.0,
+              area_form: str = "area") -> tuple[np.ndarray, dict]:
+    """LS (float32, NaN on nodata) of a DEM array ``z`` (m, NaN = nodata) and a summary dict.
+
+    The whole DEM and its flow graph are held in memory (~40 B per cell); this is the reference for the
+    tiled :func:`compute_ls`, which gives the same LS with memory bounded by the tile.
+    """
+    _check_area_form(area_form)
     crs = CRS.from_user_input(crs)
     h, w = z.shape
     dx, dy, area = cell_geometry(transform, (h, w), crs)
@@ -214,62 +290,95 @@ def ls_factor(z: np.ndarray, transform: Affine, crs: CRS, *, l_max: float = 122.
     for r0 in range(0, h, _STRIPE):
         r1 = min(h, r0 + _STRIPE)
         slope_pct, x = slope_aspect(z, dx, dy, r0, r1)
-        ca = area[r0:r1, None]
-        upslope = np.maximum(acc[r0:r1] - ca, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            ls[r0:r1] = ls_from_parts(slope_pct, x, upslope, ca, l_max, area_form)
-    ls[np.isnan(z)] = np.nan
-    valid = np.isfinite(ls)
-    summary = {"cells": int(h * w), "valid_cells": int(valid.sum()),
-               "ls_mean": float(ls[valid].mean()) if valid.any() else float("nan"),
-               "ls_max": float(ls[valid].max()) if valid.any() else float("nan"),
-               "max_contributing_km2": float(np.nanmax(acc) / 1e6) if valid.any() else 0.0}
-    return ls, summary
+        ls[r0:r1] = _ls_rows(slope_pct, x, acc[r0:r1], area[r0:r1, None], z[r0:r1], l_max, area_form)
+    stats = _LsStats()
+    stats.add(ls, acc)
+    return ls, stats.summary()
 
 
-def _mem_available() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
+def _ls_tile(zb: np.ndarray, acc: np.ndarray, window: tuple[int, int, int, int], shape: tuple[int, int],
+             dx: np.ndarray, dy: np.ndarray, area: np.ndarray, l_max: float, area_form: str) -> np.ndarray:
+    """LS (float32) of one tile from its 1-cell-halo block ``zb`` (NaN outside the DEM; changed in place).
+
+    The halo rows/columns outside the DEM are replaced by the DEM's edge (the replication of
+    :func:`slope_aspect`), so Horn's slope equals the whole-DEM one cell for cell. Row stripes of
+    ``_TILE_STRIPE`` rows bound the float64 temporaries.
+    """
+    r0, r1, c0, c1 = window
+    h, w = shape
+    if r0 == 0:
+        zb[0] = zb[1]
+    if r1 == h:
+        zb[-1] = zb[-2]
+    if c0 == 0:
+        zb[:, 0] = zb[:, 1]
+    if c1 == w:
+        zb[:, -1] = zb[:, -2]
+    th = r1 - r0
+    dxs = np.ones(th + 2)
+    dys = np.ones(th + 2)
+    dxs[1:-1] = dx[r0:r1]
+    dys[1:-1] = dy[r0:r1]
+    ls = np.empty((th, c1 - c0), dtype=np.float32)
+    for s0 in range(0, th, _TILE_STRIPE):
+        s1 = min(th, s0 + _TILE_STRIPE)
+        slope_pct, x = slope_aspect(zb, dxs, dys, 1 + s0, 1 + s1)
+        ls[s0:s1] = _ls_rows(slope_pct[:, 1:-1], x[:, 1:-1], acc[s0:s1], area[r0 + s0:r0 + s1, None],
+                             zb[1 + s0:1 + s1, 1:-1], l_max, area_form)
+    return ls
 
 
 def compute_ls(dem_path: str | Path, out_path: str | Path, *, l_max: float = 122.0, area_form: str = "area",
-               z_scale: float = 1.0) -> dict:
-    """Read a DEM (whole, into memory), compute LS on its grid and write it as a tiled float32 GeoTIFF.
+               z_scale: float = 1.0, tile: int = 2048) -> dict:
+    """Compute LS on a DEM's grid tile by tile and write it as a tiled float32 GeoTIFF.
 
-    ``z_scale`` converts the DEM's elevation unit to metres. Returns the summary of :func:`ls_factor` plus
-    the output path. Raises InputError for a missing file, a DEM without CRS, or a DEM that would not fit
-    into the available memory (~40 bytes per cell).
+    The DEM is read in ``tile`` × ``tile`` windows (plus a 1-cell halo), twice: flow accumulation is exact
+    across tiles (:mod:`gep.valuation.flow_tiles`), and memory is bounded by the tile (~0.3 GB peak at the
+    default 2048, whatever the DEM size). ``z_scale`` converts the DEM's elevation unit to metres. Returns the
+    summary of :func:`ls_factor` plus the output path and the tile size. Raises InputError for a missing
+    file, a DEM without CRS or a tile size < 1.
     """
+    from .flow_tiles import tiled_accumulation
+
+    _check_area_form(area_form)
     dem_path = Path(dem_path)
     if not dem_path.is_file():
         raise InputError(f"{dem_path}: DEM does not exist; check 'dem' in the GEP config or --dem")
+    if tile < 1:
+        raise InputError(f"LS tile size {tile}: use a positive number of cells (e.g. 2048)")
     with rasterio.open(dem_path) as src:
         if src.crs is None:
             raise InputError(f"{dem_path}: DEM has no CRS; assign one (gdal_edit.py -a_srs EPSG:4490)")
-        need = src.height * src.width * BYTES_PER_CELL
-        avail = _mem_available()
-        if avail is not None and need > 0.8 * avail:
-            raise InputError(
-                f"{dem_path}: the LS factor needs the whole DEM in memory (~{need / 2**30:.1f} GiB for "
-                f"{src.height}×{src.width} cells) but only {avail / 2**30:.1f} GiB are available; use a coarser "
-                f"DEM (e.g. 90 m), clip it to the regions, or run on a machine with more memory")
-        z = src.read(1, masked=True).astype(np.float32).filled(np.nan)
-        if z_scale != 1.0:
-            z *= np.float32(z_scale)
+        h, w = src.height, src.width
         transform, crs = src.transform, CRS.from_user_input(src.crs)
-        profile = {"driver": "GTiff", "height": src.height, "width": src.width, "count": 1, "dtype": "float32",
-                       "crs": src.crs, "transform": transform, "nodata": np.nan, "tiled": True, "blockxsize": 512,
-                       "blockysize": 512, "compress": "deflate", "predictor": 3, "BIGTIFF": "IF_SAFER"}
-    ls, summary = ls_factor(z, transform, crs, l_max=l_max, area_form=area_form)
-    del z
-    with atomic_path(out_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(ls, 1)
-        dst.update_tags(units="1 (dimensionless LS factor)", method=LS_METHOD, l_max=str(l_max),
-                        area_form=area_form, dem=str(dem_path))
+        profile = {"driver": "GTiff", "height": h, "width": w, "count": 1, "dtype": "float32",
+                   "crs": src.crs, "transform": transform, "nodata": np.nan, "tiled": True, "blockxsize": 512,
+                   "blockysize": 512, "compress": "deflate", "predictor": 3, "BIGTIFF": "IF_SAFER"}
+        dx, dy, area = cell_geometry(transform, (h, w), crs)
+
+        def read_block(r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+            """Rows r0..r1, columns c0..c1 with a 1-cell halo (float32 m, NaN = nodata or outside)."""
+            lo_r, hi_r, lo_c, hi_c = max(r0 - 1, 0), min(r1 + 1, h), max(c0 - 1, 0), min(c1 + 1, w)
+            z = src.read(1, window=Window(lo_c, lo_r, hi_c - lo_c, hi_r - lo_r), masked=True)
+            z = z.astype(np.float32).filled(np.nan)
+            if z_scale != 1.0:
+                z *= np.float32(z_scale)
+            zb = np.full((r1 - r0 + 2, c1 - c0 + 2), np.nan, dtype=np.float32)
+            zb[lo_r - r0 + 1:hi_r - r0 + 1, lo_c - c0 + 1:hi_c - c0 + 1] = z
+            return zb
+
+        stats = _LsStats()
+        # a small GDAL block cache: each output tile is written once, whole, so caching buys nothing
+        with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), atomic_path(out_path) as tmp, \
+                rasterio.open(tmp, "w", **profile) as dst:
+            for window, zb, acc in tiled_accumulation(read_block, (h, w), dx, dy, area, tile):
+                ls = _ls_tile(zb, acc, window, (h, w), dx, dy, area, l_max, area_form)
+                stats.add(ls, acc)
+                r0, r1, c0, c1 = window
+                dst.write(ls, 1, window=Window(c0, r0, c1 - c0, r1 - r0))
+            dst.update_tags(units="1 (dimensionless LS factor)", method=LS_METHOD, l_max=str(l_max),
+                            area_form=area_form, dem=str(dem_path))
+    summary = stats.summary()
     summary["path"] = str(out_path)
+    summary["tile"] = int(tile)
     return summary
