@@ -19,7 +19,15 @@ def scheduler(name: str = "threads", workers: int | None = None) -> Iterator[Non
     """Run the enclosed ``dask.compute`` calls on the named scheduler with ``workers`` workers."""
     workers = workers or int(os.environ.get("GEP_THREADS", "0")) or os.cpu_count() or 1
     if name in ("threads", "processes", "synchronous"):
-        with dask.config.set(scheduler=name, num_workers=workers):
+        # the scheduler's function rather than its name: given a name, dask imports distributed (0.25 s) to
+        # look for a client first
+        if name == "threads":
+            from dask.threaded import get
+        elif name == "processes":
+            from dask.multiprocessing import get
+        else:
+            from dask.local import get_sync as get
+        with dask.config.set(scheduler=get, num_workers=workers):
             yield
         return
     from distributed import Client, LocalCluster

@@ -1,4 +1,4 @@
-"""Exact fraction of each boundary cell covered by a polygon (exactextract-level exactness, vectorised).
+"""Exact fraction of each boundary cell covered by a polygon (exactextract-level exactness, compiled).
 
 A cell that no polygon edge passes through is either wholly inside or wholly outside its polygon, and a
 centre-point rasterisation labels it correctly. Only the cells that edges pass through need a fraction. For
@@ -18,6 +18,10 @@ no rasterisation, and interior and boundary cells agree by construction.
 Fractions are planar in the grid's own coordinates; the cell's true area comes from :mod:`gep.cellarea`.
 (For a geographic grid the area density varies inside a cell by about h·tanφ: < 0.05% of one cell even for
 0.05° cells, far below the accuracy targets.)
+
+Implementation: shapely gives the ring vertices, numba (:func:`_band_pieces`, :func:`_cells_and_runs`) splits
+the edges and sums the pieces, numpy sorts them by one int64 key. About 0.2 µs per piece: the 1.7 M boundary
+cells of 300 regions with 700,000 vertices on a 20,000² grid take ~0.3 s.
 """
 
 from __future__ import annotations

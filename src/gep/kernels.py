@@ -7,6 +7,8 @@ addition makes the sums exact and independent of order.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
@@ -97,3 +99,20 @@ def class_table(lut, dtype: np.dtype) -> tuple[np.ndarray, int]:
     if lut.nodata is not None and info.min <= lut.nodata <= info.max:
         table[int(lut.nodata) - int(info.min)] = lut.nodata_index
     return table, int(info.min)
+
+
+@njit(cache=True)
+def _ping(x):
+    return x + 1
+
+
+def warm_up() -> threading.Thread:
+    """Start loading numba's compiler in a background thread and return the thread.
+
+    The first call of any compiled kernel in a process costs ~0.3 s (numba sets up its code generator, even
+    when the kernel comes from the on-disk cache). Started before reading the regions, this overlaps with
+    file reading and GEOS work, which release the GIL.
+    """
+    thread = threading.Thread(target=_ping, args=(1,), name="gep-numba-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -22,6 +22,7 @@ from .classes import load_scheme
 from .compute import progress, scheduler
 from .config import Config
 from .grid import open_lazy
+from .kernels import warm_up
 from .landcover import (NODATA, UNKNOWN, LandcoverRaster, check_conservation, crosstab_table, extent_account,
                         landcover_area, merge_parts, region_area, region_areas, transition_table, unknown_codes,
                         unknown_codes_error)
@@ -72,6 +73,7 @@ def account(cfg: Config, level: str, year: int, out: Path, *, terrain_path: Path
     With ``part = (index, count)`` only that tile group is accounted and written (no area check yet: that runs
     on the merged table, see :func:`merge_account`).
     """
+    warm_up()
     scheme = load_scheme(cfg.landcover.scheme)
     regions = load_regions(cfg, level)
     raster = open_landcover(cfg, year)

@@ -39,12 +39,14 @@ def run(args: argparse.Namespace) -> int:
     from ..cellarea import CM2_PER_M2
     from ..classes import load_scheme
     from ..compute import progress, scheduler
+    from ..kernels import warm_up
     from ..landcover import LandcoverRaster, code_histogram, crosstab_table, unknown_codes, unknown_codes_error
     from ..regions import overlaps, read_regions
     from ..tables import write_single
 
     if args.out.suffix.lower() not in (".csv", ".parquet"):
         raise InputError(f"--out {args.out}: use a .csv or .parquet file name")
+    warm_up()
     regions, _ = read_regions(args.regions, args.id_field, args.name_field, layer=args.layer, key="--id-field")
     bad = overlaps(regions)
     if bad:
