@@ -7,9 +7,12 @@ What it does (not a test; run by hand):
    (EPSG:4326, 0.00027° ≈ 30 m cells, 512-cell tiles) and ~300 regions that tile it;
 2. generates, once, synthetic inputs on *other* grids: precipitation, ET and NPP on a 0.01° lon/lat grid,
    rainfall erosivity R on a 1 km Albers equal-area grid (a different CRS, so the lazy WarpedVRT path really
-   reprojects), soil erodibility K on a 0.0083° grid, and a DEM at 3× the land-cover cell size (≈ 90 m);
+   reprojects), soil erodibility K on a 0.0083° grid, and a DEM at 3× the land-cover cell size (≈ 90 m; a
+   SIZE/3 × SIZE/3 grid, 6,667² cells at the default size) or, with ``--dem-cells N``, an N × N DEM over the
+   same extent;
 3. runs each stage in a fresh subprocess and reports wall time, CPU time and peak RSS (``os.wait4``):
-   ``ls`` (D8 flow accumulation + LS on the whole DEM in memory), then ``water_conservation``,
+   ``ls`` (D8 flow accumulation + LS, tile by tile with ``--ls-tile`` cells a side: memory bounded by the
+   tile, not the DEM), then ``water_conservation``,
    ``soil_retention``, ``carbon_sequestration`` (O₂ follows from it), ``climate_regulation``: each reads the
    land cover lazily, resamples its inputs block by block onto the land-cover grid, computes the per-cell
    density and aggregates it per region with ``gep.zonal.zonal_sum``; with ``--cog`` it also writes the
@@ -20,6 +23,7 @@ Results are printed and written to benchmarks/out/bench_services.json. Examples:
     python benchmarks/bench_services.py                      # 20,000² land cover, 300 regions
     python benchmarks/bench_services.py --size 4000 --regions 60 --cog
     python benchmarks/bench_services.py --only ls water_conservation
+    python benchmarks/bench_services.py --only ls --dem-cells 20000   # a 20,000² DEM (400 M cells)
 """
 
 from __future__ import annotations
@@ -99,34 +103,65 @@ def ensure_inputs(lc_path: Path, size: int) -> dict:
     k = ndimage.gaussian_filter(rng.normal(size=(kh, kw)), 3)
     _write(paths["erodibility"], np.clip(0.03 + 0.008 * k / k.std(), 0.005, None).astype(np.float32),
            Affine(kc, 0, left - 2 * kc, 0, -kc, top + 2 * kc), "EPSG:4326")
-    # DEM at 3× the land-cover cell size, written in strips
-    dres = 3 * res
+    # DEM at 3× the land-cover cell size
     dn = int(np.ceil(size / 3))
-    hills_lat = rng.normal(size=(dn // 200 + 3, dn // 200 + 3))
+    write_dem(paths["dem"], dn, left, top, 3 * res, rng)
+    return paths
+
+
+def write_dem(path: Path, dn: int, left: float, top: float, dres: float, rng, scale: float = 1.0) -> None:
+    """A dn × dn synthetic DEM (EPSG:4326, ``dres``° cells), written in 512-row strips.
+
+    ``scale``: cells of this DEM per cell of the default (≈ 90 m) one; the landscape is the same (regional
+    slope and hill spacing in metres), only sampled finer.
+    """
     import rasterio as rio
-
-    profile = {"driver": "GTiff", "height": dn, "width": dn, "count": 1, "dtype": "float32", "crs": "EPSG:4326",
-                   "transform": Affine(dres, 0, left, 0, -dres, top), "nodata": -9999.0, "tiled": True, "blockxsize": 512,
-                   "blockysize": 512, "compress": "deflate", "BIGTIFF": "IF_SAFER"}
+    from affine import Affine
     from rasterio.windows import Window
+    from scipy import ndimage
 
-    with rio.open(paths["dem"], "w", **profile) as dst:
+    spacing = 200 * scale
+    hills_lat = rng.normal(size=(int(dn / spacing) + 3, int(dn / spacing) + 3))
+    profile = {"driver": "GTiff", "height": dn, "width": dn, "count": 1, "dtype": "float32", "crs": "EPSG:4326",
+               "transform": Affine(dres, 0, left, 0, -dres, top), "nodata": -9999.0, "tiled": True,
+               "blockxsize": 512, "blockysize": 512, "compress": "deflate", "BIGTIFF": "IF_SAFER"}
+    with rio.open(path, "w", **profile) as dst:
         for r0 in range(0, dn, 512):
             r1 = min(dn, r0 + 512)
             yy, xx = np.mgrid[r0:r1, 0:dn].astype(np.float64)
-            hills = ndimage.map_coordinates(hills_lat, [yy / 200, xx / 200], order=3, mode="nearest")
-            # ~1 % regional slope, hills of ±150 m every ~18 km and 5 cm noise: long flow paths with some
-            # closed depressions, i.e. an unfilled but realistic DEM
-            z = 3000 - 1.0 * xx - 0.6 * yy + 150 * hills + 0.05 * rng.normal(size=yy.shape)
+            hills = ndimage.map_coordinates(hills_lat, [yy / spacing, xx / spacing], order=3, mode="nearest")
+            # ~1 % regional slope (at 90 m cells), hills of ±150 m every 200 cells and 5 cm noise: long flow
+            # paths with some closed depressions, i.e. an unfilled but realistic DEM
+            z = 3000 - (1.0 * xx + 0.6 * yy) / scale + 150 * hills + 0.05 * rng.normal(size=yy.shape)
             dst.write(z.astype(np.float32), 1, window=Window(0, r0, dn, r1 - r0))
-    return paths
+
+
+def dem_path(size: int, dem_cells: int | None) -> Path:
+    """The DEM the ``ls`` stage reads: the default one of :func:`input_paths`, or an N × N one."""
+    return input_paths(size)["dem"] if not dem_cells else DATA / f"svc_dem_v3_{size}_n{dem_cells}.tif"
+
+
+def ensure_dem(lc_path: Path, size: int, dem_cells: int) -> Path:
+    """An N × N DEM over the land cover's extent (cached in benchmarks/data/)."""
+    import rasterio
+
+    path = dem_path(size, dem_cells)
+    if not path.exists():
+        with rasterio.open(lc_path) as src:
+            left, _bottom, right, top = src.bounds
+        tmp = path.with_suffix(".part.tif")
+        write_dem(tmp, dem_cells, left, top, (right - left) / dem_cells, np.random.default_rng(11),
+                  scale=dem_cells / np.ceil(size / 3))
+        tmp.replace(path)
+    return path
 
 
 # ---------------------------------------------------------------------------------------------------------
 # one stage, in a child process
 
 
-def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk: int, cog: bool) -> dict:
+def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk: int, cog: bool,
+              ls_tile: int = 2048) -> dict:
     import dask
     import geopandas as gpd
 
@@ -134,17 +169,23 @@ def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk
     from gep.regions import to_crs
     from gep.valuation import services as sv
     from gep.valuation.ls_factor import compute_ls
-    from gep.valuation.params import code_set, load_runoff, load_usle_cp, read_param_file, scalar
+    from gep.valuation.params import (
+        code_set,
+        load_runoff,
+        load_usle_cp,
+        read_param_file,
+        scalar,
+    )
     from gep.valuation.resample import warp_to_grid
     from gep.zonal import Zones
 
     t0 = time.perf_counter()
     ls_path = DATA / f"svc_ls_v2_{lc_path.stem}.tif"
     if stage == "ls":
-        summary = compute_ls(inputs["dem"], ls_path)
+        summary = compute_ls(inputs["dem"], inputs.get("ls_out", ls_path), tile=ls_tile)
         return {"stage": stage, "seconds": time.perf_counter() - t0, **summary}
     if not ls_path.exists() and stage == "soil_retention":
-        compute_ls(inputs["dem"], ls_path)
+        compute_ls(inputs["dem"], ls_path, tile=ls_tile)
     dask.config.set(scheduler="threads")
     lc = LandcoverRaster.open(lc_path, chunk=chunk)
     regions = gpd.read_file(regions_path, engine="pyogrio")
@@ -227,13 +268,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk", type=int, default=2048, help="dask block side (default 2048)")
     ap.add_argument("--cog", action="store_true", help="also write each service's COG (as run_gep does)")
     ap.add_argument("--only", nargs="+", choices=STAGES, help="run only these stages")
+    ap.add_argument("--dem-cells", type=int, help="ls stage: use an N × N DEM over the same extent (generated once)")
+    ap.add_argument("--ls-tile", type=int, default=2048, help="ls stage: tile side in cells (default 2048)")
     ap.add_argument("--stage", help=argparse.SUPPRESS)  # child mode
     ap.add_argument("--lc", help=argparse.SUPPRESS)
     ap.add_argument("--regions-path", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.stage:
-        res = run_stage(args.stage, Path(args.lc), Path(args.regions_path), input_paths(args.size), args.chunk,
-                        args.cog)
+        inputs = input_paths(args.size)
+        if args.dem_cells:  # another DEM: its LS goes to benchmarks/out, not to the cached LS of the size
+            inputs["dem"] = dem_path(args.size, args.dem_cells)
+            inputs["ls_out"] = OUT / f"ls_{inputs['dem'].stem}.tif"
+        res = run_stage(args.stage, Path(args.lc), Path(args.regions_path), inputs, args.chunk, args.cog,
+                        args.ls_tile)
         print(json.dumps(res))
         return 0
     sys.path.insert(0, str(HERE))
@@ -243,11 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     lc_path, regions_path = ensure_data(args.size, args.regions)
     t0 = time.perf_counter()
     ensure_inputs(lc_path, args.size)
+    if args.dem_cells:
+        ensure_dem(lc_path, args.size, args.dem_cells)
     print(f"inputs ready ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     results = []
     for stage in args.only or STAGES:
         cmd = [sys.executable, __file__, "--stage", stage, "--lc", str(lc_path), "--regions-path", str(regions_path),
-               "--size", str(args.size), "--chunk", str(args.chunk)] + (["--cog"] if args.cog else [])
+               "--size", str(args.size), "--chunk", str(args.chunk), "--ls-tile", str(args.ls_tile)] \
+            + (["--cog"] if args.cog else []) + (["--dem-cells", str(args.dem_cells)] if args.dem_cells else [])
         res = run_measured(cmd, OUT / f"bench_services_{stage}.log")
         res["stage"] = stage
         results.append(res)
@@ -256,11 +306,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{stage:22s} wall {res['wall_s']:7.1f} s  cpu {res['cpu_s']:7.1f} s  peak RSS "
                   f"{res['max_rss_mib']:7.0f} MiB  {extra}"
                   + (f"total {res['quantity_total']:.4g} {res['unit']}" if "quantity_total" in res else
-                     f"DEM {res.get('cells')} cells, mean LS {res.get('ls_mean', float('nan')):.3f}, largest "
-                     f"contributing area {res.get('max_contributing_km2', float('nan')):.0f} km²"))
+                     f"DEM {res.get('cells')} cells (tile {res.get('tile')}), mean LS "
+                     f"{res.get('ls_mean', float('nan')):.3f}, largest contributing area "
+                     f"{res.get('max_contributing_km2', float('nan')):.0f} km²"))
         else:
             print(f"{stage}: failed (rc {res['rc']}): {res.get('stderr')}")
     report = {"size": args.size, "regions": args.regions, "chunk": args.chunk, "cog": args.cog,
+              "dem_cells": args.dem_cells, "ls_tile": args.ls_tile,
               "cpus": os.cpu_count(), "python": platform.python_version(), "results": results}
     (OUT / "bench_services.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")

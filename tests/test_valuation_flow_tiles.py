@@ -9,14 +9,20 @@ from affine import Affine
 from pyproj import CRS
 
 from gep.errors import InputError
+from gep.valuation.flow_tiles import flow_accumulation_tiled as tiled
 from gep.valuation.flow_tiles import (
     n_perimeter,
     perimeter_cell,
     perimeter_slot,
     tile_windows,
 )
-from gep.valuation.flow_tiles import flow_accumulation_tiled as tiled
-from gep.valuation.ls_factor import cell_geometry, compute_ls, d8_receivers, flow_accumulation, ls_factor
+from gep.valuation.ls_factor import (
+    cell_geometry,
+    compute_ls,
+    d8_receivers,
+    flow_accumulation,
+    ls_factor,
+)
 
 GEO = CRS.from_epsg(4490)
 UTM = CRS.from_epsg(32649)
@@ -29,7 +35,7 @@ TILES = (7, 16, 32, 200)
 def plane_with_pits(rng: np.random.Generator) -> np.ndarray:
     """A plane tilted to the SE with noise (so paths wander across tile edges), three pits and two NaN holes."""
     r, c = np.mgrid[0:H, 0:W].astype(float)
-    z = 500.0 - 0.4 * c - 0.25 * r + 1.5 * rng.normal(size=(H, W))
+    z = 500.0 - 0.4 * c - 0.25 * r + 0.3 * rng.normal(size=(H, W))
     z[30, 40] -= 50
     z[70, 100] -= 50
     z[5, 120] -= 50
@@ -45,9 +51,11 @@ def funnel(_rng: np.random.Generator) -> np.ndarray:
 
 
 def flats_and_ties(rng: np.random.Generator) -> np.ndarray:
-    """Integer terraces with integer noise: many flats (paths ending) and many equal drops (ties)."""
+    """An integer plane falling SE with +1 bumps (many equal drops: ties) and a flat sunken plateau (flats)."""
     r, c = np.mgrid[0:H, 0:W]
-    return np.floor(0.15 * c + 0.1 * r) + rng.integers(0, 2, size=(H, W))
+    z = (1000 - c - r + rng.integers(0, 2, size=(H, W)) * (rng.random((H, W)) < 0.3)).astype(float)
+    z[20:40, 30:60] = 940.0
+    return z
 
 
 DEMS = {"plane_with_pits": plane_with_pits, "funnel": funnel, "flats_and_ties": flats_and_ties}
@@ -121,7 +129,11 @@ def test_path_leaving_and_reentering_a_tile_by_hand():
     for tile in (3, 10, 16):
         acc = tiled(z, dx, dy, area, tile).reshape(3, w)
         assert acc[2, 0] == pytest.approx((2 * w + 1) * 900.0, rel=1e-12)
-        assert acc[0].tolist() == pytest.approx([(j + 1) * 900.0 for j in range(w)], rel=1e-12)
+        # row 0 collects eastwards up to column 28, which drains diagonally (drop 2 m over 42 m beats 1 m over
+        # 30 m) into the gap (1, 29); the corner (0, 29) drains into the gap too: 29 + 1 + 1 cells there
+        assert acc[0, :-1].tolist() == pytest.approx([(j + 1) * 900.0 for j in range(w - 1)], rel=1e-12)
+        assert acc[0, -1] == 900.0
+        assert acc[1, -1] == pytest.approx(31 * 900.0, rel=1e-12)
         np.testing.assert_allclose(acc.ravel(), ref, rtol=1e-12)
 
 

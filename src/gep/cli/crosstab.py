@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
     import pandas as pd
 
@@ -48,21 +50,26 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--out {args.out}: use a .csv or .parquet file name")
     warm_up()
     regions, _ = read_regions(args.regions, args.id_field, args.name_field, layer=args.layer, key="--id-field")
-    bad = overlaps(regions)
+    scheme = load_scheme(args.classes) if args.classes else None
+    raster = LandcoverRaster.open(args.landcover, chunk=args.chunk, nodata=args.nodata, crs=args.crs,
+                                  scheme_nodata=scheme.nodata if scheme else None)
+    # the overlap check (GEOS, which releases the GIL) runs beside the accounting; its verdict comes before
+    # anything is written
+    with ThreadPoolExecutor(max_workers=1) as background:
+        overlap_check = background.submit(overlaps, regions)
+        with scheduler(args.scheduler, args.workers), progress(f"crosstab {args.landcover}"):
+            if scheme:
+                codes = scheme.codes
+            else:
+                codes = np.array([c for c in code_histogram(raster.blocks) if c != raster.nodata], dtype=np.int64)
+            tab = crosstab_table(raster, regions, codes)
+        bad = overlap_check.result()
     if bad:
         listed = ", ".join(f"{a}/{b} ({share:.2%})" for a, b, share in bad[:5])
         raise InputError(f"{args.regions}: regions overlap: {listed}; give non-overlapping regions (one level "
                          f"per file)")
-    scheme = load_scheme(args.classes) if args.classes else None
-    raster = LandcoverRaster.open(args.landcover, chunk=args.chunk, nodata=args.nodata, crs=args.crs,
-                                  scheme_nodata=scheme.nodata if scheme else None)
-    with scheduler(args.scheduler, args.workers), progress(f"crosstab {args.landcover}"):
-        if scheme:
-            codes = scheme.codes
-        else:
-            codes = np.array([c for c in code_histogram(raster.blocks) if c != raster.nodata], dtype=np.int64)
-        tab = crosstab_table(raster, regions, codes)
-        if (tab["lc_code"] == "unknown").any():
+    if (tab["lc_code"] == "unknown").any():
+        with scheduler(args.scheduler, args.workers):
             raise unknown_codes_error(raster, args.classes, unknown_codes(raster, codes))
     out = pd.DataFrame({
         "region_id": tab["region_code"],

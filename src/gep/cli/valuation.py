@@ -59,8 +59,9 @@ def register(sub) -> None:
     p = sub.add_parser(
         "ls-factor",
         help="USLE LS factor from a DEM (D8 flow accumulation, Desmet & Govers L, McCool S)",
-        description="Compute the LS factor on the DEM's grid (whole DEM in memory, ~40 bytes per cell) and write "
-                    "it as a tiled GeoTIFF. Give a sink-filled DEM: pits end flow paths.",
+        description="Compute the LS factor on the DEM's grid tile by tile (flow accumulation exact across tiles, "
+                    "memory bounded by the tile size) and write it as a tiled GeoTIFF. Give a sink-filled DEM: "
+                    "pits end flow paths.",
     )
     p.add_argument("dem", type=Path, metavar="DEM")
     p.add_argument("--out", required=True, type=Path, metavar="LS.tif")

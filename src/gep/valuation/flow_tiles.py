@@ -13,7 +13,7 @@ D8 rule). The accumulated weight is the cell area of each row (m²).
    its *link*, the first perimeter cell of the same tile strictly downstream along its flow path inside the
    tile (``EXIT`` when the path leaves the tile, ``NONE`` when it ends in a pit, a flat or at nodata inside).
    Links are found in O(tile) by walking the queue order backwards (downstream cells first). Only these
-   per-perimeter arrays are kept (~17 B per perimeter cell, i.e. ~4·T·17 B per tile).
+   per-perimeter arrays are kept (24 B per perimeter cell, i.e. ~4·T·24 B per tile).
 2. **Global step.** On the graph of all perimeter cells (edges d → receiver across tiles and q → link within
    a tile; every node has at most one outgoing edge and flow is strictly downhill, so it is a forest):
    inj(c) = Σ total(d) over cells d of other tiles draining into c, offset(c) = inj(c) + Σ offset(q) over the
@@ -23,10 +23,11 @@ D8 rule). The accumulated weight is the cell area of each row (m²).
    entry cells: this is the exact whole-DEM accumulation of the tile's cells, handed to the caller (who
    computes LS and writes it) before the next tile is read.
 
-Memory per tile of n = (T+2)² cells: the float32 halo block and the reader's copies (~13 B/cell), int8
-directions, uint8 in-degree, float64 accumulation, int32 queue order and (pass 1) int32 link scratch:
-~35 B/cell, i.e. ~150 MB at T = 2048 (plus what the caller does with the tile). The perimeter graph needs
-~50 B per perimeter cell at the global step (~4·H·W/T cells: 40 MB for a 20,000² DEM at T = 2048).
+Memory per tile of n = (T+2)² cells: two float32 halo blocks (the current one and the one read ahead),
+int8 directions, uint8 in-degree, float64 accumulation, int32 queue order and (pass 1) int32 link scratch
+(26 B/cell), plus the reader's transient copies (~13 B/cell for a masked rasterio read): ~40 B/cell, i.e.
+~170 MB at T = 2048, plus what the caller does with the tile. The perimeter graph needs ~50 B per perimeter
+cell at the global step (~4·H·W/T cells: ~40 MB for a 20,000² DEM at T = 2048).
 Accumulation is float64; only the summation order differs from the whole-DEM
 :func:`gep.valuation.ls_factor.flow_accumulation` (relative differences ~1e-15).
 """
