@@ -3,7 +3,7 @@
 Sizes (cells per side): 5,000 and 20,000 as single GeoTIFFs, 40,000 as a VRT mosaic of four 20,000² tiles
 (the way national products are distributed). Regions: 300 per raster extent, generated like bench_crosstab.
 For each size: wall time, CPU time, throughput (cells/s) and peak RSS of `gep crosstab` in a fresh process;
-at 20,000² also 1 vs 2 workers (parallel efficiency). exactextract is run at 5,000² for the ratio (it is
+at 20,000² and above also 1 vs 2 workers (parallel efficiency); medians of ``--repeat`` runs (default 3). exactextract is run at 5,000² for the ratio (it is
 slow at larger sizes; bench_crosstab.py has the 20,000² comparison).
 
     python benchmarks/bench_scale.py [--sizes 5000 20000 40000] [--skip-exactextract]
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -74,38 +75,46 @@ def raster_for(size: int) -> Path:
     return raster
 
 
-def run(size: int, workers: int, tag: str) -> dict:
+def run(size: int, workers: int, tag: str, repeat: int = 1) -> dict:
+    """``repeat`` measured runs of gep crosstab; the median wall time, CPU time and peak RSS (and their range)."""
     raster = raster_for(size)
     regions = regions_for(size, 300)
     out = OUT / f"scale_{tag}.parquet"
-    res = bc.run_measured(bc.gep_cmd(raster, regions, out, workers), OUT / f"scale_{tag}.log")
-    res.update(size=size, cells=size * size, workers=workers, cells_per_s=size * size / res["wall_s"])
+    runs = [bc.run_measured(bc.gep_cmd(raster, regions, out, workers), OUT / f"scale_{tag}.log")
+            for _ in range(repeat)]
+    res = {key: statistics.median(r[key] for r in runs) for key in ("wall_s", "cpu_s", "max_rss_mib")}
+    res.update(rss_range_mib=[min(r["max_rss_mib"] for r in runs), max(r["max_rss_mib"] for r in runs)],
+               wall_range_s=[min(r["wall_s"] for r in runs), max(r["wall_s"] for r in runs)],
+               size=size, cells=size * size, workers=workers, cells_per_s=size * size / res["wall_s"], runs=runs)
     return res
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 40000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; medians are reported")
     parser.add_argument("--skip-exactextract", action="store_true")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; medians of {args.repeat} runs")
     rows = []
     for size in args.sizes:
-        rows.append(run(size, 2, f"{size}_w2"))
-        print(f"{size:>6}² cells, 2 workers: {rows[-1]['wall_s']:.1f} s wall, {rows[-1]['cpu_s']:.1f} s CPU, "
-              f"{rows[-1]['cells_per_s'] / 1e6:.0f} M cells/s, peak RSS {rows[-1]['max_rss_mib']:.0f} MiB")
+        r = run(size, 2, f"{size}_w2", args.repeat)
+        rows.append(r)
+        print(f"{size:>6}² cells, 2 workers: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, "
+              f"{r['cells_per_s'] / 1e6:.0f} M cells/s, peak RSS {r['max_rss_mib']:.0f} MiB "
+              f"({r['rss_range_mib'][0]:.0f}–{r['rss_range_mib'][1]:.0f})")
     result: dict = {"runs": rows}
     if len(rows) > 1:
         growth = rows[-1]["max_rss_mib"] / rows[0]["max_rss_mib"] - 1
         result["rss_growth_pct"] = 100 * growth
         print(f"peak RSS growth {args.sizes[0]}² → {args.sizes[-1]}²: {100 * growth:+.1f}% (target < 20%)")
-    if 20000 in args.sizes:
-        one = run(20000, 1, "20000_w1")
-        two = next(r for r in rows if r["size"] == 20000)
+    for size in [s for s in args.sizes if s >= 20000]:
+        one = run(size, 1, f"{size}_w1", args.repeat)
+        two = next(r for r in rows if r["size"] == size and r["workers"] == 2)
         eff = one["wall_s"] / (2 * two["wall_s"])
-        result["parallel_efficiency_2"] = eff
-        print(f"20000², 1 worker: {one['wall_s']:.1f} s; 2 workers: {two['wall_s']:.1f} s; "
+        result[f"parallel_efficiency_2_{size}"] = eff
+        print(f"{size}², 1 worker: {one['wall_s']:.1f} s; 2 workers: {two['wall_s']:.1f} s; "
               f"parallel efficiency {100 * eff:.0f}% (target ≥ 70%)")
         rows.append(one)
     if not args.skip_exactextract and 5000 in args.sizes:

@@ -297,4 +297,6 @@ def _cells_and_runs(key, zone, row, col, dy, own, sign, width, eps):
                     nr += 1
             right += c_dy[j]
         j1 = j0
-    return b_row[:nb], b_col[:nb], b_zone[:nb], b_frac[:nb], r_row[:nr], r_c0[:nr], r_c1[:nr], r_zone[:nr]
+    # compact copies: views would keep the arrays sized for every crossed cell alive
+    return (b_row[:nb].copy(), b_col[:nb].copy(), b_zone[:nb].copy(), b_frac[:nb].copy(), r_row[:nr].copy(),
+            r_c0[:nr].copy(), r_c1[:nr].copy(), r_zone[:nr].copy())

@@ -2,8 +2,8 @@
 
 Opening is lazy with chunks aligned to the file's internal tiles, so a block never straddles a tile and is
 decompressed once: :func:`open_lazy` gives a dask-backed xarray DataArray (through rioxarray) for raster math,
-:func:`open_blocks` the same blocks as dask-delayed window reads for the area kernel, which needs neither
-xarray nor dask.array (together 0.6 s of imports in every job).
+:func:`open_blocks` the same blocks as window reads for the area kernel, which needs neither xarray nor
+dask.array (together 0.6 s of imports in every job) and reads each block in the task that counts it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-import dask
 import numpy as np
 import rasterio
 from affine import Affine
@@ -99,17 +98,29 @@ def _chunk_sizes(size: int, step: int) -> tuple[int, ...]:
     return tuple(min(step, size - start) for start in range(0, size, step))
 
 
-def _read_window(path: str, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-    with rasterio.open(path) as src:
-        return src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
+@dataclass(frozen=True)
+class WindowRead:
+    """One block of band 1 of a raster file, read when it is turned into an array (``np.asarray``), i.e. inside
+    the task that uses it: no block is read ahead of its task and held in memory meanwhile."""
+
+    path: str
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        with rasterio.open(self.path) as src:
+            block = src.read(1, window=Window(self.c0, self.r0, self.c1 - self.c0, self.r1 - self.r0))
+        return block if dtype is None else block.astype(dtype, copy=False)
 
 
 @dataclass(frozen=True)
 class RasterBlocks:
-    """Band 1 of a raster file as blocks read lazily, one dask-delayed window read per block.
+    """Band 1 of a raster file cut into blocks (the chunks of :func:`open_lazy`) that are read lazily.
 
-    Quacks like the dask array of :func:`open_lazy` where the area kernel needs it: ``chunks`` (row sizes,
-    column sizes) and ``to_delayed()`` (an object array of delayed blocks); ``shape`` and ``dtype`` too.
+    ``windows()`` gives a :class:`WindowRead` per block; the area kernel takes it in place of a dask array's
+    ``to_delayed()`` blocks and reads each block inside the task that counts it.
     """
 
     path: str
@@ -120,14 +131,14 @@ class RasterBlocks:
     def shape(self) -> tuple[int, int]:
         return sum(self.chunks[0]), sum(self.chunks[1])
 
-    def to_delayed(self) -> np.ndarray:
-        rows = np.r_[0, np.cumsum(self.chunks[0])]
-        cols = np.r_[0, np.cumsum(self.chunks[1])]
-        read = dask.delayed(_read_window, pure=True)
+    def windows(self) -> np.ndarray:
+        """Object array (block rows × block columns) of :class:`WindowRead`."""
+        rows = np.r_[0, np.cumsum(self.chunks[0])].astype(int)
+        cols = np.r_[0, np.cumsum(self.chunks[1])].astype(int)
         out = np.empty((len(rows) - 1, len(cols) - 1), dtype=object)
         for i in range(len(rows) - 1):
             for j in range(len(cols) - 1):
-                out[i, j] = read(self.path, int(rows[i]), int(rows[i + 1]), int(cols[j]), int(cols[j + 1]))
+                out[i, j] = WindowRead(self.path, int(rows[i]), int(rows[i + 1]), int(cols[j]), int(cols[j + 1]))
         return out
 
 

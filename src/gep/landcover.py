@@ -82,10 +82,11 @@ class LandcoverRaster:
 def code_histogram(data: da.Array | RasterBlocks) -> dict[int, int]:
     """Pixel count of every value in a land-cover array or its blocks (one chunked pass)."""
     def count(block):
-        values, counts = np.unique(block, return_counts=True)
+        values, counts = np.unique(np.asarray(block), return_counts=True)
         return values.astype(np.int64), counts.astype(np.int64)
 
-    parts = dask.compute(*[dask.delayed(count)(b) for b in data.to_delayed().ravel()])
+    blocks = data.windows() if isinstance(data, RasterBlocks) else data.to_delayed()
+    parts = dask.compute(*[dask.delayed(count)(b) for b in blocks.ravel()])
     total: dict[int, int] = {}
     for values, counts in parts:
         for v, c in zip(values.tolist(), counts.tolist()):

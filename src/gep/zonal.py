@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 
 from .fraction import BoundaryCells, Coverage, Runs, coverage
-from .grid import Grid
+from .grid import Grid, RasterBlocks
 from .kernels import class_table, count_block, sum_block
 
 @dataclass(frozen=True)
@@ -109,11 +109,14 @@ class BlockPlan:
     boundary: BoundaryCells
 
 
-def _block_sums(lc: np.ndarray, strata: np.ndarray | None, plan: BlockPlan, grid: Grid, lut: CodeLUT, ns: int):
-    """Area sums of one block: (global zone ids, int64 array (len(zone_ids), ns, lut.n) of cm²)."""
+def _block_sums(lc, strata: np.ndarray | None, plan: BlockPlan, grid: Grid, lut: CodeLUT, ns: int):
+    """Area sums of one block: (global zone ids, int64 array (len(zone_ids), ns, lut.n) of cm²).
+
+    ``lc`` is the block, or a :class:`gep.grid.WindowRead` that reads it here."""
     k = len(plan.zone_ids)
     if k == 0:
         return plan.zone_ids, np.zeros((0, ns, lut.n), dtype=np.int64)
+    lc = np.asarray(lc)
     if lc.dtype.itemsize <= 2:
         table, offset = class_table(lut, lc.dtype)
     else:  # wide codes: map in numpy first, then count the class indices
@@ -219,12 +222,13 @@ def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: 
                    part: tuple[int, int] | None = None):
     """Dask delayed tasks, one per block, each returning ``(zone_ids, sums)`` (see :func:`_block_sums`).
 
-    ``lc`` and ``strata`` are 2-D dask arrays (or DataArrays) on ``grid``; strata are rechunked like ``lc``.
+    ``lc`` is a 2-D dask array (or DataArray) or :class:`gep.grid.RasterBlocks` on ``grid``; ``strata`` a
+    dask array (or DataArray), rechunked like ``lc``.
     Each band of block rows first computes its own coverage; blocks that no zone's bounding box touches are
     skipped (never read).
     """
     lc = getattr(lc, "data", lc)
-    lc_blocks = lc.to_delayed()
+    lc_blocks = lc.windows() if isinstance(lc, RasterBlocks) else lc.to_delayed()
     st_blocks = None
     if strata is not None:
         st_blocks = getattr(strata, "data", strata).rechunk(lc.chunks).to_delayed()
