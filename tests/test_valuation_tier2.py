@@ -188,6 +188,7 @@ def test_run_gep_tier2_by_hand(tiny):
         assert row["value_yuan"] == pytest.approx(row["quantity"] * price * 1.25, rel=1e-12)
         assert row["value_constant_yuan"] == pytest.approx(row["quantity"] * price, rel=1e-12)
         assert row["method"] and row["source"]
+        assert "/" not in row["source"]  # file names only: the same inputs give the same table in any folder
     soil = t2.loc[("A", "soil_retention")]
     assert "Desmet & Govers" in soil["method"] and "RKLS − USLE" in soil["method"]
     # statistics rows: 10 万元 each, current prices of 2020 → constant 2010: × 100/125

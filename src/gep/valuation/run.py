@@ -90,9 +90,11 @@ def _as_xr(data: da.Array, grid: Grid, name: str, units: str) -> xr.DataArray:
 
 
 def _describe(inp: RasterInput | None) -> str:
+    """A raster input as cited in the ``source`` column: its file name (the full path and checksum are in the
+    run's provenance), so that the same inputs give the same table wherever the project lives."""
     if inp is None:
         return "-"
-    return inp.path if inp.path is not None else f"constant {inp.value:g}"
+    return Path(inp.path).name if inp.path is not None else f"constant {inp.value:g}"
 
 
 class _Inputs:
@@ -459,7 +461,7 @@ def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_p
                             f"{cn:g} × {pn:g} + {cp:g} × {pp:g})",
                  source=f"{usle.file.cite()}; {soil_pf.cite()}; {prices.file.cite()}; "
                         f"R: {_describe(cfg.rasters.erosivity)}; K: {_describe(cfg.rasters.erodibility)}; "
-                        f"LS: {cfg.ls.path or dem_path}")
+                        f"LS: {Path(cfg.ls.path or dem_path).name}")
 
         if {"carbon_sequestration", "oxygen_release"} & set(raster_services):
             ratio = scalar(co_pf, "nep_npp_ratio", minimum=0.0, maximum=1.0)
