@@ -39,8 +39,8 @@ UNKNOWN = "unknown"
 class LandcoverRaster:
     """A land-cover raster opened lazily, with its grid and nodata value.
 
-    ``blocks`` (delayed window reads) feed the area kernel; ``data`` (a dask array) is for raster math and is
-    only built when asked for.
+    ``blocks`` (window reads, see :class:`gep.grid.RasterBlocks`) feed the area kernel; ``data`` (a dask array)
+    is for raster math and is only built when asked for.
     """
 
     path: Path
