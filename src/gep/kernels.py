@@ -14,20 +14,22 @@ from numba import njit
 
 
 @njit(nogil=True, cache=True)
-def count_block(lc, table, offset, strata, use_strata, area, row_constant, run_row, run_c0, run_c1, run_zone,
-                b_row, b_col, b_zone, b_area, ns, ncls, out):
+def count_block(lc, table, offset, strata, use_strata, area, row_constant, keys, run_row, run_c0, run_c1,
+                run_zone, b_row, b_col, b_zone, b_area, ns, ncls, out):
     """Add the areas of one block's cells into ``out`` (int64, shape ((k+1)·ns·ncls,)).
 
     lc: land-cover block (any integer dtype); class index = table[lc - offset].
     strata: stratum index per cell (used when ``use_strata``); area: int64 cm² per cell (may be a broadcast).
     ``row_constant``: every cell of a row has the same area (geographic grids), so a run's cells are counted
-    per bin first (four interleaved counters, which keeps the loop from waiting on its own stores) and each
-    bin adds count × area once per run; otherwise every cell adds its own area.
+    per key first (four interleaved counters, which keeps the loop from waiting on its own stores) and each
+    key adds count × area once per run; otherwise every cell adds its own area. ``keys`` (:class:`RunKeys`)
+    says what is counted: the raw code of a 1-byte land cover (no class lookup per cell) or the class bin.
     Runs: cells [run_c0, run_c1) of row run_row belong wholly to local zone run_zone.
     Boundary cells: (b_row, b_col) add b_area cm² (their covered fraction of the cell) to local zone b_zone.
     """
+    by_code, stride, key_bin, flush = keys
     per_zone = ns * ncls
-    hist = np.zeros((4, per_zone), dtype=np.int64)
+    hist = np.zeros((4, key_bin.shape[0]), dtype=np.int64)
     for k in range(run_row.shape[0]):
         r = run_row[k]
         base = run_zone[k] * per_zone
@@ -41,25 +43,36 @@ def count_block(lc, table, offset, strata, use_strata, area, row_constant, run_r
             continue
         while c + 4 <= end:
             for q in range(4):
-                b = table[lc[r, c + q] - offset]
+                key = (lc[r, c + q] - offset) if by_code else table[lc[r, c + q] - offset]
                 if use_strata:
-                    b += strata[r, c + q] * ncls
-                hist[q, b] += 1
+                    key += strata[r, c + q] * stride
+                hist[q, key] += 1
             c += 4
         for c in range(c, end):
-            b = table[lc[r, c] - offset]
+            key = (lc[r, c] - offset) if by_code else table[lc[r, c] - offset]
             if use_strata:
-                b += strata[r, c] * ncls
-            hist[0, b] += 1
+                key += strata[r, c] * stride
+            hist[0, key] += 1
         a = area[r, run_c0[k]]
-        for b in range(per_zone):
-            n = hist[0, b] + hist[1, b] + hist[2, b] + hist[3, b]
+        left = run_c1[k] - run_c0[k]
+        for key in flush:  # the keys expected here; any other (an unknown code) is found by the scan below
+            n = hist[0, key] + hist[1, key] + hist[2, key] + hist[3, key]
             if n:
-                out[base + b] += n * a
-                hist[0, b] = 0
-                hist[1, b] = 0
-                hist[2, b] = 0
-                hist[3, b] = 0
+                out[base + key_bin[key]] += n * a
+                hist[0, key] = 0
+                hist[1, key] = 0
+                hist[2, key] = 0
+                hist[3, key] = 0
+                left -= n
+        if left:
+            for key in range(key_bin.shape[0]):
+                n = hist[0, key] + hist[1, key] + hist[2, key] + hist[3, key]
+                if n:
+                    out[base + key_bin[key]] += n * a
+                    hist[0, key] = 0
+                    hist[1, key] = 0
+                    hist[2, key] = 0
+                    hist[3, key] = 0
     for k in range(b_row.shape[0]):
         r = b_row[k]
         c = b_col[k]
@@ -67,6 +80,23 @@ def count_block(lc, table, offset, strata, use_strata, area, row_constant, run_r
         if use_strata:
             b += strata[r, c] * ncls
         out[b] += b_area[k]
+
+
+def run_keys(table: np.ndarray, itemsize: int, ns: int, ncls: int, unknown: int) -> tuple:
+    """What :func:`count_block` counts per run: ``(by_code, stride, key_bin, flush)``.
+
+    1-byte land cover: the key is the raw code (+ 256 × stratum), ``key_bin`` maps it to its (stratum, class)
+    bin and ``flush`` lists the keys of the scheme's codes and nodata. Wider codes: the key is the class bin
+    itself (+ ncls × stratum).
+    """
+    if itemsize == 1:
+        stride = len(table)  # 256
+        key_bin = (np.arange(ns)[:, None] * ncls + table[None, :]).ravel().astype(np.int64)
+        known = np.flatnonzero(table != unknown)
+        flush = (np.arange(ns)[:, None] * stride + known[None, :]).ravel().astype(np.int64)
+        return True, stride, key_bin, flush
+    key_bin = np.arange(ns * ncls, dtype=np.int64)
+    return False, ncls, key_bin, key_bin
 
 
 @njit(nogil=True, cache=True)

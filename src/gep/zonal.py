@@ -25,7 +25,7 @@ import shapely
 
 from .fraction import BoundaryCells, Coverage, Runs, coverage
 from .grid import Grid, RasterBlocks
-from .kernels import class_table, count_block, sum_block
+from .kernels import class_table, count_block, run_keys, sum_block
 
 @dataclass(frozen=True)
 class CodeLUT:
@@ -129,8 +129,9 @@ def _block_sums(lc, strata: np.ndarray | None, plan: BlockPlan, grid: Grid, lut:
     st = strata if use_strata else np.zeros((1, 1), dtype=np.uint8)
     out = np.zeros((k + 1) * ns * lut.n, dtype=np.int64)
     row_constant = area.strides[1] == 0  # a broadcast of per-row areas (geographic grids)
-    count_block(lc, table, offset, st, use_strata, area, row_constant, runs.row, runs.col0, runs.col1, runs.zone,
-                bc.row, bc.col, bc.zone, b_area, ns, lut.n, out)
+    keys = run_keys(table, lc.dtype.itemsize, ns, lut.n, lut.unknown_index)
+    count_block(lc, table, offset, st, use_strata, area, row_constant, keys, runs.row, runs.col0, runs.col1,
+                runs.zone, bc.row, bc.col, bc.zone, b_area, ns, lut.n, out)
     return plan.zone_ids, out.reshape(k + 1, ns, lut.n)[1:]
 
 
