@@ -11,8 +11,8 @@ What it does (not a test; run by hand):
    SIZE/3 × SIZE/3 grid, 6,667² cells at the default size) or, with ``--dem-cells N``, an N × N DEM over the
    same extent;
 3. runs each stage in a fresh subprocess and reports wall time, CPU time and peak RSS (``os.wait4``):
-   ``ls`` (D8 flow accumulation + LS, tile by tile with ``--ls-tile`` cells a side: memory bounded by the
-   tile, not the DEM), then ``water_conservation``,
+   ``ls`` (D8 flow accumulation + LS, tile by tile with ``--ls-tile`` cells a side on ``--ls-workers``
+   threads: memory bounded by the tile and the workers, not the DEM), then ``water_conservation``,
    ``soil_retention``, ``carbon_sequestration`` (O₂ follows from it), ``climate_regulation``: each reads the
    land cover lazily, resamples its inputs block by block onto the land-cover grid, computes the per-cell
    density and aggregates it per region with ``gep.zonal.zonal_sum``; with ``--cog`` it also writes the
@@ -24,6 +24,7 @@ Results are printed and written to benchmarks/out/bench_services.json. Examples:
     python benchmarks/bench_services.py --size 4000 --regions 60 --cog
     python benchmarks/bench_services.py --only ls water_conservation
     python benchmarks/bench_services.py --only ls --dem-cells 20000   # a 20,000² DEM (400 M cells)
+    python benchmarks/bench_services.py --only ls --ls-workers 1      # LS tiles on one thread
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def ensure_dem(lc_path: Path, size: int, dem_cells: int) -> Path:
 
 
 def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk: int, cog: bool,
-              ls_tile: int = 2048) -> dict:
+              ls_tile: int = 2048, ls_workers: int | None = None) -> dict:
     import dask
     import geopandas as gpd
 
@@ -182,10 +183,10 @@ def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk
     t0 = time.perf_counter()
     ls_path = DATA / f"svc_ls_v2_{lc_path.stem}.tif"
     if stage == "ls":
-        summary = compute_ls(inputs["dem"], inputs.get("ls_out", ls_path), tile=ls_tile)
-        return {"stage": stage, "seconds": time.perf_counter() - t0, **summary}
+        summary = compute_ls(inputs["dem"], inputs.get("ls_out", ls_path), tile=ls_tile, workers=ls_workers)
+        return {"stage": stage, "seconds": time.perf_counter() - t0, "ls_workers": ls_workers, **summary}
     if not ls_path.exists() and stage == "soil_retention":
-        compute_ls(inputs["dem"], ls_path, tile=ls_tile)
+        compute_ls(inputs["dem"], ls_path, tile=ls_tile, workers=ls_workers)
     dask.config.set(scheduler="threads")
     lc = LandcoverRaster.open(lc_path, chunk=chunk)
     regions = gpd.read_file(regions_path, engine="pyogrio")
@@ -270,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=STAGES, help="run only these stages")
     ap.add_argument("--dem-cells", type=int, help="ls stage: use an N × N DEM over the same extent (generated once)")
     ap.add_argument("--ls-tile", type=int, default=2048, help="ls stage: tile side in cells (default 2048)")
+    ap.add_argument("--ls-workers", type=int, help="ls stage: threads computing tiles (default: GEP_THREADS, else "
+                    "the number of CPUs)")
     ap.add_argument("--stage", help=argparse.SUPPRESS)  # child mode
     ap.add_argument("--lc", help=argparse.SUPPRESS)
     ap.add_argument("--regions-path", help=argparse.SUPPRESS)
@@ -280,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             inputs["dem"] = dem_path(args.size, args.dem_cells)
             inputs["ls_out"] = OUT / f"ls_{inputs['dem'].stem}.tif"
         res = run_stage(args.stage, Path(args.lc), Path(args.regions_path), inputs, args.chunk, args.cog,
-                        args.ls_tile)
+                        args.ls_tile, args.ls_workers)
         print(json.dumps(res))
         return 0
     sys.path.insert(0, str(HERE))
@@ -297,22 +300,29 @@ def main(argv: list[str] | None = None) -> int:
     for stage in args.only or STAGES:
         cmd = [sys.executable, __file__, "--stage", stage, "--lc", str(lc_path), "--regions-path", str(regions_path),
                "--size", str(args.size), "--chunk", str(args.chunk), "--ls-tile", str(args.ls_tile)] \
-            + (["--cog"] if args.cog else []) + (["--dem-cells", str(args.dem_cells)] if args.dem_cells else [])
+            + (["--cog"] if args.cog else []) + (["--dem-cells", str(args.dem_cells)] if args.dem_cells else []) \
+            + (["--ls-workers", str(args.ls_workers)] if args.ls_workers else [])
+        load = os.getloadavg()
         res = run_measured(cmd, OUT / f"bench_services_{stage}.log")
         res["stage"] = stage
+        res["load_before"] = load
+        res["load_after"] = os.getloadavg()
+        print(f"{stage}: load average (1, 5, 15 min) before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after "
+              f"{res['load_after'][0]:.2f} {res['load_after'][1]:.2f} {res['load_after'][2]:.2f}")
         results.append(res)
         extra = (f"cog {res['cog_s']:.0f} s, " if res.get("cog_s") else "")
         if res["rc"] == 0:
             print(f"{stage:22s} wall {res['wall_s']:7.1f} s  cpu {res['cpu_s']:7.1f} s  peak RSS "
                   f"{res['max_rss_mib']:7.0f} MiB  {extra}"
                   + (f"total {res['quantity_total']:.4g} {res['unit']}" if "quantity_total" in res else
-                     f"DEM {res.get('cells')} cells (tile {res.get('tile')}), mean LS "
+                     f"DEM {res.get('cells')} cells (tile {res.get('tile')}, workers {res.get('ls_workers')}), "
+                     f"mean LS "
                      f"{res.get('ls_mean', float('nan')):.3f}, largest contributing area "
                      f"{res.get('max_contributing_km2', float('nan')):.0f} km²"))
         else:
             print(f"{stage}: failed (rc {res['rc']}): {res.get('stderr')}")
     report = {"size": args.size, "regions": args.regions, "chunk": args.chunk, "cog": args.cog,
-              "dem_cells": args.dem_cells, "ls_tile": args.ls_tile,
+              "dem_cells": args.dem_cells, "ls_tile": args.ls_tile, "ls_workers": args.ls_workers,
               "cpus": os.cpu_count(), "python": platform.python_version(), "results": results}
     (OUT / "bench_services.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")

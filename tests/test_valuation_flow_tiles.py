@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import rasterio
@@ -9,8 +11,10 @@ from affine import Affine
 from pyproj import CRS
 
 from gep.errors import InputError
+from gep.valuation import flow_tiles, ls_factor as ls_module
 from gep.valuation.flow_tiles import flow_accumulation_tiled as tiled
 from gep.valuation.flow_tiles import (
+    in_order,
     n_perimeter,
     perimeter_cell,
     perimeter_slot,
@@ -195,3 +199,115 @@ def test_compute_ls_rejects_a_bad_tile(tmp_path):
     write_dem(tmp_path / "dem.tif", funnel(None), UTM, T_UTM)
     with pytest.raises(InputError, match="tile"):
         compute_ls(tmp_path / "dem.tif", tmp_path / "ls.tif", tile=0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# tiles on several threads
+
+
+WORKERS = (1, 2, 3)
+
+
+@pytest.mark.parametrize("name", DEMS)
+def test_tiled_accumulation_is_bit_identical_for_any_workers(name):
+    z = DEMS[name](np.random.default_rng(3))
+    dx, dy, area = cell_geometry(T_GEO, z.shape, GEO)
+    runs = {n: tiled(z, dx, dy, area, 16, workers=n) for n in WORKERS}  # 7 × 9 = 63 tiles
+    for n in WORKERS[1:]:
+        assert runs[n].tobytes() == runs[1].tobytes(), f"{name}: workers {n} differs from workers 1"
+
+
+def _ls_run(tmp_path, name, workers, **kw):
+    out = tmp_path / f"ls_{name}_{workers}.tif"
+    summary = compute_ls(tmp_path / f"{name}.tif", out, tile=16, workers=workers, **kw)
+    with rasterio.open(out) as src:
+        return src.read(1), summary
+
+
+@pytest.mark.parametrize("name", DEMS)
+def test_compute_ls_is_bit_identical_for_any_workers(tmp_path, monkeypatch, name):
+    z = DEMS[name](np.random.default_rng(4))
+    write_dem(tmp_path / f"{name}.tif", z, GEO, T_GEO)
+    threads = set()
+    ls_tile = ls_module._ls_tile
+
+    def recording(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return ls_tile(*args, **kwargs)
+
+    monkeypatch.setattr(ls_module, "_ls_tile", recording)
+    ls1, s1 = _ls_run(tmp_path, name, 1)
+    assert np.isfinite(ls1).sum() > 0.4 * ls1.size
+    for n in WORKERS[1:]:
+        threads.clear()
+        ls, s = _ls_run(tmp_path, name, n)
+        assert ls.tobytes() == ls1.tobytes(), f"{name}: LS with workers {n} differs from workers 1"
+        assert s == {**s1, "path": str(tmp_path / f"ls_{name}_{n}.tif")}  # exact floats, same keys
+        # tiles were computed in the pool's threads, not in the caller (how many of the pool's threads got
+        # tiles is up to the pool: a thread that is already idle takes the next tile)
+        assert all(t.startswith("gep-tile") for t in threads), threads
+        assert 1 <= len(threads) <= n, threads
+    # and the default (GEP_THREADS, else the CPU count) gives the same bytes
+    monkeypatch.setenv("GEP_THREADS", "2")
+    ls, _ = _ls_run(tmp_path, name, None)
+    assert ls.tobytes() == ls1.tobytes()
+
+
+def test_in_order_keeps_order_and_bounds_tiles_in_flight():
+    lock = threading.Lock()
+    live = [0, 0]  # now, most
+
+    def fn(t):
+        with lock:
+            live[0] += 1
+            live[1] = max(live[1], live[0])
+        return t
+
+    seen = []
+    for t in in_order(fn, 40, 3):
+        seen.append(t)
+        with lock:  # a result counts as in flight until the caller has it
+            live[0] -= 1
+    assert seen == list(range(40))
+    assert live[1] <= 3 + 1
+    with pytest.raises(ValueError, match="workers"):
+        list(in_order(fn, 3, 0))
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+@pytest.mark.parametrize("where", ["pass 1", "pass 2"])
+def test_error_in_a_tile_propagates_and_leaves_no_output(tmp_path, monkeypatch, where, workers):
+    write_dem(tmp_path / "dem.tif", plane_with_pits(np.random.default_rng(1)), UTM, T_UTM)
+    calls = []
+    if where == "pass 1":  # tile_perimeter(code, w_rows, r0, c0, width)
+        real = flow_tiles.tile_perimeter
+
+        def failing(code, w_rows, r0, c0, width):
+            calls.append((r0, c0))
+            if (r0, c0) == (32, 48):
+                raise RuntimeError("tile failed")
+            return real(code, w_rows, r0, c0, width)
+
+        monkeypatch.setattr(flow_tiles, "tile_perimeter", failing)
+    else:  # _ls_tile(zb, acc, window, ...)
+        real = ls_module._ls_tile
+
+        def failing(zb, acc, window, *args):
+            calls.append(window[::2])
+            if window[::2] == (32, 48):
+                raise RuntimeError("tile failed")
+            return real(zb, acc, window, *args)
+
+        monkeypatch.setattr(ls_module, "_ls_tile", failing)
+    out = tmp_path / "ls.tif"
+    with pytest.raises(RuntimeError, match="tile failed"):
+        compute_ls(tmp_path / "dem.tif", out, tile=16, workers=workers)
+    assert (32, 48) in calls
+    assert len(calls) < 63  # the tiles after the failing one (and those in flight) were not all computed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dem.tif"]  # no output, no temporary
+
+
+def test_compute_ls_rejects_negative_workers(tmp_path):
+    write_dem(tmp_path / "dem.tif", funnel(None), UTM, T_UTM)
+    with pytest.raises(InputError, match="workers"):
+        compute_ls(tmp_path / "dem.tif", tmp_path / "ls.tif", workers=-1)

@@ -20,22 +20,31 @@ D8 rule). The accumulated weight is the cell area of each row (m²).
    same tile's perimeter cells q linked to c, total(c) = local(c) + offset(c), solved in topological order.
    inj is what flows into the tile at its entry cells from the rest of the DEM.
 3. **Pass 2 (per tile).** The tile is read again and its accumulation recomputed with inj added at its
-   entry cells: this is the exact whole-DEM accumulation of the tile's cells, handed to the caller (who
-   computes LS and writes it) before the next tile is read.
+   entry cells: this is the exact whole-DEM accumulation of the tile's cells, handed to the caller's
+   ``finish`` (e.g. LS of the tile) in the same worker thread.
 
-Memory per tile of n = (T+2)² cells: two float32 halo blocks (the current one and the one read ahead),
-int8 directions, uint8 in-degree, float64 accumulation, int32 queue order and (pass 1) int32 link scratch
-(26 B/cell), plus the reader's transient copies (~13 B/cell for a masked rasterio read): ~40 B/cell, i.e.
-~170 MB at T = 2048, plus what the caller does with the tile. The perimeter graph needs ~50 B per perimeter
-cell at the global step (~4·H·W/T cells: ~40 MB for a 20,000² DEM at T = 2048).
+Both passes process tiles in parallel on ``workers`` threads (the numba kernels release the GIL); each tile's
+arithmetic is the same whatever the number of workers, and results are handed back in tile order, so the
+output is bit-identical for any ``workers``. At most ``workers + 1`` tiles are in flight (``workers`` being
+computed, one finished and waiting) plus the one the caller holds.
+
+Memory per tile of n = (T+2)² cells while it is computed: a float32 halo block, int8 directions, uint8
+in-degree, float64 accumulation, int32 queue order and (pass 1) int32 link scratch (22 B/cell), plus the
+reader's transient copies (~13 B/cell for a masked rasterio read): ~35–40 B/cell, i.e. ~150–170 MB at
+T = 2048, plus what ``finish`` allocates. Peak memory is ~``workers`` times that, plus what ``finish``
+returns for the (at most two) finished tiles waiting or held by the caller. The perimeter graph needs ~50 B
+per perimeter cell at the global step (~4·H·W/T cells: ~40 MB for a 20,000² DEM at T = 2048).
+
 Accumulation is float64; only the summation order differs from the whole-DEM
 :func:`gep.valuation.ls_factor.flow_accumulation` (relative differences ~1e-15).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 from numba import njit
@@ -49,6 +58,7 @@ NONE = -2
 
 Window = tuple[int, int, int, int]  # r0, r1, c0, c1 (half-open rows and columns of the DEM)
 BlockReader = Callable[[int, int, int, int], np.ndarray]
+R = TypeVar("R")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -269,34 +279,47 @@ def tile_windows(shape: tuple[int, int], tile: int) -> list[Window]:
     return [(r0, min(h, r0 + tile), c0, min(w, c0 + tile)) for r0 in range(0, h, tile) for c0 in range(0, w, tile)]
 
 
-def _blocks(read_block: BlockReader, wins: list[Window], prefetch: bool) -> Iterator[tuple[int, np.ndarray]]:
-    """(tile number, halo block) in order; with ``prefetch`` the next block is read in a helper thread
-    while the caller works on the current one (reads stay sequential: one reader, one block ahead)."""
-    if not prefetch:
-        for t, win in enumerate(wins):
-            yield t, read_block(*win)
-        return
-    with ThreadPoolExecutor(1, thread_name_prefix="gep-dem-read") as pool:
-        fut = pool.submit(read_block, *wins[0]) if wins else None
-        for t in range(len(wins)):
-            zb = fut.result()
-            if t + 1 < len(wins):
-                fut = pool.submit(read_block, *wins[t + 1])
-            yield t, zb
+def in_order(fn: Callable[[int], R], n: int, workers: int) -> Iterator[R]:
+    """fn(0), …, fn(n − 1), computed on ``workers`` threads and yielded in that order.
+
+    At most ``workers + 1`` calls are in flight (submitted and not yet yielded), which bounds memory. An
+    exception raised by a call is re-raised here when its turn comes; the calls not yet started are then
+    cancelled and the running ones awaited, also when the caller closes the generator early.
+    """
+    if workers < 1:
+        raise ValueError("workers must be ≥ 1")
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="gep-tile")
+    pending: deque = deque()
+    try:
+        for t in range(n):
+            pending.append(pool.submit(fn, t))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _window_tuple(window: Window, zb: np.ndarray, acc: np.ndarray) -> tuple[Window, np.ndarray, np.ndarray]:
+    return window, zb, acc
 
 
 def tiled_accumulation(read_block: BlockReader, shape: tuple[int, int], dx: np.ndarray, dy: np.ndarray,
-                       weight_rows: np.ndarray, tile: int = 2048, prefetch: bool = True,
-                       ) -> Iterator[tuple[Window, np.ndarray, np.ndarray]]:
-    """Exact whole-DEM D8 accumulation, tile by tile: yields (window, halo block, acc) per tile.
+                       weight_rows: np.ndarray, tile: int = 2048, workers: int = 1,
+                       finish: Callable[[Window, np.ndarray, np.ndarray], Any] = _window_tuple) -> Iterator[Any]:
+    """Exact whole-DEM D8 accumulation, tile by tile: yields ``finish(window, halo block, acc)`` per tile.
 
     ``read_block(r0, r1, c0, c1)`` returns the elevations (float32, m; NaN = nodata) of rows r0..r1 and
     columns c0..c1 with a 1-cell halo on every side, NaN outside the DEM: shape (r1−r0+2, c1−c0+2).
     ``dx``, ``dy`` (m) and ``weight_rows`` (m², the accumulated weight of a cell) are given per DEM row.
     Each tile is read twice (pass 1 and pass 2, see the module docstring). ``acc`` (float64, m², shape of the
-    tile) includes the cell itself and everything upstream of it in the whole DEM; the yielded halo block is
-    the caller's to change. ``prefetch`` reads the next tile in a helper thread meanwhile (one more block in
-    memory; ``read_block`` is then called from that thread, never concurrently).
+    tile) includes the cell itself and everything upstream of it in the whole DEM; the halo block is
+    ``finish``'s to change. By default ``finish`` returns (window, halo block, acc).
+
+    Tiles are computed on ``workers`` threads (:func:`in_order`): ``read_block`` and ``finish`` are called
+    from those threads, concurrently when ``workers`` > 1, and must be thread-safe then. Results are yielded
+    in tile order (row-major, :func:`tile_windows`) and do not depend on ``workers``.
     """
     if tile < 1:
         raise ValueError("tile must be ≥ 1")
@@ -312,13 +335,15 @@ def tiled_accumulation(read_block: BlockReader, shape: tuple[int, int], dx: np.n
     local = np.empty(n_all, dtype=np.float64)
     rec = np.empty(n_all, dtype=np.int64)
     succ = np.full(n_all, -1, dtype=np.int64)
-    # pass 1
-    for t, zb in _blocks(read_block, wins, prefetch):
+
+    def pass1(t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r0, r1, c0, c1 = wins[t]
-        code = d8_codes(zb, dist[r0:r1])
-        del zb
+        code = d8_codes(read_block(r0, r1, c0, c1), dist[r0:r1])
+        return tile_perimeter(code, weight_rows[r0:r1], r0, c0, w)
+
+    for t, (loc, rc, link) in enumerate(in_order(pass1, len(wins), workers)):
         lo, hi = base[t], base[t + 1]
-        local[lo:hi], rec[lo:hi], link = tile_perimeter(code, weight_rows[r0:r1], r0, c0, w)
+        local[lo:hi], rec[lo:hi] = loc, rc
         within = link >= 0
         succ[lo:hi][within] = lo + link[within]
     # global step
@@ -329,13 +354,16 @@ def tiled_accumulation(read_block: BlockReader, shape: tuple[int, int], dx: np.n
     del rec_id
     inj = solve_perimeter(local, succ, cross)
     del local, succ, cross
-    # pass 2
-    for t, zb in _blocks(read_block, wins, prefetch):
+
+    def pass2(t: int) -> Any:
         r0, r1, c0, c1 = wins[t]
+        zb = read_block(r0, r1, c0, c1)
         code = d8_codes(zb, dist[r0:r1])
         acc, _order = tile_accumulate(code, weight_rows[r0:r1], inj[base[t]:base[t + 1]])
         del code, _order
-        yield (r0, r1, c0, c1), zb, acc.reshape(r1 - r0, c1 - c0)
+        return finish(wins[t], zb, acc.reshape(r1 - r0, c1 - c0))
+
+    yield from in_order(pass2, len(wins), workers)
 
 
 def array_reader(z: np.ndarray) -> BlockReader:
@@ -349,11 +377,12 @@ def array_reader(z: np.ndarray) -> BlockReader:
 
 
 def flow_accumulation_tiled(z: np.ndarray, dx: np.ndarray, dy: np.ndarray, weight_rows: np.ndarray,
-                            tile: int) -> np.ndarray:
+                            tile: int, workers: int = 1) -> np.ndarray:
     """Whole-DEM accumulation (float64, flat like :func:`~gep.valuation.ls_factor.flow_accumulation`) of an
-    in-memory DEM computed tile by tile; for tests and comparisons."""
+    in-memory DEM computed tile by tile on ``workers`` threads; for tests and comparisons."""
     h, w = z.shape
     acc = np.empty((h, w), dtype=np.float64)
-    for (r0, r1, c0, c1), _zb, a in tiled_accumulation(array_reader(z), (h, w), dx, dy, weight_rows, tile):
+    for (r0, r1, c0, c1), _zb, a in tiled_accumulation(array_reader(z), (h, w), dx, dy, weight_rows, tile,
+                                                       workers):
         acc[r0:r1, c0:c1] = a
     return acc.reshape(-1)

@@ -26,12 +26,16 @@ Method (named in the output ``method`` column as :data:`LS_METHOD`), as in InVES
   extended by replication; nodata cells and their neighbours get NaN.
 
 Memory: :func:`compute_ls` reads the DEM twice in ``tile`` × ``tile`` windows (default 2048) with a 1-cell
-halo and writes LS window by window, so memory is bounded by the tile (~40 B per tile cell for the flow
-graph plus the row-striped LS temporaries, ~0.2 GB at 2048) and by the perimeter graph (~50 B per tile-edge
-cell), not by the DEM. Measured on 2 cores (synthetic unfilled DEM, EPSG:4326, deflate GeoTIFF, tile 2048):
-6,667 × 6,667 cells (44 M) in 11 s at 0.56 GB peak RSS, 20,000 × 20,000 cells (400 M) in 105–110 s at
-0.59 GB, of which 0.28 GB are the imported libraries (tile 1024: 0.41 GB, 4096: 0.93 GB for 6,667²). The
-output equals :func:`ls_factor` (the in-memory reference: ~40 B per DEM cell, 2.0 GB peak for 6,667²).
+halo and writes LS window by window, so memory is bounded by the tile and the number of ``workers`` (threads
+computing tiles in parallel: ~40 B per tile cell for the flow graph plus the row-striped LS temporaries,
+~0.2 GB at 2048, per worker; at most ``workers + 1`` tiles in flight) and by the perimeter graph (~50 B per
+tile-edge cell), not by the DEM. The output does not depend on ``workers`` (bit for bit). Measured on a
+shared 2-core machine (synthetic unfilled DEM, EPSG:4326, deflate GeoTIFF, tile 2048): 6,667 × 6,667 cells
+(44 M) in 12–13 s at 0.49 GiB peak RSS with 1 worker, 8 s at 0.55–0.59 GiB with 2; 20,000 × 20,000 cells
+(400 M) in 98–103 s at 0.51–0.52 GiB with 1 worker, 61–62 s at 0.62 GiB with 2; ~0.27 GiB of that are the
+imported libraries (before the worker threads, one tile at a time: tile 1024 0.40 GiB, 4096 0.91 GiB for
+6,667²). The output equals :func:`ls_factor` (the in-memory reference: ~40 B per DEM cell, 1.9 GiB peak for
+6,667²).
 Use a DEM of the resolution the LS factor is meant for (30 m or 90 m); LS is then resampled (bilinear) onto
 the land-cover grid by :mod:`gep.valuation.resample`.
 """
@@ -39,6 +43,8 @@ the land-cover grid by :mod:`gep.valuation.resample`.
 from __future__ import annotations
 
 import math
+import os
+import threading
 from contextlib import closing
 from pathlib import Path
 
@@ -268,6 +274,14 @@ class _LsStats:
         if acc.size:
             self.acc_max = max(self.acc_max, float(np.max(acc)))
 
+    def merge(self, other: _LsStats) -> None:
+        """Add the summary of another block (merging blocks in a fixed order gives a fixed float sum)."""
+        self.cells += other.cells
+        self.valid += other.valid
+        self.total += other.total
+        self.ls_max = max(self.ls_max, other.ls_max)
+        self.acc_max = max(self.acc_max, other.acc_max)
+
     def summary(self) -> dict:
         some = self.valid > 0
         return {"cells": self.cells, "valid_cells": self.valid,
@@ -332,15 +346,53 @@ def _ls_tile(zb: np.ndarray, acc: np.ndarray, window: tuple[int, int, int, int],
     return ls
 
 
+class _DemReader:
+    """``read_block`` of :func:`~gep.valuation.flow_tiles.tiled_accumulation` over a DEM file, thread-safe:
+    each thread reads through its own rasterio dataset (datasets must not be shared between threads)."""
+
+    def __init__(self, path: Path, shape: tuple[int, int], z_scale: float) -> None:
+        self.path, self.shape, self.z_scale = path, shape, z_scale
+        self._local = threading.local()
+        self._opened: list = []
+        self._lock = threading.Lock()
+
+    def __call__(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """Rows r0..r1, columns c0..c1 with a 1-cell halo (float32 m, NaN = nodata or outside)."""
+        src = getattr(self._local, "src", None)
+        if src is None:
+            src = self._local.src = rasterio.open(self.path)
+            with self._lock:
+                self._opened.append(src)
+        h, w = self.shape
+        lo_r, hi_r, lo_c, hi_c = max(r0 - 1, 0), min(r1 + 1, h), max(c0 - 1, 0), min(c1 + 1, w)
+        z = src.read(1, window=Window(lo_c, lo_r, hi_c - lo_c, hi_r - lo_r), masked=True)
+        z = z.astype(np.float32).filled(np.nan)
+        if self.z_scale != 1.0:
+            z *= np.float32(self.z_scale)
+        zb = np.full((r1 - r0 + 2, c1 - c0 + 2), np.nan, dtype=np.float32)
+        zb[lo_r - r0 + 1:hi_r - r0 + 1, lo_c - c0 + 1:hi_c - c0 + 1] = z
+        return zb
+
+    def close(self) -> None:
+        """Close every thread's dataset (call once no thread reads any more)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for src in opened:
+            src.close()
+
+
 def compute_ls(dem_path: str | Path, out_path: str | Path, *, l_max: float = 122.0, area_form: str = "area",
-               z_scale: float = 1.0, tile: int = 2048) -> dict:
+               z_scale: float = 1.0, tile: int = 2048, workers: int | None = None) -> dict:
     """Compute LS on a DEM's grid tile by tile and write it as a tiled float32 GeoTIFF.
 
     The DEM is read in ``tile`` × ``tile`` windows (plus a 1-cell halo), twice: flow accumulation is exact
-    across tiles (:mod:`gep.valuation.flow_tiles`), and memory is bounded by the tile (~0.3 GB peak at the
-    default 2048, whatever the DEM size). ``z_scale`` converts the DEM's elevation unit to metres. Returns the
-    summary of :func:`ls_factor` plus the output path and the tile size. Raises InputError for a missing
-    file, a DEM without CRS or a tile size < 1.
+    across tiles (:mod:`gep.valuation.flow_tiles`), and memory is bounded by the tile and the workers, whatever
+    the DEM size (~0.5 GiB peak RSS with 1 worker at the default 2048, ~0.1 GiB more per further worker).
+    Tiles are read and computed (accumulation and LS) on ``workers`` threads (default: ``GEP_THREADS``, else
+    the number of CPUs); the GeoTIFF is written from the calling thread. The output and the summary are
+    bit-identical for any ``workers``. ``z_scale`` converts the DEM's elevation unit to metres. Returns the
+    summary of :func:`ls_factor` plus the output path and the tile size. Raises InputError for a missing file,
+    a DEM without CRS, a tile size < 1 or workers < 0.
     """
     from .flow_tiles import tiled_accumulation
 
@@ -350,6 +402,9 @@ def compute_ls(dem_path: str | Path, out_path: str | Path, *, l_max: float = 122
         raise InputError(f"{dem_path}: DEM does not exist; check 'dem' in the GEP config or --dem")
     if tile < 1:
         raise InputError(f"LS tile size {tile}: use a positive number of cells (e.g. 2048)")
+    if workers is not None and workers < 0:
+        raise InputError(f"LS workers {workers}: use a positive number of threads (0: the default)")
+    workers = workers or int(os.environ.get("GEP_THREADS", "0")) or os.cpu_count() or 1
     with rasterio.open(dem_path) as src:
         if src.crs is None:
             raise InputError(f"{dem_path}: DEM has no CRS; assign one (gdal_edit.py -a_srs EPSG:4490)")
@@ -358,32 +413,28 @@ def compute_ls(dem_path: str | Path, out_path: str | Path, *, l_max: float = 122
         profile = {"driver": "GTiff", "height": h, "width": w, "count": 1, "dtype": "float32",
                    "crs": src.crs, "transform": transform, "nodata": np.nan, "tiled": True, "blockxsize": 512,
                    "blockysize": 512, "compress": "deflate", "predictor": 3, "BIGTIFF": "IF_SAFER"}
-        dx, dy, area = cell_geometry(transform, (h, w), crs)
+    dx, dy, area = cell_geometry(transform, (h, w), crs)
 
-        def read_block(r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-            """Rows r0..r1, columns c0..c1 with a 1-cell halo (float32 m, NaN = nodata or outside)."""
-            lo_r, hi_r, lo_c, hi_c = max(r0 - 1, 0), min(r1 + 1, h), max(c0 - 1, 0), min(c1 + 1, w)
-            z = src.read(1, window=Window(lo_c, lo_r, hi_c - lo_c, hi_r - lo_r), masked=True)
-            z = z.astype(np.float32).filled(np.nan)
-            if z_scale != 1.0:
-                z *= np.float32(z_scale)
-            zb = np.full((r1 - r0 + 2, c1 - c0 + 2), np.nan, dtype=np.float32)
-            zb[lo_r - r0 + 1:hi_r - r0 + 1, lo_c - c0 + 1:hi_c - c0 + 1] = z
-            return zb
+    def finish(window: tuple[int, int, int, int], zb: np.ndarray, acc: np.ndarray) -> tuple:
+        """LS of one tile and its summary, in a worker thread."""
+        ls = _ls_tile(zb, acc, window, (h, w), dx, dy, area, l_max, area_form)
+        part = _LsStats()
+        part.add(ls, acc)
+        return window, ls, part
 
-        stats = _LsStats()
-        # closing() ends the read-ahead thread before the DEM is closed, also when writing fails
-        tiles = closing(tiled_accumulation(read_block, (h, w), dx, dy, area, tile))
-        # a small GDAL block cache: each output tile is written once, whole, so caching buys nothing
-        with tiles as tile_iter, rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), atomic_path(out_path) as tmp, \
-                rasterio.open(tmp, "w", **profile) as dst:
-            for window, zb, acc in tile_iter:
-                ls = _ls_tile(zb, acc, window, (h, w), dx, dy, area, l_max, area_form)
-                stats.add(ls, acc)
-                r0, r1, c0, c1 = window
-                dst.write(ls, 1, window=Window(c0, r0, c1 - c0, r1 - r0))
-            dst.update_tags(units="1 (dimensionless LS factor)", method=LS_METHOD, l_max=str(l_max),
-                            area_form=area_form, dem=str(dem_path))
+    stats = _LsStats()
+    reader = _DemReader(dem_path, (h, w), z_scale)
+    # closed in reverse order: the tile generator (waits for the worker threads) before the DEM handles, also
+    # when writing fails
+    tiles = closing(tiled_accumulation(reader, (h, w), dx, dy, area, tile, workers, finish))
+    # a small GDAL block cache: each output tile is written once, whole, so caching buys nothing
+    with closing(reader), tiles as tile_iter, rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), \
+            atomic_path(out_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        for (r0, r1, c0, c1), ls, part in tile_iter:
+            stats.merge(part)  # in tile order: the float sum does not depend on the workers
+            dst.write(ls, 1, window=Window(c0, r0, c1 - c0, r1 - r0))
+        dst.update_tags(units="1 (dimensionless LS factor)", method=LS_METHOD, l_max=str(l_max),
+                        area_form=area_form, dem=str(dem_path))
     summary = stats.summary()
     summary["path"] = str(out_path)
     summary["tile"] = int(tile)
