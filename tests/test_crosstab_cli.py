@@ -218,3 +218,13 @@ def test_unknown_code_pixel_counts_are_right(cli):
     assert np.count_nonzero(lc == 42) == 35 and np.count_nonzero(lc == 200) == 35
     err = cli["runs"]["unknown_codes"][2]
     assert " 1 (" not in err and " 0 (" not in err  # scheme codes and nodata are not listed
+
+
+def test_numba_warm_up_leaves_scipy_importable():
+    """The warm-up answers numba's BLAS probe "absent" while it runs; afterwards scipy.linalg must import
+    normally in the same process (fresh interpreter, so the warm-up really sets numba up)."""
+    code = ("from gep.kernels import warm_up; warm_up().join(); import scipy.linalg.cython_blas; "
+            "import scipy.linalg as la, numpy as np; print(la.norm(np.array([3.0, 4.0])))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "5.0"
