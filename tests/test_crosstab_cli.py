@@ -228,3 +228,14 @@ def test_numba_warm_up_leaves_scipy_importable():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "5.0"
+
+
+def test_closed_output_pipe_is_not_an_error():
+    """`gep where CONFIG | head -1`: the reader goes away before gep has written; gep exits 0, quietly."""
+    cfg = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
+    proc = subprocess.Popen([sys.executable, "-m", "gep.cli.main", "where", str(cfg)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "error" not in err

@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gep: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # whoever read our output stopped reading (gep where | head): not an error
+        return 0
     except Exception as err:  # noqa: BLE001 - last-resort report of an internal error
         if args.debug:
             traceback.print_exc()
@@ -71,8 +73,11 @@ def console() -> None:
     import os
 
     atexit._run_exitfuncs()  # dask, logging, temporary files … still clean up
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (gep where | head) or stream: nothing left to say there
+            pass
     os._exit(rc)
 
 
