@@ -40,12 +40,12 @@ lint: venv
 
 # The demo through a real single-node SLURM on this machine (needs root: installs slurm-wlm and munge) and a
 # byte-for-byte comparison of its tables with a local run. Takes 6-10 minutes on 2 cores. See docs/cluster.md.
-test-slurm:
-	$(MAKE) venv EXTRAS='test,slurm'
+test-slurm: venv
+	$(BIN)/python -m pip install --quiet -e '.[test,slurm]'  # the extra, also into an existing .venv
 	GEP_PYTHON=$(abspath $(BIN))/python scripts/test_slurm.sh
 
-bench:
-	$(MAKE) venv EXTRAS='test,bench'
+bench: venv
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'  # the extra, also into an existing .venv
 	$(BIN)/python benchmarks/bench_crosstab.py
 
 clean:
