@@ -57,23 +57,10 @@ def count_block(lc, table, offset, strata, use_strata, area, row_constant, keys,
         a = area[r, run_c0[k]]
         left = run_c1[k] - run_c0[k]
         for key in flush:  # the keys expected here; any other (an unknown code) is found by the scan below
-            n = hist[0, key] + hist[1, key] + hist[2, key] + hist[3, key]
-            if n:
-                out[base + key_bin[key]] += n * a
-                hist[0, key] = 0
-                hist[1, key] = 0
-                hist[2, key] = 0
-                hist[3, key] = 0
-                left -= n
+            left -= _flush_key(hist, key, out, base + key_bin[key], a)
         if left:
             for key in range(key_bin.shape[0]):
-                n = hist[0, key] + hist[1, key] + hist[2, key] + hist[3, key]
-                if n:
-                    out[base + key_bin[key]] += n * a
-                    hist[0, key] = 0
-                    hist[1, key] = 0
-                    hist[2, key] = 0
-                    hist[3, key] = 0
+                _flush_key(hist, key, out, base + key_bin[key], a)
     for k in range(b_row.shape[0]):
         r = b_row[k]
         c = b_col[k]
@@ -81,6 +68,20 @@ def count_block(lc, table, offset, strata, use_strata, area, row_constant, keys,
         if use_strata:
             b += strata[r, c] * ncls
         out[b] += b_area[k]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _flush_key(hist, key, out, bin_, a):
+    """Add the count of ``key`` (Σ of its four counters) × area ``a`` to ``out[bin_]``, zero the counters and
+    return the count."""
+    n = hist[0, key] + hist[1, key] + hist[2, key] + hist[3, key]
+    if n:
+        out[bin_] += n * a
+        hist[0, key] = 0
+        hist[1, key] = 0
+        hist[2, key] = 0
+        hist[3, key] = 0
+    return n
 
 
 def run_keys(table: np.ndarray, itemsize: int, ns: int, ncls: int, unknown: int) -> tuple:

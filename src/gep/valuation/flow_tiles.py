@@ -120,6 +120,17 @@ def _local_receiver(c, code, th, tw):
 
 
 @njit(cache=True, nogil=True)
+def _push_sources(indeg, queue):
+    """Start of Kahn's algorithm: put every node without donors (in-degree 0) into ``queue``; return how many."""
+    tail = 0
+    for c in range(indeg.shape[0]):
+        if indeg[c] == 0:
+            queue[tail] = c
+            tail += 1
+    return tail
+
+
+@njit(cache=True, nogil=True)
 def tile_accumulate(code, w_rows, inj):
     """Accumulation (float64, weight units) of a tile's cells and the topological order of the cells.
 
@@ -142,11 +153,7 @@ def tile_accumulate(code, w_rows, inj):
             i, j = perimeter_cell(s, th, tw)
             acc[i * tw + j] += inj[s]
     order = np.empty(n, dtype=np.int32)
-    tail = 0
-    for c in range(n):
-        if indeg[c] == 0:
-            order[tail] = c
-            tail += 1
+    tail = _push_sources(indeg, order)
     head = 0
     while head < tail:
         c = order[head]
@@ -242,11 +249,7 @@ def solve_perimeter(local, succ, cross):
     offset = np.zeros(n, dtype=np.float64)
     inj = np.zeros(n, dtype=np.float64)
     queue = np.empty(n, dtype=np.int64)
-    tail = 0
-    for p in range(n):
-        if indeg[p] == 0:
-            queue[tail] = p
-            tail += 1
+    tail = _push_sources(indeg, queue)
     head = 0
     while head < tail:
         p = queue[head]
