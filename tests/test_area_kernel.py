@@ -593,6 +593,24 @@ def test_counting_paths_agree_across_dtypes(with_strata):
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_negative_codes_and_nodata(dtype):
+    """Signed land cover is counted through its unsigned view: negative codes and a negative nodata land in
+    their own classes, exactly as the same cells coded with positive values."""
+    lc, grid, regions = parity_case(projected=False)
+    lc = lc.copy()
+    lc[::7, ::5] = 77
+    strata = (np.indices(PAR_SHAPE).sum(axis=0) % 3).astype(np.uint8)
+    ref = run_crosstab(lc, grid, regions, [1, 2, 3], nodata=0, chunks=100, strata=strata, ns=3)
+    signed = np.zeros(lc.shape, dtype=dtype)
+    for old, new in ((0, -1), (1, -5), (2, 2), (3, -128), (4, 4), (77, 127)):
+        signed[lc == old] = new
+    got = run_crosstab(signed, grid, regions, [-5, 2, -128], nodata=-1, chunks=100, strata=strata, ns=3)
+    np.testing.assert_array_equal(got, ref)
+    plain = run_crosstab(signed, grid, regions, [-5, 2, -128], nodata=-1, chunks=100)
+    np.testing.assert_array_equal(plain[:, 0, :], ref.sum(axis=1))
+
+
 def test_chunking_projected_total_stable():
     """Projected grid: totals per region agree across chunkings to far better than the accuracy target."""
     lc, grid, regions = parity_case(projected=True)

@@ -15,73 +15,95 @@ from numba import njit
 
 
 @njit(nogil=True, cache=True)
-def count_block(lc, table, offset, strata, use_strata, area, row_constant, keys, run_row, run_c0, run_c1,
+def count_block(lc, table, strata, use_strata, area, row_constant, keys, run_row, run_c0, run_c1,
                 run_zone, b_row, b_col, b_zone, b_area, ns, ncls, out):
     """Add the areas of one block's cells into ``out`` (int64, shape ((k+1)·ns·ncls,)).
 
-    lc: land-cover block (any integer dtype); class index = table[lc - offset].
-    strata: stratum index per cell (used when ``use_strata``); area: int64 cm² per cell (may be a broadcast).
+    lc: land-cover block of unsigned integers (see :func:`unsigned`); class index = table[lc] (uint32).
+    strata: unsigned stratum index per cell when ``use_strata``, else zeros of shape (1, block width); area:
+    int64 cm² per cell (may be a broadcast).
     ``row_constant``: every cell of a row has the same area (geographic grids), so a run's cells are counted
     per key first (four interleaved counters, which keeps the loop from waiting on its own stores) and each
     key adds count × area once per run; otherwise every cell adds its own area. ``keys`` (:class:`RunKeys`)
     says what is counted: the raw code of a 1-byte land cover (no class lookup per cell) or the class bin.
     Runs: cells [run_c0, run_c1) of row run_row belong wholly to local zone run_zone.
     Boundary cells: (b_row, b_col) add b_area cm² (their covered fraction of the cell) to local zone b_zone.
+    Rows are read as 1-D views and indexed with unsigned values, and each run picks its counting loop once (a
+    branch per cell, or a signed index with numba's negative-index check, costs 2–20× as much).
     """
     by_code, stride, key_bin, flush = keys
     per_zone = ns * ncls
-    hist = np.zeros((4, key_bin.shape[0]), dtype=np.int64)
+    nf = flush.shape[0]
+    hist = np.zeros((key_bin.shape[0], 4), dtype=np.int64)
     for k in range(run_row.shape[0]):
         r = run_row[k]
+        row = lc[r]
+        srow = strata[r] if use_strata else strata[0]
         base = run_zone[k] * per_zone
         c, end = run_c0[k], run_c1[k]
         if not row_constant:
             for c in range(c, end):
-                b = base + table[lc[r, c] - offset]
+                b = base + table[row[c]]
                 if use_strata:
-                    b += strata[r, c] * ncls
+                    b += srow[c] * ncls
                 out[b] += area[r, c]
             continue
-        while c + 4 <= end:
-            for q in range(4):
-                key = (lc[r, c + q] - offset) if by_code else table[lc[r, c + q] - offset]
-                if use_strata:
-                    key += strata[r, c + q] * stride
-                hist[q, key] += 1
-            c += 4
-        for c in range(c, end):
-            key = (lc[r, c] - offset) if by_code else table[lc[r, c] - offset]
-            if use_strata:
-                key += strata[r, c] * stride
-            hist[0, key] += 1
+        if by_code and not use_strata:
+            _count_raw(row, c, end, hist)
+        else:
+            _count_keyed(row, srow, c, end, hist, table, by_code, stride)
+        # add count × the row's cell area per key and zero the counters: the keys expected first, then, if some
+        # cells are left (an unknown code), every key. Written out here: as a called function it costs 40 %.
         a = area[r, run_c0[k]]
-        left = run_c1[k] - run_c0[k]
-        for key in flush:  # the keys expected here; any other (an unknown code) is found by the scan below
-            left -= _flush_key(hist, key, out, base + key_bin[key], a)
-        if left:
-            for key in range(key_bin.shape[0]):
-                _flush_key(hist, key, out, base + key_bin[key], a)
+        left = end - run_c0[k]
+        for i in range(nf + key_bin.shape[0]):
+            if i < nf:
+                key = flush[i]
+            elif left:
+                key = i - nf
+            else:
+                break
+            n = hist[key, 0] + hist[key, 1] + hist[key, 2] + hist[key, 3]
+            if n:
+                out[base + key_bin[key]] += n * a
+                hist[key, 0] = 0
+                hist[key, 1] = 0
+                hist[key, 2] = 0
+                hist[key, 3] = 0
+                left -= n
     for k in range(b_row.shape[0]):
         r = b_row[k]
         c = b_col[k]
-        b = b_zone[k] * per_zone + table[lc[r, c] - offset]
+        b = b_zone[k] * per_zone + table[lc[r, c]]
         if use_strata:
             b += strata[r, c] * ncls
         out[b] += b_area[k]
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _flush_key(hist, key, out, bin_, a):
-    """Add the count of ``key`` (Σ of its four counters) × area ``a`` to ``out[bin_]``, zero the counters and
-    return the count."""
-    n = hist[0, key] + hist[1, key] + hist[2, key] + hist[3, key]
-    if n:
-        out[bin_] += n * a
-        hist[0, key] = 0
-        hist[1, key] = 0
-        hist[2, key] = 0
-        hist[3, key] = 0
-    return n
+def _count_raw(row, c, end, hist):
+    """Count the raw codes of cells [c, end) of ``row`` in four interleaved counters ``hist[key, 0:4]``."""
+    while c + 4 <= end:
+        for q in range(4):
+            hist[row[c + q], q] += 1
+        c += 4
+    for c in range(c, end):
+        hist[row[c], 0] += 1
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _count_keyed(row, srow, c, end, hist, table, by_code, stride):
+    """Count the keys (raw code or class index, + stride × stratum) of cells [c, end) like :func:`_count_raw`."""
+    while c + 4 <= end:
+        for q in range(4):
+            v = row[c + q]
+            key = np.uint64(v) if by_code else np.uint64(table[v])
+            hist[key + srow[c + q] * stride, q] += 1
+        c += 4
+    for c in range(c, end):
+        v = row[c]
+        key = np.uint64(v) if by_code else np.uint64(table[v])
+        hist[key + srow[c] * stride, 0] += 1
 
 
 def run_keys(table: np.ndarray, itemsize: int, ns: int, ncls: int, unknown: int) -> tuple:
@@ -96,9 +118,9 @@ def run_keys(table: np.ndarray, itemsize: int, ns: int, ncls: int, unknown: int)
         key_bin = (np.arange(ns)[:, None] * ncls + table[None, :]).ravel().astype(np.int64)
         known = np.flatnonzero(table != unknown)
         flush = (np.arange(ns)[:, None] * stride + known[None, :]).ravel().astype(np.int64)
-        return True, stride, key_bin, flush
+        return True, np.uint64(stride), key_bin, flush
     key_bin = np.arange(ns * ncls, dtype=np.int64)
-    return False, ncls, key_bin, key_bin
+    return False, np.uint64(ncls), key_bin, key_bin
 
 
 @njit(nogil=True, cache=True)
@@ -121,16 +143,23 @@ def sum_block(values, valid, area, run_row, run_c0, run_c1, run_zone, b_row, b_c
             out[b_zone[k], 1] += a
 
 
-def class_table(lut, dtype: np.dtype) -> tuple[np.ndarray, int]:
-    """(table, offset) so that ``table[code - offset]`` is the class index, for integer dtypes of ≤ 2 bytes."""
+def unsigned(block: np.ndarray) -> np.ndarray:
+    """An integer block viewed as the unsigned type of its size (int8 -1 is read as 255), as the kernels index."""
+    return block.view(block.dtype.str.replace("i", "u")) if block.dtype.kind == "i" else block
+
+
+def class_table(lut, dtype: np.dtype) -> np.ndarray:
+    """uint32 table of class indices for integer dtypes of ≤ 2 bytes: ``table[unsigned(block)]`` is the class
+    index of every cell."""
     info = np.iinfo(dtype)
-    table = np.full(int(info.max) - int(info.min) + 1, lut.unknown_index, dtype=np.int64)
+    table = np.full(int(info.max) - int(info.min) + 1, lut.unknown_index, dtype=np.uint32)
+    mask = table.shape[0] - 1
     for i, code in enumerate(lut.codes):
         if info.min <= code <= info.max:
-            table[int(code) - int(info.min)] = i
+            table[int(code) & mask] = i
     if lut.nodata is not None and info.min <= lut.nodata <= info.max:
-        table[int(lut.nodata) - int(info.min)] = lut.nodata_index
-    return table, int(info.min)
+        table[int(lut.nodata) & mask] = lut.nodata_index
+    return table
 
 
 @njit(cache=True)

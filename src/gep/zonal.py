@@ -25,7 +25,7 @@ import shapely
 
 from .fraction import BoundaryCells, Coverage, Runs, coverage
 from .grid import Grid, RasterBlocks
-from .kernels import class_table, count_block, run_keys, sum_block
+from .kernels import class_table, count_block, run_keys, sum_block, unsigned
 
 @dataclass(frozen=True)
 class CodeLUT:
@@ -52,8 +52,7 @@ class CodeLUT:
         if block.dtype.kind not in "iu":
             raise TypeError(f"land cover must be integer, got {block.dtype}")
         if block.dtype.itemsize <= 2:
-            table, offset = class_table(self, block.dtype)
-            return table.astype(np.uint16)[block.astype(np.int32) - offset if offset else block]
+            return class_table(self, block.dtype).astype(np.uint16)[unsigned(block)]
         order = np.argsort(self.codes)
         sorted_codes = self.codes[order]
         flat = block.astype(np.int64)
@@ -118,19 +117,20 @@ def _block_sums(lc, strata: np.ndarray | None, plan: BlockPlan, grid: Grid, lut:
         return plan.zone_ids, np.zeros((0, ns, lut.n), dtype=np.int64)
     lc = np.asarray(lc)
     if lc.dtype.itemsize <= 2:
-        table, offset = class_table(lut, lc.dtype)
+        table = class_table(lut, lc.dtype)
+        lc = unsigned(lc)
     else:  # wide codes: map in numpy first, then count the class indices
         lc = lut.apply(lc)
-        table, offset = np.arange(lut.n, dtype=np.int64), 0
+        table = np.arange(lut.n, dtype=np.uint32)
     area = grid.cell_area_cm2(plan.r0, plan.r0 + plan.h, plan.c0, plan.c0 + plan.w)
     bc, runs = plan.boundary, plan.runs
     b_area = np.rint(bc.frac * area[bc.row, bc.col]).astype(np.int64)
     use_strata = strata is not None
-    st = strata if use_strata else np.zeros((1, 1), dtype=np.uint8)
+    st = unsigned(np.asarray(strata)) if use_strata else np.zeros((1, lc.shape[1]), dtype=np.uint8)
     out = np.zeros((k + 1) * ns * lut.n, dtype=np.int64)
     row_constant = area.strides[1] == 0  # a broadcast of per-row areas (geographic grids)
     keys = run_keys(table, lc.dtype.itemsize, ns, lut.n, lut.unknown_index)
-    count_block(lc, table, offset, st, use_strata, area, row_constant, keys, runs.row, runs.col0, runs.col1,
+    count_block(lc, table, st, use_strata, area, row_constant, keys, runs.row, runs.col0, runs.col1,
                 runs.zone, bc.row, bc.col, bc.zone, b_area, ns, lut.n, out)
     return plan.zone_ids, out.reshape(k + 1, ns, lut.n)[1:]
 
