@@ -157,22 +157,33 @@ def _split_runs(runs: Runs, col_edges: np.ndarray) -> tuple[Runs, np.ndarray]:
 
 def _plan_band(cover: Coverage, row_edges: np.ndarray, col_edges: np.ndarray, i: int,
                cols: list[int] | None = None) -> list[BlockPlan]:
-    """Block plans of block row ``i`` from a coverage that holds (at least) that band's rows."""
+    """Block plans of block row ``i`` from a coverage of that band's rows only.
+
+    Entries are grouped by block column with one stable sort (small integer keys: numpy's radix sort) and one
+    gather; each block then takes a contiguous slice, in the coverage's order.
+    """
     r0, r1 = int(row_edges[i]), int(row_edges[i + 1])
-    bc = cover.boundary.take((cover.boundary.row >= r0) & (cover.boundary.row < r1))
-    runs = cover.runs.take((cover.runs.row >= r0) & (cover.runs.row < r1))
-    runs, rj = _split_runs(runs, col_edges)
-    bj = np.searchsorted(col_edges, bc.col, side="right") - 1
-    b_order, r_order = np.argsort(bj, kind="stable"), np.argsort(rj, kind="stable")
-    b_sorted, r_sorted = bj[b_order], rj[r_order]
+    runs, rj = _split_runs(cover.runs, col_edges)
+    bc = cover.boundary
+    key_type = np.int16 if len(col_edges) < np.iinfo(np.int16).max else np.int64
+    bj = (np.searchsorted(col_edges, bc.col, side="right") - 1).astype(key_type)
+    b_order, r_order = np.argsort(bj, kind="stable"), np.argsort(rj.astype(key_type), kind="stable")
+    bc, runs = bc.take(b_order), runs.take(r_order)
+    b_cut = np.searchsorted(bj[b_order], np.arange(len(col_edges)), side="left")
+    r_cut = np.searchsorted(rj[r_order], np.arange(len(col_edges)), side="left")
+    local = np.zeros(int(max(bc.zone.max(initial=-1), runs.zone.max(initial=-1))) + 1, dtype=np.int64)
     plans = []
     for j in (range(len(col_edges) - 1) if cols is None else cols):
-        b = bc.take(b_order[slice(*np.searchsorted(b_sorted, [j, j + 1]))])
-        r = runs.take(r_order[slice(*np.searchsorted(r_sorted, [j, j + 1]))])
-        zone_ids = np.union1d(b.zone, r.zone)
+        b = bc.take(slice(b_cut[j], b_cut[j + 1]))
+        r = runs.take(slice(r_cut[j], r_cut[j + 1]))
+        present = np.zeros(len(local), dtype=bool)
+        present[b.zone] = True
+        present[r.zone] = True
+        zone_ids = np.flatnonzero(present)
+        local[zone_ids] = np.arange(1, len(zone_ids) + 1)
         c0 = int(col_edges[j])
-        local_b = BoundaryCells(b.row - r0, b.col - c0, np.searchsorted(zone_ids, b.zone) + 1, b.frac)
-        local_r = Runs(r.row - r0, r.col0 - c0, r.col1 - c0, np.searchsorted(zone_ids, r.zone) + 1)
+        local_b = BoundaryCells(b.row - r0, b.col - c0, local[b.zone], b.frac)
+        local_r = Runs(r.row - r0, r.col0 - c0, r.col1 - c0, local[r.zone])
         plans.append(BlockPlan(i, j, r0, c0, r1 - r0, int(col_edges[j + 1]) - c0, zone_ids, local_r, local_b))
     return plans
 
@@ -183,7 +194,14 @@ def plan_blocks(chunks, zones: Zones, part: tuple[int, int] | None = None) -> li
     row_edges = np.r_[0, np.cumsum(chunks[0])].astype(np.int64)
     col_edges = np.r_[0, np.cumsum(chunks[1])].astype(np.int64)
     rows = part_block_rows(len(chunks[0]), part) if part else range(len(chunks[0]))
-    return [p for i in rows for p in _plan_band(zones.cover, row_edges, col_edges, i)]
+    cover = zones.cover
+    plans = []
+    for i in rows:
+        r0, r1 = row_edges[i], row_edges[i + 1]
+        band = Coverage(cover.boundary.take((cover.boundary.row >= r0) & (cover.boundary.row < r1)),
+                        cover.runs.take((cover.runs.row >= r0) & (cover.runs.row < r1)))
+        plans += _plan_band(band, row_edges, col_edges, i)
+    return plans
 
 
 def _band_plans(geoms: np.ndarray, ids: np.ndarray, grid: Grid, row_edges, col_edges, i: int,
