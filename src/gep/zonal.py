@@ -17,7 +17,7 @@ terrain × land cover" is one pass over the land cover.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import dask
 import numpy as np
@@ -232,8 +232,9 @@ def _band_blocks(chunks, grid: Grid, zones: Zones, part: tuple[int, int] | None)
         boxes = shapely.box(*np.array([grid.window_bounds(row_edges[i], row_edges[i + 1], col_edges[j],
                                                           col_edges[j + 1]) for j in range(len(col_edges) - 1)]).T)
         cols = sorted(set(zones.tree.query(boxes)[0].tolist()))
-        plans = dask.delayed(_band_plans, pure=False, nout=len(cols))(geoms, ids, grid, row_edges, col_edges, i,
-                                                                      cols)
+        # arguments that hold no dask object are bound, not passed: dask would walk each one (dataclasses, lists)
+        plans = dask.delayed(partial(_band_plans, ids=ids, grid=grid, row_edges=row_edges, col_edges=col_edges, i=i,
+                                     cols=cols), pure=False, nout=len(cols))(geoms)
         yield i, cols, plans
 
 
@@ -251,8 +252,8 @@ def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: 
     st_blocks = None
     if strata is not None:
         st_blocks = getattr(strata, "data", strata).rechunk(lc.chunks).to_delayed()
-    func = dask.delayed(_block_sums, pure=False)  # hashing the inputs would cost more than it saves
-    return [func(lc_blocks[i, j], None if st_blocks is None else st_blocks[i, j], plans[k], grid, lut, ns)
+    func = dask.delayed(partial(_block_sums, grid=grid, lut=lut, ns=ns), pure=False)  # no hashing of inputs
+    return [func(lc_blocks[i, j], None if st_blocks is None else st_blocks[i, j], plans[k])
             for i, cols, plans in _band_blocks(lc.chunks, grid, zones, part) for k, j in enumerate(cols)]
 
 
@@ -299,8 +300,8 @@ def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> 
     """
     values = getattr(values, "data", values)
     blocks = values.to_delayed()
-    func = dask.delayed(_block_value_sums, pure=False)
-    tasks = [func(blocks[i, j], plans[k], grid, nodata)
+    func = dask.delayed(partial(_block_value_sums, grid=grid, nodata=nodata), pure=False)
+    tasks = [func(blocks[i, j], plans[k])
              for i, cols, plans in _band_blocks(values.chunks, grid, zones, None) for k, j in enumerate(cols)]
     total = np.zeros((len(zones), 2))
     for zone_ids, sums in dask.compute(*tasks, scheduler=scheduler):
