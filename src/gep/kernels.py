@@ -24,7 +24,7 @@ def count_block(lc, table, strata, use_strata, area, row_constant, keys, run_row
     int64 cm² per cell (may be a broadcast).
     ``row_constant``: every cell of a row has the same area (geographic grids), so a run's cells are counted
     per key first (four interleaved counters, which keeps the loop from waiting on its own stores) and each
-    key adds count × area once per run; otherwise every cell adds its own area. ``keys`` (:class:`RunKeys`)
+    key adds count × area once per run; otherwise every cell adds its own area. ``keys`` (:func:`run_keys`)
     says what is counted: the raw code of a 1-byte land cover (no class lookup per cell) or the class bin.
     Runs: cells [run_c0, run_c1) of row run_row belong wholly to local zone run_zone.
     Boundary cells: (b_row, b_col) add b_area cm² (their covered fraction of the cell) to local zone b_zone.
