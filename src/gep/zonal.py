@@ -234,8 +234,14 @@ def _band_blocks(chunks, grid: Grid, zones: Zones, part: tuple[int, int] | None)
         cols = sorted(set(zones.tree.query(boxes)[0].tolist()))
         # arguments that hold no dask object are bound, not passed: dask would walk each one (dataclasses, lists)
         plans = dask.delayed(partial(_band_plans, ids=ids, grid=grid, row_edges=row_edges, col_edges=col_edges, i=i,
-                                     cols=cols), pure=False, nout=len(cols))(geoms)
+                                     cols=cols), pure=False)(geoms)
         yield i, cols, plans
+
+
+def _planned(func, plans: list[BlockPlan], k: int, *args, **kw):
+    """``func(*args, plans[k], **kw)``: one block's work with plan k of its band (the band's plans are one task
+    output, so dask needs no task per block to pick a plan)."""
+    return func(*args, plans[k], **kw)
 
 
 def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 1,
@@ -252,8 +258,8 @@ def crosstab_tasks(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: 
     st_blocks = None
     if strata is not None:
         st_blocks = getattr(strata, "data", strata).rechunk(lc.chunks).to_delayed()
-    func = dask.delayed(partial(_block_sums, grid=grid, lut=lut, ns=ns), pure=False)  # no hashing of inputs
-    return [func(lc_blocks[i, j], None if st_blocks is None else st_blocks[i, j], plans[k])
+    func = dask.delayed(partial(_planned, _block_sums, grid=grid, lut=lut, ns=ns), pure=False)  # no input hashing
+    return [func(plans, k, lc_blocks[i, j], None if st_blocks is None else st_blocks[i, j])
             for i, cols, plans in _band_blocks(lc.chunks, grid, zones, part) for k, j in enumerate(cols)]
 
 
@@ -300,8 +306,8 @@ def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> 
     """
     values = getattr(values, "data", values)
     blocks = values.to_delayed()
-    func = dask.delayed(partial(_block_value_sums, grid=grid, nodata=nodata), pure=False)
-    tasks = [func(blocks[i, j], plans[k])
+    func = dask.delayed(partial(_planned, _block_value_sums, grid=grid, nodata=nodata), pure=False)
+    tasks = [func(plans, k, blocks[i, j])
              for i, cols, plans in _band_blocks(values.chunks, grid, zones, None) for k, j in enumerate(cols)]
     total = np.zeros((len(zones), 2))
     for zone_ids, sums in dask.compute(*tasks, scheduler=scheduler):
