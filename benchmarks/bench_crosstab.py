@@ -279,11 +279,12 @@ print(json.dumps({"read_s": t1 - t0, "exact_extract_s": t2 - t1, "total_s": time
 """
 
 
-def run_measured(cmd: list[str], log: Path) -> dict:
-    """Run ``cmd`` in a fresh process; wall time, CPU time and peak RSS of that process (os.wait4)."""
+def run_measured(cmd: list[str], log: Path, env: dict | None = None) -> dict:
+    """Run ``cmd`` in a fresh process; wall time, CPU time and peak RSS of that process (os.wait4: CPU time
+    includes the child processes it waited for; peak RSS is the largest single process's)."""
     with open(log, "w") as fh:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)

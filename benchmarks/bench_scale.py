@@ -1,7 +1,8 @@
 """Scaling benchmark: peak memory and throughput of `gep crosstab` against raster size and worker count.
 
-Sizes (cells per side): 5,000 and 20,000 as single GeoTIFFs, 40,000 as a VRT mosaic of four 20,000² tiles
-(the way national products are distributed). Regions: 300 per raster extent, generated like bench_crosstab.
+Sizes (cells per side): 5,000 and 20,000 as single GeoTIFFs; larger multiples of 20,000 (40,000, 80,000) as a
+VRT mosaic of 20,000² tiles, k × k of them (the way national products are distributed; 80,000² is 6.4 × 10⁹
+cells, two thirds of a national 30 m raster). Regions: 300 per raster extent, generated like bench_crosstab.
 For each size: wall time, CPU time, throughput (cells/s) and peak RSS of `gep crosstab` in a fresh process
 (medians of ``--repeat`` runs, default 3); at 20,000² and above also 1 vs 2 workers (parallel efficiency).
 exactextract runs once per size (about a minute at 40,000²) for the throughput ratio. The marginal throughput
@@ -31,8 +32,8 @@ DATA = HERE / "data"
 OUT = HERE / "out"
 
 
-def mosaic(tile: Path, size: int, out: Path) -> Path:
-    """A VRT placing ``tile`` (size² cells) 2×2 times: a (2·size)² raster with the tile's georeferencing
+def mosaic(tile: Path, size: int, out: Path, k: int = 2) -> Path:
+    """A VRT placing ``tile`` (size² cells) k × k times: a (k·size)² raster with the tile's georeferencing
     extended east and south."""
     import rasterio
 
@@ -40,15 +41,15 @@ def mosaic(tile: Path, size: int, out: Path) -> Path:
         t = src.transform
         bx, by = src.block_shapes[0][1], src.block_shapes[0][0]
     sources = []
-    for i in range(2):
-        for j in range(2):
+    for i in range(k):
+        for j in range(k):
             sources.append(f"""    <SimpleSource>
       <SourceFilename relativeToVRT="0">{tile}</SourceFilename>
       <SourceBand>1</SourceBand>
       <SrcRect xOff="0" yOff="0" xSize="{size}" ySize="{size}"/>
       <DstRect xOff="{j * size}" yOff="{i * size}" xSize="{size}" ySize="{size}"/>
     </SimpleSource>""")
-    xml = f"""<VRTDataset rasterXSize="{2 * size}" rasterYSize="{2 * size}">
+    xml = f"""<VRTDataset rasterXSize="{k * size}" rasterYSize="{k * size}">
   <SRS>EPSG:4326</SRS>
   <GeoTransform>{t.c}, {t.a}, 0, {t.f}, 0, {t.e}</GeoTransform>
   <VRTRasterBand dataType="Byte" band="1" blockXSize="{bx}" blockYSize="{by}">
@@ -69,9 +70,11 @@ def regions_for(size: int, nregions: int) -> Path:
 
 
 def raster_for(size: int) -> Path:
-    if size == 40000:
+    if size > 20000:
+        if size % 20000:
+            raise SystemExit(f"--sizes {size}: sizes above 20,000 are mosaics of 20,000² tiles; use a multiple")
         tile, _ = bc.ensure_data(20000, 300)
-        return mosaic(tile, 20000, DATA / "landcover_40000.vrt")
+        return mosaic(tile, 20000, DATA / f"landcover_{size}.vrt", k=size // 20000)
     raster, _ = bc.ensure_data(size, 300)
     return raster
 
