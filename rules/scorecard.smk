@@ -19,9 +19,10 @@ rule scorecard:
         f"{OUT}/logs/scorecard_{{level}}.log",
     benchmark:
         f"{OUT}/benchmarks/scorecard_{{level}}.tsv"
+    threads: 2  # processes drawing the maps and the trend charts (one per region: a province has thousands)
     resources:
         mem_mb=2000,
         runtime=30,
     shell:
-        "gep scorecard-stage {input.cfg:q} --level {wildcards.level:q} --provenance {input.provenance:q} "
-        "2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} gep scorecard-stage {input.cfg:q} --level {wildcards.level:q} "
+        "--provenance {input.provenance:q} 2>&1 | tee {log:q}"

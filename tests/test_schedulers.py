@@ -106,3 +106,28 @@ def test_unreachable_scheduler_is_a_clear_error(inputs):
     assert res.returncode == 2
     assert "cannot reach the dask scheduler" in res.stderr and "Traceback" not in res.stderr
     assert not (inputs / "x.csv").exists()
+
+
+def test_worker_count_comes_from_the_argument_then_gep_threads(monkeypatch):
+    from gep.errors import InputError
+    from gep.workers import worker_count
+
+    monkeypatch.setenv("GEP_THREADS", "3")
+    assert worker_count(5) == 5 and worker_count() == 3
+    monkeypatch.setenv("GEP_THREADS", "0")
+    assert worker_count() == (os.cpu_count() or 1)
+    monkeypatch.delenv("GEP_THREADS")
+    assert worker_count() == (os.cpu_count() or 1)
+    for bad in ("two", "-1", "1.5"):
+        monkeypatch.setenv("GEP_THREADS", bad)
+        with pytest.raises(InputError, match=f"GEP_THREADS={bad}: not a number of threads"):
+            worker_count()
+
+
+def test_bad_gep_threads_is_a_clear_error(inputs):
+    res = subprocess.run(GEP + ["crosstab", str(inputs / "lc.tif"), str(inputs / "regions.gpkg"), "--id-field",
+                                "code", "--out", str(inputs / "y.csv")],
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "GEP_THREADS": "all"})
+    assert res.returncode == 2, res.stderr
+    assert "GEP_THREADS=all: not a number of threads" in res.stderr and "Traceback" not in res.stderr
+    assert not (inputs / "y.csv").exists()

@@ -19,6 +19,7 @@ from test_scorecard_fixtures import regions as fixture_regions
 
 from gep.cli.main import main
 from gep.coverage_index import forest_grass_coverage, region_terrain_type
+from gep.errors import InputError
 from gep.protected import protected_area, protected_change
 from gep.scorecard import INDEX_COLUMNS, build_outputs, lianshan_index, load_lianshan_standard, write_template
 from gep.scorecard.judge import MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED
@@ -52,8 +53,10 @@ def built(tmp_path_factory):
     r = run_dir(root)
     tpl = _filled_template(root / "filled.xlsx", r["regions"])
     out = root / "scorecard" / "township"
-    written = build_outputs(r["tables"], out, regions=r["regions"], years=YEARS, standard="national",
-                            template=tpl, provenance=r["provenance"], change_gpkg=r["change_gpkg"])
+    with pytest.MonkeyPatch.context() as mp:  # the 11 figures drawn on two worker processes, however few
+        mp.setattr("gep.scorecard.figure_pool.MIN_JOBS_PER_WORKER", 1)
+        written = build_outputs(r["tables"], out, regions=r["regions"], years=YEARS, standard="national",
+                                template=tpl, provenance=r["provenance"], change_gpkg=r["change_gpkg"], workers=2)
     return {**r, "out": out, "written": written, "template": tpl}
 
 
@@ -202,6 +205,39 @@ def test_maps_are_drawn(built):
         img = mpimg.imread(built["out"] / "maps" / name)
         assert img.shape[0] > 200 and img.shape[1] > 300
         assert float(np.var(img[..., :3])) > 1e-3, name  # not a blank canvas
+
+
+def test_figures_are_the_same_drawn_in_one_process_or_in_worker_processes(built, tmp_path):
+    """The fixture drew its 11 figures on 2 worker processes; drawn again in this process, every PNG is
+    byte-identical and the report lists them in the same order."""
+    out = tmp_path / "serial"
+    build_outputs(built["tables"], out, regions=built["regions"], years=YEARS, template=built["template"],
+                  provenance=built["provenance"], change_gpkg=built["change_gpkg"], workers=1)
+    pngs = sorted(p.name for p in (built["out"] / "maps").glob("*.png"))
+    assert len(pngs) == 11 and pngs == sorted(p.name for p in (out / "maps").glob("*.png"))
+    for name in pngs:
+        assert (out / "maps" / name).read_bytes() == (built["out"] / "maps" / name).read_bytes(), name
+
+    def images(html_path):
+        return re.findall(r'data:image/png;base64,([^"]+)"', html_path.read_text(encoding="utf-8"))
+
+    assert images(out / "report" / "index.html") == images(built["out"] / "report" / "index.html")
+
+
+def _square(x):
+    if x == 7:
+        raise InputError(f"job {x}: refused")
+    return x * x
+
+
+def test_figure_pool_keeps_order_and_raises_the_first_error():
+    from gep.scorecard.figure_pool import draw
+
+    jobs = [(_square, (x,), {}) for x in range(20)]
+    assert draw([j for j in jobs if j[1][0] != 7], 2) == [x * x for x in range(20) if x != 7]
+    assert draw(jobs[:7], 1) == [x * x for x in range(7)]
+    with pytest.raises(InputError, match="job 7: refused"):
+        draw(jobs, 2)
 
 
 def test_html_report_is_self_contained_and_escaped(built):

@@ -12,12 +12,13 @@ from typing import Iterator
 import dask
 
 from .errors import InputError
+from .workers import worker_count
 
 
 @contextlib.contextmanager
 def scheduler(name: str = "threads", workers: int | None = None) -> Iterator[None]:
     """Run the enclosed ``dask.compute`` calls on the named scheduler with ``workers`` workers."""
-    workers = workers or int(os.environ.get("GEP_THREADS", "0")) or os.cpu_count() or 1
+    workers = worker_count(workers)
     if name in ("threads", "processes", "synchronous"):
         # the scheduler's function rather than its name: given a name, dask imports distributed (0.25 s) to
         # look for a client first

@@ -198,8 +198,9 @@ def gep_tables(cfg: Config, level: str, *, threads: int | None = None) -> list[P
     return written
 
 
-def scorecard(cfg: Config, level: str, *, provenance: Path | None = None) -> list[Path]:
-    """The 两山指数 deliverables of one level: lianshan_index table, workbook, GeoPackage, maps, HTML report."""
+def scorecard(cfg: Config, level: str, *, provenance: Path | None = None, threads: int | None = None) -> list[Path]:
+    """The 两山指数 deliverables of one level: lianshan_index table, workbook, GeoPackage, maps, HTML report
+    (maps and charts drawn on ``threads`` processes)."""
     from .scorecard import build_outputs
 
     change = cfg.out / "maps" / "protected_change.gpkg"
@@ -207,4 +208,4 @@ def scorecard(cfg: Config, level: str, *, provenance: Path | None = None) -> lis
                          years=cfg.years, standard=cfg.scorecard.standard,
                          template=Path(cfg.scorecard.template) if cfg.scorecard.template else None,
                          provenance=provenance, change_gpkg=change if change.exists() else None,
-                         title=cfg.scorecard.title or f"{cfg.name}（{level}）")
+                         title=cfg.scorecard.title or f"{cfg.name}（{level}）", workers=threads)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 
@@ -27,9 +26,11 @@ def _pipeline():
     return pipeline
 
 
-def _threads() -> int | None:
-    value = os.environ.get("GEP_THREADS")
-    return int(value) if value else None
+def _threads() -> int:
+    """The job's threads: GEP_THREADS (the rule's ``threads``), else every CPU."""
+    from ..workers import worker_count
+
+    return worker_count()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -189,7 +190,7 @@ def register_scorecard(sub) -> None:
 def run_scorecard_stage(args) -> int:
     cfg = _load(args.config)
     for level in _levels(cfg, args.level):
-        _pipeline().scorecard(cfg, level, provenance=args.provenance)
+        _pipeline().scorecard(cfg, level, provenance=args.provenance, threads=_threads())
     return 0
 
 

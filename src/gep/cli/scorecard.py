@@ -58,6 +58,8 @@ def register(sub) -> None:
     p.add_argument("--title", help="report title")
     p.add_argument("--no-maps", action="store_true", help="skip the PNG maps and trend charts")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    p.add_argument("--workers", type=int, metavar="N", help="processes drawing the maps and trend charts "
+                   "(default: GEP_THREADS, else every CPU)")
     p.set_defaults(func=run_scorecard)
 
 
@@ -86,6 +88,8 @@ def run_template(args: argparse.Namespace) -> int:
 def run_scorecard(args: argparse.Namespace) -> int:
     from ..scorecard import build_outputs
 
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: give a number of processes ≥ 1 (or leave it out)")
     for flag, path in (("--template", args.template), ("--provenance", args.provenance),
                        ("--change-gpkg", args.change_gpkg)):
         if path is not None and not path.is_file():
@@ -94,6 +98,6 @@ def run_scorecard(args: argparse.Namespace) -> int:
     written = build_outputs(args.tables_dir, args.out_dir, regions=regions, years=args.years,
                             standard=args.standard, template=args.template, provenance=args.provenance,
                             change_gpkg=args.change_gpkg, index_dir=args.index_dir, maps=not args.no_maps,
-                            report=not args.no_report, title=args.title)
+                            report=not args.no_report, title=args.title, workers=args.workers)
     print(f"gep scorecard: wrote {len(written)} file(s) to {args.out_dir}", file=sys.stderr)
     return 0

@@ -23,6 +23,7 @@ import pyogrio
 from ..errors import InputError
 from ..provenance import sha256
 from ..tables import read_table, write_table
+from ..workers import worker_count
 from .geopackage import indicator_layer, write_indicators_gpkg
 from .index import INDEX_UNITS, consistency_notes, lianshan_index
 from .standard import LianshanStandard, load_lianshan_standard
@@ -88,7 +89,7 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                   standard: str | Path | LianshanStandard = "national", template: str | Path | None = None,
                   provenance: str | Path | None = None, change_gpkg: str | Path | None = None,
                   index_dir: str | Path | None = None, maps: bool = True, report: bool = True,
-                  title: str | None = None) -> list[Path]:
+                  title: str | None = None, workers: int | None = None) -> list[Path]:
     """Write the scorecard deliverables of one region level; returns the paths written.
 
     ``tables_dir``: the level's ``OUTPUT_DIR/tables/LEVEL`` (forest_grass_coverage, protected_change,
@@ -97,7 +98,8 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     indicators 暂未核算/暂未调查). ``provenance``: the run's provenance.json for the report. ``change_gpkg``:
     ``maps/protected_change.gpkg`` (copied into indicators.gpkg, drawn on the red-line map). ``index_dir``:
     where the tidy table goes (default ``out_dir``). ``maps``/``report``: set False to skip the PNGs / the HTML
-    (a report without maps has no figures).
+    (a report without maps has no figures). ``workers``: processes drawing the maps and charts (default
+    ``GEP_THREADS``, else every CPU; the files are the same for any number).
     """
     tables_dir, out_dir = Path(tables_dir), Path(out_dir)
     years = sorted({int(y) for y in years})
@@ -150,7 +152,8 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     map_figs: list[tuple[str, Path]] = []
     trend_figs: list[tuple[str, Path]] = []
     if maps:
-        map_figs, trend_figs = _draw(out_dir / "maps", regions, index, std, t, years, change_gpkg, breaks)
+        map_figs, trend_figs = _draw(out_dir / "maps", regions, index, std, t, years, change_gpkg, breaks,
+                                     worker_count(workers))
         written += [p for _, p in map_figs + trend_figs]
     if report:
         from .report import write_report
@@ -164,19 +167,22 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     return written
 
 
-def _draw(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks):
+def _draw(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks, workers: int):
+    """Maps and one trend chart per region, drawn on ``workers`` processes (:mod:`.figure_pool`); returns the
+    (caption, path) pairs of the maps and of the trend charts."""
+    from .figure_pool import draw
     from .maps import coverage_map, gep_map, redline_map, safe_stem, trend_chart
 
-    figs: list[tuple[str, Path]] = []
+    maps: list[tuple[str, tuple]] = []  # (caption, job)
     cov, gep, pc = t["forest_grass_coverage"], t["gep_summary"], t["protected_change"]
     if cov is not None:
         for y in sorted(set(cov["year"].astype(int)) & set(years)):
-            figs.append((f"林草覆盖率（{y}年）", coverage_map(regions, cov, y, maps_dir / f"coverage_{y}.png",
-                                                           breaks=breaks)))
+            maps.append((f"林草覆盖率（{y}年）",
+                         (coverage_map, (regions, cov, y, maps_dir / f"coverage_{y}.png"), {"breaks": breaks})))
     if gep is not None and "gep_per_km2_wan_yuan" in gep.columns:
         for y in sorted(set(gep.loc[gep["gep_per_km2_wan_yuan"].notna(), "year"].astype(int)) & set(years)):
-            figs.append((f"单位国土面积生态系统生产总值（{y}年）",
-                         gep_map(regions, gep, y, maps_dir / f"gep_per_km2_{y}.png")))
+            maps.append((f"单位国土面积生态系统生产总值（{y}年）",
+                         (gep_map, (regions, gep, y, maps_dir / f"gep_per_km2_{y}.png"), {})))
     layers = set(pyogrio.list_layers(change_gpkg)[:, 0]) if change_gpkg is not None else set()
     if pc is not None or layers:
         for y0, y1 in pairwise(years):
@@ -184,20 +190,27 @@ def _draw(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks):
             parts = pyogrio.read_dataframe(change_gpkg, layer=name) if name in layers else None
             if pc is None and parts is None:
                 continue
-            figs.append((f"生态保护红线面积变化（{y0}–{y1}年）",
-                         redline_map(regions, pc, y0, y1, maps_dir / f"redline_change_{y0}_{y1}.png", parts=parts)))
-    trends: list[tuple[str, Path]] = []
+            maps.append((f"生态保护红线面积变化（{y0}–{y1}年）",
+                         (redline_map, (regions, pc, y0, y1, maps_dir / f"redline_change_{y0}_{y1}.png"),
+                          {"parts": parts})))
+    trends: list[tuple[str, tuple]] = []
     seen: set[str] = set()
-    for code, g in index.groupby("region_code", sort=True):
+    by_code = index.assign(region_code=index["region_code"].astype(str)).groupby("region_code", sort=True)
+    cov_by_code = dict(tuple(cov.groupby(cov["region_code"].astype(str)))) if cov is not None else {}
+    for code, g in by_code:
         stem = safe_stem(code)
         k = 2
         while stem in seen:  # two codes that differ only in unusual characters
             stem, k = f"{safe_stem(code)}_{k}", k + 1
         seen.add(stem)
         name = str(g["region_name"].iloc[0])
-        trends.append((f"{name}（{code}）", trend_chart(index, str(code), maps_dir / f"trend_{stem}.png",
-                                                       standard=std, coverage=cov)))
-    return figs, trends
+        # each job gets its region's rows only: less to send to a worker process, the same chart
+        c = cov_by_code.get(code, cov.iloc[:0]) if cov is not None else None
+        trends.append((f"{name}（{code}）", (trend_chart, (g, code, maps_dir / f"trend_{stem}.png"),
+                                          {"standard": std, "coverage": c})))
+    paths = draw([job for _, job in maps + trends], workers)
+    figs = [(caption, path) for (caption, _), path in zip(maps, paths)]
+    return figs, [(caption, path) for (caption, _), path in zip(trends, paths[len(maps):])]
 
 
 __all__ = ["build_outputs", "load_tables"]

@@ -245,4 +245,32 @@ def summary_counts(index: pd.DataFrame) -> pd.DataFrame:
     return t[list(STATUSES)].reset_index()
 
 
-__all__ = ["INDEX_COLUMNS", "INDEX_UNITS", "consistency_notes", "lianshan_index", "summary_counts"]
+def _present(value) -> bool:
+    return not (value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)))
+
+
+def by_indicator(region_rows: pd.DataFrame) -> list[dict]:
+    """One region's rows of the index table grouped per indicator, in order of first appearance, as plain
+    records (pandas indexing per indicator and year cost the workbook and the report more than writing them).
+
+    Each item: ``first`` (the indicator's first record: group, task, indicator, unit…), ``by_year`` (year →
+    record; the first record of a year), ``targets`` (distinct target texts, in order) and ``responsible``
+    (the first responsible unit given, or None).
+    """
+    records: dict = {}
+    for rec in region_rows.to_dict("records"):
+        records.setdefault(rec["indicator_no"], []).append(rec)
+    out = []
+    for recs in records.values():
+        out.append({
+            "first": recs[0],
+            "by_year": {int(rec["year"]): rec for rec in reversed(recs)},
+            "targets": list(dict.fromkeys(str(rec["target"]) for rec in recs if _present(rec["target"]))),
+            "responsible": next((rec["responsible_unit"] for rec in recs if _present(rec["responsible_unit"])),
+                                None),
+        })
+    return out
+
+
+__all__ = ["INDEX_COLUMNS", "INDEX_UNITS", "by_indicator", "consistency_notes", "lianshan_index",
+           "summary_counts"]

@@ -102,10 +102,30 @@ def _finish(plt, fig, ax, fp, out: Path, regions: gpd.GeoDataFrame) -> Path:
     add_scale_bar(ax, fp)
     add_north_arrow(ax, fp)
     out = Path(out)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=DPI, format="png", bbox_inches="tight", pad_inches=0.15)
+    save_png(fig, out)
     plt.close(fig)
     return out
+
+
+def save_png(fig, out: Path) -> None:
+    """Write ``fig`` to ``out`` (atomically) as a 256-colour PNG.
+
+    The figures are flat colours and anti-aliased edges, so a palette loses nothing visible; the files are 3–6×
+    smaller than matplotlib's RGBA PNGs (trend chart 95 → 28 kB, map 476 → 80 kB), and so is the HTML report
+    that inlines them. Costs ~30 ms per figure.
+    """
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=DPI, format="png", bbox_inches="tight", pad_inches=0.15)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        # the figures are opaque (white background): RGB, then an adaptive palette (deterministic)
+        pal = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    with atomic_path(out) as tmp:
+        pal.save(tmp, format="PNG")
 
 
 def _label_points(gdf: gpd.GeoDataFrame) -> np.ndarray:
@@ -310,8 +330,7 @@ def trend_chart(index: pd.DataFrame, region_code: str, out: Path, *, standard: L
     ax.legend(prop=fp, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.suptitle(mpl_text(f"{name}（{region_code}）"), fontproperties=cjk_font(13))
     fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=DPI, format="png", bbox_inches="tight", pad_inches=0.15)
+    save_png(fig, Path(out))
     plt.close(fig)
     return Path(out)
 

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..atomic import write_text
+from .index import by_indicator
 from .judge import STATUSES
 from .standard import JUDGEMENTS, LianshanStandard
 
@@ -230,29 +231,26 @@ def _spans(labels: list[str], within: list[str] | None = None) -> list[int]:
 
 
 def _region_rows(g: pd.DataFrame, years: list[int]) -> tuple[list[dict], bool]:
-    inds = g.drop_duplicates("indicator_no", keep="first")
     rows = []
-    for ind in inds.itertuples(index=False):
-        r = g[g["indicator_no"] == ind.indicator_no].set_index("year")
+    for item in by_indicator(g):
+        ind, by_year = item["first"], item["by_year"]
         values, statuses, notes = [], [], []
         for y in years:
-            if y not in r.index:
+            rec = by_year.get(y)
+            if rec is None:
                 values.append("")
                 statuses.append({"status": "", "cls": ""})
                 continue
-            rec = r.loc[y]
             text = rec["value_text"] if isinstance(rec["value_text"], str) else None
-            values.append(format_value(rec["value"], text, ind.unit))
+            values.append(format_value(rec["value"], text, ind["unit"]))
             if text and isinstance(rec["value"], float) and not math.isnan(rec["value"]):
                 notes.append(f"{y}：{text}")
             statuses.append({"status": rec["status"], "cls": STATUS_CLASS.get(rec["status"], "")})
             if isinstance(rec["note"], str) and rec["note"]:
                 notes.append(f"{y}：{rec['note']}")
-        resp = r["responsible_unit"].dropna()
-        targets = "；".join(str(t) for t in r["target"].dropna().unique())
-        rows.append({"group": ind.group, "task": ind.task, "no": int(ind.indicator_no), "name": ind.indicator,
-                     "unit": ind.unit or "—", "target": targets, "vals": values, "statuses": statuses,
-                     "resp": resp.iloc[0] if len(resp) else "", "notes": notes})
+        rows.append({"group": ind["group"], "task": ind["task"], "no": int(ind["indicator_no"]),
+                     "name": ind["indicator"], "unit": ind["unit"] or "—", "target": "；".join(item["targets"]),
+                     "vals": values, "statuses": statuses, "resp": item["responsible"] or "", "notes": notes})
     gs = _spans([r["group"] for r in rows])
     ts = _spans([r["task"] for r in rows], within=[r["group"] for r in rows])
     for r, a, b in zip(rows, gs, ts):

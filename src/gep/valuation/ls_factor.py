@@ -43,7 +43,6 @@ the land-cover grid by :mod:`gep.valuation.resample`.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -58,6 +57,7 @@ from rasterio.windows import Window
 from ..atomic import atomic_path
 from ..cellarea import row_areas_m2
 from ..errors import InputError
+from ..workers import worker_count
 
 #: Method label written to the ``method`` column of soil-retention rows.
 LS_METHOD = ("LS: Desmet & Govers 1996 L with D8 contributing area (as InVEST SDR, L capped), "
@@ -404,7 +404,7 @@ def compute_ls(dem_path: str | Path, out_path: str | Path, *, l_max: float = 122
         raise InputError(f"LS tile size {tile}: use a positive number of cells (e.g. 2048)")
     if workers is not None and workers < 0:
         raise InputError(f"LS workers {workers}: use a positive number of threads (0: the default)")
-    workers = workers or int(os.environ.get("GEP_THREADS", "0")) or os.cpu_count() or 1
+    workers = worker_count(workers)
     with rasterio.open(dem_path) as src:
         if src.crs is None:
             raise InputError(f"{dem_path}: DEM has no CRS; assign one (gdal_edit.py -a_srs EPSG:4490)")
