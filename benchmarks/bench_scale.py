@@ -4,11 +4,12 @@ Sizes (cells per side): 5,000 and 20,000 as single GeoTIFFs; larger multiples of
 VRT mosaic of 20,000² tiles, k × k of them (the way national products are distributed; 80,000² is 6.4 × 10⁹
 cells, two thirds of a national 30 m raster). Regions: 300 per raster extent, generated like bench_crosstab.
 For each size: wall time, CPU time, throughput (cells/s) and peak RSS of `gep crosstab` in a fresh process
-(medians of ``--repeat`` runs, default 3); at 20,000² and above also 1 vs 2 workers (parallel efficiency).
+(medians of ``--repeat`` runs, default 3); at 20,000² and above also 1, 2 (``--workers``: any list, e.g. 1 2 4 8 16)
+workers (parallel efficiency).
 exactextract runs once per size (about a minute at 40,000²) for the throughput ratio. The marginal throughput
 between sizes (extra cells / extra time) leaves out each tool's fixed start-up.
 
-    python benchmarks/bench_scale.py [--sizes 5000 20000 40000] [--repeat 3] [--skip-exactextract]
+    python benchmarks/bench_scale.py [--sizes 5000 20000 40000] [--repeat 3] [--workers 1 2] [--skip-exactextract]
 
 Targets (issue 'Scale'): peak RSS grows < 20% from the smallest to the largest size; ≥ 70% parallel efficiency.
 Machines here are noisy: the script prints the load average; compare ratios measured in the same run.
@@ -97,6 +98,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 40000])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; medians are reported")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="worker counts for the scaling table at 20,000² and above (e.g. 1 2 4 8 16 on a "
+                             "larger machine); the size sweep runs with 2")
     parser.add_argument("--skip-exactextract", action="store_true")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -114,13 +118,7 @@ def main(argv=None) -> int:
         result["rss_growth_pct"] = 100 * growth
         print(f"peak RSS growth {args.sizes[0]}² → {args.sizes[-1]}²: {100 * growth:+.1f}% (target < 20%)")
     for size in [s for s in args.sizes if s >= 20000]:
-        one = run(size, 1, f"{size}_w1", args.repeat)
-        two = next(r for r in rows if r["size"] == size and r["workers"] == 2)
-        eff = one["wall_s"] / (2 * two["wall_s"])
-        result[f"parallel_efficiency_2_{size}"] = eff
-        print(f"{size}², 1 worker: {one['wall_s']:.1f} s; 2 workers: {two['wall_s']:.1f} s; "
-              f"parallel efficiency {100 * eff:.0f}% (target ≥ 70%)")
-        rows.append(one)
+        scaling(size, sorted(set(args.workers) | {1}), rows, result, args.repeat)
     if not args.skip_exactextract:
         for size in args.sizes:
             raster, regions = raster_for(size), regions_for(size, 300)
@@ -138,6 +136,25 @@ def main(argv=None) -> int:
     marginal(args.sizes, rows, result)
     (OUT / "bench_scale.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
+
+
+def scaling(size: int, workers: list[int], rows: list[dict], result: dict, repeat: int) -> None:
+    """Wall time and throughput of ``size`` against the number of workers; parallel efficiency T₁ / (n · Tₙ)
+    of the whole command (start-up included)."""
+    by_n = {}
+    for n in workers:
+        r = next((r for r in rows if r["size"] == size and r["workers"] == n), None)
+        if r is None:
+            r = run(size, n, f"{size}_w{n}", repeat)
+            rows.append(r)
+        by_n[n] = r
+    t1 = by_n[1]["wall_s"]
+    print(f"{size}²: workers, wall, throughput, speed-up, parallel efficiency (target ≥ 70%)")
+    for n, r in by_n.items():
+        eff = t1 / (n * r["wall_s"])
+        result[f"parallel_efficiency_{n}_{size}"] = eff
+        print(f"  {n:>3}  {r['wall_s']:6.1f} s  {r['cells_per_s'] / 1e6:6.0f} M cells/s  {t1 / r['wall_s']:5.2f}×  "
+              f"{100 * eff:4.0f}%")
 
 
 def marginal(sizes: list[int], rows: list[dict], result: dict) -> None:
