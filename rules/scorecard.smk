@@ -19,7 +19,8 @@ rule scorecard:
         f"{OUT}/logs/scorecard_{{level}}.log",
     benchmark:
         f"{OUT}/benchmarks/scorecard_{{level}}.tsv"
-    threads: 2  # processes drawing the maps and the trend charts (one per region: a province has thousands)
+    # processes drawing the maps and the trend charts (one per region: a province has thousands)
+    threads: 2
     resources:
         mem_mb=2000,
         runtime=30,
