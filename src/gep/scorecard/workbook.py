@@ -51,9 +51,9 @@ REGION_HEAD = ["目标层", "任务层", "序号", "指标", "单位", "目标�
 
 def _style(ws, c, fmt, bold, align, fill, font, border) -> None:
     """Style cell ``c``. Each combination (with the cell's style before) is built once per workbook and then
-    copied: openpyxl's style setters hash every style object on each assignment, which took 10 of the 15 s of a
-    300-region workbook. The style objects are module constants; the cache keeps them alive, so their ids stay
-    theirs."""
+    copied: openpyxl's style setters hash every style object on each assignment (copying: 14.8 → 13.2 s for a
+    300-region workbook, the same bytes). The style objects are module constants; the cache keeps them alive, so
+    their ids stay theirs."""
     cache = ws.parent.__dict__.setdefault("_gep_styles", {})
     key = (None if c._style is None else tuple(c._style), fmt, bold, id(align), id(fill), id(font), border)
     hit = cache.get(key)
