@@ -19,11 +19,12 @@ rule scorecard:
         f"{OUT}/logs/scorecard_{{level}}.log",
     benchmark:
         f"{OUT}/benchmarks/scorecard_{{level}}.tsv"
-    # processes drawing the maps and the trend charts (one per region: a province has thousands)
+    # processes drawing the maps and the trend charts (one per region: a province has thousands); each needs
+    # ~200 MB, and gep starts no more than mem_mb holds (2000: 7)
     threads: 2
     resources:
         mem_mb=2000,
         runtime=30,
     shell:
-        "GEP_THREADS={threads} gep scorecard-stage {input.cfg:q} --level {wildcards.level:q} "
-        "--provenance {input.provenance:q} 2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} GEP_MEM_MB={resources.mem_mb} gep scorecard-stage {input.cfg:q} "
+        "--level {wildcards.level:q} --provenance {input.provenance:q} 2>&1 | tee {log:q}"

@@ -393,3 +393,22 @@ def test_index_parquet_types(tmp_path):
     assert str(schema.field("value").type) == "double" and str(schema.field("indicator_no").type) == "int64"
     meta = (tmp_path / "out" / "lianshan_index.meta.json").read_text(encoding="utf-8")
     assert '"standard": "national"' in meta
+
+
+def test_drawing_processes_fit_the_jobs_memory(monkeypatch, capsys):
+    """No more drawing processes than the job's memory (GEP_MEM_MB, the rule's mem_mb) holds, and never more
+    than the figures need; a bad GEP_MEM_MB is a one-line error."""
+    from gep.scorecard.figure_pool import BASE_MB, MIN_JOBS_PER_WORKER, PROCESS_MB, draw, processes
+
+    many = 100 * MIN_JOBS_PER_WORKER
+    assert processes(16, many, None) == 16
+    assert processes(16, many, BASE_MB + 7 * PROCESS_MB) == 7
+    assert processes(16, many, BASE_MB + 7 * PROCESS_MB - 1) == 6
+    assert processes(16, many, 100) == 1  # too little for a pool: drawn in this process
+    assert processes(16, 3 * MIN_JOBS_PER_WORKER, None) == 3
+    monkeypatch.setenv("GEP_MEM_MB", str(BASE_MB + PROCESS_MB))  # room for one: drawn here, with a note
+    assert draw([(_square, (x,), {}) for x in range(20) if x != 7], 2) == [x * x for x in range(20) if x != 7]
+    assert "on 1 process(es), not 2" in capsys.readouterr().err
+    monkeypatch.setenv("GEP_MEM_MB", "2GB")
+    with pytest.raises(InputError, match="GEP_MEM_MB=2GB: not a memory size"):
+        draw([], 2)
