@@ -111,7 +111,7 @@ def save_png(fig, out: Path) -> None:
     """Write ``fig`` to ``out`` (atomically) as a 256-colour PNG.
 
     The figures are flat colours and anti-aliased edges, so a palette loses nothing visible; the files are 3–6×
-    smaller than matplotlib's RGBA PNGs (trend chart 95 → 28 kB, map 476 → 80 kB), and so is the HTML report
+    smaller than matplotlib's RGBA PNGs (trend chart 95 → 28 kB, map 476 → 83 kB), and so is the HTML report
     that inlines them. Costs ~30 ms per figure.
     """
     import io
