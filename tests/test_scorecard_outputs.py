@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -230,6 +231,10 @@ def _square(x):
     return x * x
 
 
+def _die(code):
+    os._exit(code)  # a drawing process killed (e.g. for memory)
+
+
 def test_figure_pool_keeps_order_and_raises_the_first_error():
     from gep.scorecard.figure_pool import draw
 
@@ -238,6 +243,8 @@ def test_figure_pool_keeps_order_and_raises_the_first_error():
     assert draw(jobs[:7], 1) == [x * x for x in range(7)]
     with pytest.raises(InputError, match="job 7: refused"):
         draw(jobs, 2)
+    with pytest.raises(RuntimeError, match="died .killed for memory"):
+        draw(jobs[:7] + [(_die, (137,), {})] + jobs[8:], 2)
 
 
 def test_html_report_is_self_contained_and_escaped(built):

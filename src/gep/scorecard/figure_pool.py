@@ -17,6 +17,8 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..workers import MEM_VAR, memory_budget_mb
@@ -72,11 +74,16 @@ def draw(jobs: Iterable[Job], workers: int) -> list:
               f"holds {workers} at ~{PROCESS_MB} MB each; raise the rule's mem_mb for more", file=sys.stderr)
     if workers <= 1:
         return [_call(job) for job in jobs]
-    # multiprocessing.Pool, not concurrent.futures: leaving its block terminates the workers at once, and a
-    # job that cannot be pickled fails its result instead of hanging the shutdown (CPython issue 116685)
-    with _context().Pool(workers) as pool:
-        # chunks of a few jobs: fewer round trips, still balanced (charts take about the same time)
-        return list(pool.imap(_call, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+    # concurrent.futures, not multiprocessing.Pool: a drawing process killed (out of memory) breaks the pool
+    # with an error, where Pool waits forever. No cancel_futures on shutdown: with a job that cannot be pickled
+    # it hangs (CPython issue 116685); map() cancels the jobs not yet sent when one fails.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        try:
+            # chunks of a few jobs: fewer round trips, still balanced (charts take about the same time)
+            return list(pool.map(_call, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+        except BrokenProcessPool:
+            raise RuntimeError(f"a process drawing the figures died (killed for memory?); give the job more memory "
+                               f"(the rule's mem_mb, {MEM_VAR}) or fewer threads") from None
 
 
 __all__ = ["BASE_MB", "MIN_JOBS_PER_WORKER", "PROCESS_MB", "draw", "processes"]
