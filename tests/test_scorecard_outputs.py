@@ -7,6 +7,7 @@ import re
 import sqlite3
 import xml.etree.ElementTree as ET
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -400,6 +401,28 @@ def test_index_parquet_types(tmp_path):
     assert str(schema.field("value").type) == "double" and str(schema.field("indicator_no").type) == "int64"
     meta = (tmp_path / "out" / "lianshan_index.meta.json").read_text(encoding="utf-8")
     assert '"standard": "national"' in meta
+
+
+def _touch(path):
+    import time
+
+    time.sleep(0.05)
+    Path(path).touch()
+    return path
+
+
+def test_figures_not_started_are_cancelled_when_the_block_fails(tmp_path):
+    """The scorecard writes its workbook while the figures are drawn; if that fails, the charts not started yet
+    are dropped instead of being drawn to the end."""
+    from gep.scorecard.figure_pool import drawing
+
+    jobs = [(_touch, (tmp_path / f"{k}.done",), {}) for k in range(80)]
+    with pytest.raises(InputError, match="workbook failed"):
+        with drawing(jobs, 2) as results:
+            raise InputError("workbook failed")
+    assert len(list(tmp_path.glob("*.done"))) < len(jobs)
+    with drawing(jobs[:40], 2) as results:  # and the results, when asked for, are every job's, in order
+        assert results() == [tmp_path / f"{k}.done" for k in range(40)]
 
 
 def test_drawing_processes_fit_the_jobs_memory(monkeypatch, capsys):

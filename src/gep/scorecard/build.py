@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..provenance import sha256
 from ..tables import read_table, write_table
 from ..workers import worker_count
+from .figure_pool import drawing
 from .geopackage import indicator_layer, write_indicators_gpkg
 from .index import INDEX_UNITS, consistency_notes, lianshan_index
 from .standard import LianshanStandard, load_lianshan_standard
@@ -143,18 +144,20 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                            extra={"standard": std.name, "standard_file": std.path,
                                   "template": str(template) if template else None})
     tables = {k: t[k] for k in ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary")}
-    written.append(write_workbook(out_dir / "lianshan_index.xlsx", index, std, tables=tables, notes=notes))
     cov_ind = next((i for i in std.indicators if i.data == "coverage"), None)
     breaks = sorted(set(cov_ind.targets_pct.values())) if cov_ind and cov_ind.targets_pct else None
-    layer = indicator_layer(regions, index, std, coverage=t["forest_grass_coverage"])
-    written.append(write_indicators_gpkg(out_dir / "indicators.gpkg", layer, change_gpkg=change_gpkg, breaks=breaks))
-
-    map_figs: list[tuple[str, Path]] = []
-    trend_figs: list[tuple[str, Path]] = []
-    if maps:
-        map_figs, trend_figs = _draw(out_dir / "maps", regions, index, std, t, years, change_gpkg, breaks,
-                                     worker_count(workers))
-        written += [p for _, p in map_figs + trend_figs]
+    map_jobs, trend_jobs = (_figure_jobs(out_dir / "maps", regions, index, std, t, years, change_gpkg, breaks)
+                            if maps else ([], []))
+    # the maps and trend charts are drawn in worker processes while this one writes the workbook and GeoPackage
+    with drawing([job for _, job in map_jobs + trend_jobs], worker_count(workers)) as figures:
+        written.append(write_workbook(out_dir / "lianshan_index.xlsx", index, std, tables=tables, notes=notes))
+        layer = indicator_layer(regions, index, std, coverage=t["forest_grass_coverage"])
+        written.append(write_indicators_gpkg(out_dir / "indicators.gpkg", layer, change_gpkg=change_gpkg,
+                                             breaks=breaks))
+        paths = figures()
+    map_figs = [(caption, path) for (caption, _), path in zip(map_jobs, paths)]
+    trend_figs = [(caption, path) for (caption, _), path in zip(trend_jobs, paths[len(map_jobs):])]
+    written += paths
     if report:
         from .report import write_report
 
@@ -167,10 +170,9 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     return written
 
 
-def _draw(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks, workers: int):
-    """Maps and one trend chart per region, drawn on ``workers`` processes (:mod:`.figure_pool`); returns the
-    (caption, path) pairs of the maps and of the trend charts."""
-    from .figure_pool import draw
+def _figure_jobs(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks):
+    """The maps and one trend chart per region as (caption, job) pairs for :mod:`.figure_pool`: maps first,
+    then the trend charts in region-code order."""
     from .maps import coverage_map, gep_map, redline_map, safe_stem, trend_chart
 
     maps: list[tuple[str, tuple]] = []  # (caption, job)
@@ -208,9 +210,7 @@ def _draw(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks, wo
         c = cov_by_code.get(code, cov.iloc[:0]) if cov is not None else None
         trends.append((f"{name}（{code}）", (trend_chart, (g, code, maps_dir / f"trend_{stem}.png"),
                                           {"standard": std, "coverage": c})))
-    paths = draw([job for _, job in maps + trends], workers)
-    figs = [(caption, path) for (caption, _), path in zip(maps, paths)]
-    return figs, [(caption, path) for (caption, _), path in zip(trends, paths[len(maps):])]
+    return maps, trends
 
 
 __all__ = ["build_outputs", "load_tables"]

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from ..workers import MEM_VAR, memory_budget_mb
@@ -62,10 +63,20 @@ def processes(workers: int, njobs: int, budget_mb: int | None) -> int:
     return max(n, 1)
 
 
-def draw(jobs: Iterable[Job], workers: int) -> list:
-    """Run ``jobs`` on up to ``workers`` processes (see :func:`processes`); their results (paths) in job
-    order. The first job that raises (or cannot be sent to a worker) stops the others, and its exception is
-    raised here."""
+def _call_chunk(chunk: list[Job]) -> list:
+    return [_call(job) for job in chunk]
+
+
+@contextmanager
+def drawing(jobs: Iterable[Job], workers: int) -> Iterator[Callable[[], list]]:
+    """Start drawing ``jobs`` on up to ``workers`` processes (see :func:`processes`) and run the block meanwhile
+    (the scorecard writes its workbook then). The block calls the yielded function for the results (paths, in
+    job order), which waits for the last figure; with one process the figures are drawn in that call.
+
+    A job that raises (or cannot be sent to a worker) makes the results function raise its exception, and a
+    drawing process that dies (killed for memory) a RuntimeError saying so. When the block leaves, jobs not
+    started yet are cancelled: a failure elsewhere does not wait for every chart.
+    """
     jobs = list(jobs)
     budget = memory_budget_mb()
     workers, wanted = processes(workers, len(jobs), budget), processes(workers, len(jobs), None)
@@ -73,17 +84,33 @@ def draw(jobs: Iterable[Job], workers: int) -> list:
         print(f"gep: drawing {len(jobs)} figures on {workers} process(es), not {wanted}: {MEM_VAR}={budget} MB "
               f"holds {workers} at ~{PROCESS_MB} MB each; raise the rule's mem_mb for more", file=sys.stderr)
     if workers <= 1:
-        return [_call(job) for job in jobs]
+        yield lambda: [_call(job) for job in jobs]
+        return
     # concurrent.futures, not multiprocessing.Pool: a drawing process killed (out of memory) breaks the pool
     # with an error, where Pool waits forever. No cancel_futures on shutdown: with a job that cannot be pickled
-    # it hangs (CPython issue 116685); map() cancels the jobs not yet sent when one fails.
+    # it hangs (CPython issue 116685); the futures are cancelled one by one instead.
+    size = max(1, len(jobs) // (8 * workers))  # chunks of a few jobs: fewer round trips, still balanced
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        futures = [pool.submit(_call_chunk, jobs[k:k + size]) for k in range(0, len(jobs), size)]
+
+        def results() -> list:
+            try:
+                return [path for f in futures for path in f.result()]
+            except BrokenProcessPool:
+                raise RuntimeError(f"a process drawing the figures died (killed for memory?); give the job more "
+                                   f"memory (the rule's mem_mb, {MEM_VAR}) or fewer threads") from None
+
         try:
-            # chunks of a few jobs: fewer round trips, still balanced (charts take about the same time)
-            return list(pool.map(_call, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
-        except BrokenProcessPool:
-            raise RuntimeError(f"a process drawing the figures died (killed for memory?); give the job more memory "
-                               f"(the rule's mem_mb, {MEM_VAR}) or fewer threads") from None
+            yield results
+        finally:
+            for f in futures:
+                f.cancel()
 
 
-__all__ = ["BASE_MB", "MIN_JOBS_PER_WORKER", "PROCESS_MB", "draw", "processes"]
+def draw(jobs: Iterable[Job], workers: int) -> list:
+    """Run ``jobs`` on up to ``workers`` processes (see :func:`drawing`); their results (paths) in job order."""
+    with drawing(jobs, workers) as results:
+        return results()
+
+
+__all__ = ["BASE_MB", "MIN_JOBS_PER_WORKER", "PROCESS_MB", "draw", "drawing", "processes"]
