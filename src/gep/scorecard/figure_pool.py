@@ -84,7 +84,7 @@ def drawing(jobs: Iterable[Job], workers: int) -> Iterator[Callable[[], list]]:
         print(f"gep: drawing {len(jobs)} figures on {workers} process(es), not {wanted}: {MEM_VAR}={budget} MB "
               f"holds {workers} at ~{PROCESS_MB} MB each; raise the rule's mem_mb for more", file=sys.stderr)
     if workers <= 1:
-        yield lambda: [_call(job) for job in jobs]
+        yield lambda: _call_chunk(jobs)
         return
     # concurrent.futures, not multiprocessing.Pool: a drawing process killed (out of memory) breaks the pool
     # with an error, where Pool waits forever. No cancel_futures on shutdown: with a job that cannot be pickled

@@ -245,7 +245,8 @@ def summary_counts(index: pd.DataFrame) -> pd.DataFrame:
     return t[list(STATUSES)].reset_index()
 
 
-def _present(value) -> bool:
+def present(value) -> bool:
+    """A cell of the index table holds a value (not None, NaN or pd.NA)."""
     return not (value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)))
 
 
@@ -265,12 +266,12 @@ def by_indicator(region_rows: pd.DataFrame) -> list[dict]:
         out.append({
             "first": recs[0],
             "by_year": {int(rec["year"]): rec for rec in reversed(recs)},
-            "targets": list(dict.fromkeys(str(rec["target"]) for rec in recs if _present(rec["target"]))),
-            "responsible": next((rec["responsible_unit"] for rec in recs if _present(rec["responsible_unit"])),
+            "targets": list(dict.fromkeys(str(rec["target"]) for rec in recs if present(rec["target"]))),
+            "responsible": next((rec["responsible_unit"] for rec in recs if present(rec["responsible_unit"])),
                                 None),
         })
     return out
 
 
-__all__ = ["INDEX_COLUMNS", "INDEX_UNITS", "by_indicator", "consistency_notes", "lianshan_index",
+__all__ = ["INDEX_COLUMNS", "INDEX_UNITS", "by_indicator", "consistency_notes", "lianshan_index", "present",
            "summary_counts"]

@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from ..atomic import atomic_path
-from .index import by_indicator
+from .index import by_indicator, present
 from .judge import STATUSES
 from .standard import JUDGEMENTS, LianshanStandard
 from .xlsx_util import (
@@ -94,7 +94,7 @@ def _put(ws, row: int, col: int, value, *, fmt: str | None = None, bold: bool = 
 
 
 def _text(v) -> str | None:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else str(v)
+    return str(v) if present(v) else None
 
 
 def _status_cell(ws, row: int, col: int, status: str | None):
