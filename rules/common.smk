@@ -13,6 +13,10 @@ TERRAIN = f"{OUT}/rasters/terrain_classes.tif"
 # compute.tile_groups > 1: each raster is accounted as several jobs (bands of block rows) merged exactly
 TILE_GROUPS = CFG.compute.tile_groups
 PROTECTED = CFG.protected.layers() if CFG.protected else {}
+GEP_RASTERS = str(gep_raster_dir(CFG))
+GEP_RASTER_NAMES = service_raster_names(CFG.gep) if CFG.gep else []
+GEP_LS = str(gep_ls_path(CFG)) if gep_ls_path(CFG) else None
+GEP_DEM = gep_dem(CFG) if CFG.gep else None
 
 
 def landcover_path(year):
@@ -31,7 +35,9 @@ def coverage_outputs():
     return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names) + [TERRAIN]
 
 
-def gep_inputs():
+def gep_inputs(years=None, extras=True):
+    """The GEP input rasters of ``years`` (default: every year); with ``extras`` also the DEM, statistics and
+    deflator."""
     if not CFG.gep:
         return []
     files = []
@@ -39,8 +45,8 @@ def gep_inputs():
         spec = getattr(CFG.gep.rasters, name)
         path = spec if isinstance(spec, str) else getattr(spec, "path", None)
         if isinstance(path, str):
-            files += sorted({path.format(year=y) for y in YEARS})
-    for extra in (CFG.gep.dem, CFG.gep.statistics, CFG.gep.deflator):
+            files += sorted({path.format(year=y) for y in (years or YEARS)})
+    for extra in (CFG.gep.dem, CFG.gep.statistics, CFG.gep.deflator) if extras else ():
         if extra:
             files.append(extra)
     return files

@@ -2,6 +2,55 @@
 # per region and year, in current and constant prices, and GEP per km² with the 稳定提高 verdict.
 
 
+if GEP_RASTER_NAMES:
+    if GEP_LS:
+
+        rule gep_ls:
+            conda:
+                "../envs/gep.yaml"
+            input:
+                cfg=RUN_CONFIG,
+                checked=CHECKED,
+                dem=GEP_DEM,
+            output:
+                GEP_LS,
+            log:
+                f"{OUT}/logs/gep_ls.log",
+            benchmark:
+                f"{OUT}/benchmarks/gep_ls.tsv"
+            threads: 2
+            resources:
+                mem_mb=2000,
+                runtime=120,
+            shell:
+                "GEP_THREADS={threads} gep gep-ls {input.cfg:q} 2>&1 | tee {log:q}"
+
+    # one job per year, shared by every region level
+    rule gep_rasters:
+        conda:
+            "../envs/gep.yaml"
+        input:
+            cfg=RUN_CONFIG,
+            checked=CHECKED,
+            landcover=lambda w: landcover_path(w.year),
+            inputs=lambda w: gep_inputs([int(w.year)], extras=False),
+            ls=GEP_LS or [],
+        output:
+            [f"{GEP_RASTERS}/{name}_{{year}}.tif" for name in GEP_RASTER_NAMES],
+        wildcard_constraints:
+            year=r"\d{4}",
+        log:
+            f"{OUT}/logs/gep_rasters_{{year}}.log",
+        benchmark:
+            f"{OUT}/benchmarks/gep_rasters_{{year}}.tsv"
+        threads: 2
+        resources:
+            mem_mb=3000,
+            runtime=240,
+        shell:
+            "GEP_THREADS={threads} gep gep-rasters {input.cfg:q} --year {wildcards.year} 2>&1 | tee {log:q}"
+
+
 rule gep_tables:
     conda:
         "../envs/gep.yaml"
@@ -11,6 +60,7 @@ rule gep_tables:
         landcover_area=f"{OUT}/tables/{{level}}/landcover_area.csv",
         landcover=[landcover_path(y) for y in YEARS],
         inputs=gep_inputs(),
+        rasters=expand(f"{GEP_RASTERS}/{{name}}_{{year}}.tif", name=GEP_RASTER_NAMES, year=YEARS),
     output:
         # one job per level: the heaviest stage, so levels run in parallel
         [f"{OUT}/tables/{{level}}/{n}.csv" for n in ("gep_services", "gep_summary")]

@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -250,6 +251,12 @@ def test_local_dry_run(tmp_path):
     out = _dry_run(tmp_path, "local")
     assert "This was a dry-run" in out
     assert len(_jobs(out)) >= 20
+    # years are independent jobs; GEP service rasters are computed once per year (and the LS factor once per
+    # run), not again for every region level
+    count = Counter(rule for rule, _ in _jobs(out))
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    years, levels = len(cfg["years"]), len(cfg["regions"])
+    assert (count["account"], count["gep_rasters"], count["gep_ls"], count["gep_tables"]) == (years, years, 1, levels)
 
 
 def test_slurm_dry_run_asks_what_the_rules_declare(tmp_path):

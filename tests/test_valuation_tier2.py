@@ -10,6 +10,7 @@ from __future__ import annotations
 import dask.array as da
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from affine import Affine
@@ -21,7 +22,7 @@ from gep.geodesy import lonlat_box_area_m2
 from gep.grid import Grid
 from gep.landcover import LandcoverRaster, crosstab_table, landcover_area
 from gep.regions import region_frame
-from gep.valuation import load_gep_config, run_gep
+from gep.valuation import load_gep_config, run_gep, write_service_rasters
 from gep.valuation import services as sv
 from gep.valuation.resample import warp_to_grid
 from gep.valuation.statistics import template
@@ -222,6 +223,46 @@ def test_run_gep_without_writing_rasters_gives_the_same_totals(tiny):
     np.testing.assert_allclose(a["gep_services"]["quantity"].astype(float),
                                b["gep_services"]["quantity"].astype(float), rtol=1e-6)
     assert not (tmp / "o1").exists()
+
+
+def test_rasters_written_once_give_the_same_tables_for_every_level(tiny):
+    """The workflow writes each year's service rasters once (write_service_rasters) and every region level only
+    reads them: tables equal those of a run that writes its own rasters, for two different region sets."""
+    tmp, regions, lca, cfg_dict = tiny
+    cfg = load_gep_config({**cfg_dict, "services": ["water_conservation", "soil_retention", "carbon_sequestration",
+                                                    "oxygen_release", "climate_regulation", "carbon_stock"]})
+    shared = tmp / "shared"
+    written = write_service_rasters(cfg, YEAR, landcover_path=tmp / f"lc_{YEAR}.tif", raster_dir=shared,
+                                    landcover_nodata=0)
+    assert [p.name for p in written] == [f"{s}_{YEAR}.tif" for s in ("water_conservation", "soil_retention",
+                                                                      "carbon_sequestration", "climate_regulation",
+                                                                      "oxygen_release")]
+    whole = gpd.GeoDataFrame({"region_code": ["AB"], "region_name": ["甲乙"]},
+                             geometry=[regions.geometry.union_all()], crs=regions.crs)
+    scheme = load_scheme("clcd")
+    for level, regs, table in (("two", regions, lca),
+                               ("one", whole, landcover_area(crosstab_table(LandcoverRaster.open(
+                                   tmp / f"lc_{YEAR}.tif", chunk=64), whole, scheme.codes), region_frame(whole),
+                                   scheme, YEAR))):
+        own = run_gep(cfg, years=[YEAR], landcover_area=table, regions=regs,
+                      landcover_path_for_year=lambda y: tmp / f"lc_{y}.tif", out_dir=tmp / f"own_{level}")
+        read = run_gep(cfg, years=[YEAR], landcover_area=table, regions=regs,
+                       landcover_path_for_year=lambda y: tmp / f"lc_{y}.tif", out_dir=tmp / f"read_{level}",
+                       raster_dir=shared, rasters_written=True)
+        for name in ("gep_services", "gep_summary"):
+            pd.testing.assert_frame_equal(own[name], read[name])
+        assert not (tmp / f"read_{level}" / "rasters").exists()  # nothing recomputed or copied per level
+        for path in written:  # byte-identical to the rasters a level writes for itself
+            assert path.read_bytes() == (tmp / f"own_{level}" / "rasters" / path.name).read_bytes(), path.name
+
+
+def test_missing_shared_raster_names_the_stage_to_run(tiny):
+    tmp, regions, lca, cfg_dict = tiny
+    with pytest.raises(InputError, match=r"water_conservation_2020\.tif: service raster missing; run `gep "
+                                         r"gep-rasters` for 2020"):
+        run_gep(load_gep_config(cfg_dict), years=[YEAR], landcover_area=lca, regions=regions,
+                landcover_path_for_year=lambda y: tmp / f"lc_{y}.tif", out_dir=tmp / "o", raster_dir=tmp / "none",
+                rasters_written=True)
 
 
 def test_missing_inputs_are_reported_together(tiny):

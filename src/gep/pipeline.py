@@ -7,6 +7,8 @@ Layout of a run's output folder (``output_dir``)::
     interim/LEVEL/crosstab_YEAR.parquet       integer cm² per region × terrain × class
     interim/LEVEL/transition_Y0_Y1.parquet    integer cm² per region × class(Y0) × class(Y1)
     tables/LEVEL/*.csv|parquet      the published tables
+    rasters/terrain_classes.tif     terrain classes on the land-cover grid
+    rasters/gep/SERVICE_YEAR.tif    GEP service rasters (one set for every level), ls_factor.tif
 """
 
 from __future__ import annotations
@@ -174,27 +176,78 @@ def sync_resolved_config(cfg: Config, path: str | Path) -> bool:
     return True
 
 
-def gep_tables(cfg: Config, level: str, *, threads: int | None = None) -> list[Path]:
-    """Indicator 10: GEP accounts of one level (gep.valuation), written through :func:`publish_table`."""
+def gep_raster_dir(cfg: Config) -> Path:
+    """Where the GEP service rasters (``SERVICE_YEAR.tif``) and the LS factor go: one set for every level."""
+    return cfg.out / "rasters" / "gep"
+
+
+def gep_ls_path(cfg: Config) -> Path | None:
+    """The LS raster the workflow computes once (rule gep_ls), or None when soil_retention is not selected or
+    ``gep.ls.path`` gives one."""
+    if cfg.gep is None or "soil_retention" not in cfg.gep.services or cfg.gep.ls.path is not None:
+        return None
+    return gep_raster_dir(cfg) / "ls_factor.tif"
+
+
+def gep_dem(cfg: Config):
+    """The DEM of the LS factor: ``gep.dem``, else the terrain DEM."""
+    return cfg.gep.dem or (cfg.terrain.dem_path if cfg.terrain else None)
+
+
+def _require_gep(cfg: Config) -> None:
     from .errors import InputError
-    from .valuation import run_gep
 
     if cfg.gep is None:
         raise InputError("config: no 'gep' section; add one to compute GEP (see config/config.yaml)")
+
+
+def gep_ls(cfg: Config) -> Path | None:
+    """The LS factor for soil_retention, from the DEM, once for every year and level (:func:`gep_ls_path`)."""
+    from .valuation.run import ls_raster
+
+    _require_gep(cfg)
+    target = gep_ls_path(cfg)
+    if target is not None:
+        ls_raster(cfg.gep, gep_dem(cfg), target)
+    return target
+
+
+def gep_rasters(cfg: Config, year: int, *, threads: int | None = None) -> list[Path]:
+    """The GEP service rasters of one year, shared by every region level (gep_tables reads them)."""
+    from .valuation.run import write_service_rasters
+
+    _require_gep(cfg)
+    scheme = load_scheme(cfg.landcover.scheme)
+    ls = gep_ls_path(cfg)
+    with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), progress(f"GEP rasters {year}"):
+        return write_service_rasters(
+            cfg.gep, year, landcover_path=cfg.landcover_path(year), raster_dir=gep_raster_dir(cfg),
+            ls_path=ls if ls is not None and ls.is_file() else None, dem_path=gep_dem(cfg),
+            scheme=cfg.landcover.scheme,
+            landcover_nodata=cfg.landcover.nodata if cfg.landcover.nodata is not None else scheme.nodata)
+
+
+def gep_tables(cfg: Config, level: str, *, threads: int | None = None) -> list[Path]:
+    """Indicator 10: GEP accounts of one level (gep.valuation), written through :func:`publish_table`, from
+    the service rasters of :func:`gep_rasters` when the run writes them."""
+    from .valuation import run_gep
+    from .valuation.config import service_raster_names
+
+    _require_gep(cfg)
     out_dir = tables_dir(cfg, level)
     written: list[Path] = []
 
     def writer(df, target_dir, name, *, units, extra=None):
         written.extend(publish_table(cfg, level, df, name, units=units, extra=extra, out_dir=Path(target_dir)))
 
-    dem = cfg.gep.dem or (cfg.terrain.dem_path if cfg.terrain else None)
     scheme = load_scheme(cfg.landcover.scheme)
     with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), progress(f"GEP {level}"):
         run_gep(cfg.gep, years=cfg.years, landcover_area=read_table(out_dir / "landcover_area.parquet"),
-                regions=load_regions(cfg, level), landcover_path_for_year=cfg.landcover_path, dem_path=dem,
+                regions=load_regions(cfg, level), landcover_path_for_year=cfg.landcover_path, dem_path=gep_dem(cfg),
                 out_dir=out_dir, scheme=cfg.landcover.scheme,
                 landcover_nodata=cfg.landcover.nodata if cfg.landcover.nodata is not None else scheme.nodata,
-                writer=writer)
+                writer=writer, raster_dir=gep_raster_dir(cfg),
+                rasters_written=bool(service_raster_names(cfg.gep)))
     return written
 
 

@@ -171,11 +171,35 @@ def register_gep(sub) -> None:
     p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.set_defaults(func=run_gep_tables)
 
+    p = sub.add_parser("gep-ls", help="workflow stage: LS factor from the DEM for soil retention (once per run)")
+    p.add_argument("config", type=Path)
+    p.set_defaults(func=run_gep_ls)
+
+    p = sub.add_parser("gep-rasters", help="workflow stage: GEP service rasters of one year (for every level)")
+    p.add_argument("config", type=Path)
+    p.add_argument("--year", required=True, type=int)
+    p.set_defaults(func=run_gep_rasters)
+
 
 def run_gep_tables(args) -> int:
     cfg = _load(args.config)
     for level in _levels(cfg, args.level):
         _pipeline().gep_tables(cfg, level, threads=_threads())
+    return 0
+
+
+def run_gep_ls(args) -> int:
+    _pipeline().gep_ls(_load(args.config))
+    return 0
+
+
+def run_gep_rasters(args) -> int:
+    cfg = _load(args.config)
+    if args.year not in cfg.years:
+        from ..errors import InputError
+
+        raise InputError(f"--year {args.year}: not one of the config's years ({', '.join(map(str, cfg.years))})")
+    _pipeline().gep_rasters(cfg, args.year, threads=_threads())
     return 0
 
 

@@ -34,8 +34,11 @@ Outputs (written with :func:`gep.tables.write_table` into ``out_dir`` as CSV + P
   gep_per_km2_wan_yuan, change_pct, verdict (+ gep_constant_per_km2_wan_yuan, constant_price_year,
   gep_scope, verdict_rule). GEP sums the rows of ``cfg.gep_tier``; the verdict (稳定提高) uses constant prices.
 - ``carbon_stock``: t C per region × year in four pools, total, and change between years.
-- ``out_dir/rasters/SERVICE_YEAR.tif``: COGs of each Tier-2 service's physical quantity per unit area
-  (mm/a, t/hm²/a, g CO₂/m²/a, g O₂/m²/a, kWh/m²/a) on the land-cover grid; ``ls_factor.tif`` on the DEM grid.
+- ``raster_dir/SERVICE_YEAR.tif`` (default ``out_dir/rasters``): COGs of each Tier-2 service's physical
+  quantity per unit area (mm/a, t/hm²/a, g CO₂/m²/a, g O₂/m²/a, kWh/m²/a) on the land-cover grid;
+  ``ls_factor.tif`` on the DEM grid. The workflow writes them once per year for every region level
+  (:func:`write_service_rasters`, rule ``gep_rasters``) and each level's ``run_gep(..., rasters_written=True)``
+  only reads them.
 
 Modules: :mod:`.params` (parameter files), :mod:`.tier1`, :mod:`.services` (Tier-2 kernels),
 :mod:`.ls_factor` (flow accumulation + LS), :mod:`.resample` (lazy warping), :mod:`.carbon_stock`,
@@ -43,6 +46,6 @@ Modules: :mod:`.params` (parameter files), :mod:`.tier1`, :mod:`.services` (Tier
 """
 
 from .config import GepConfig, load_gep_config
-from .run import run_gep
+from .run import run_gep, write_service_rasters
 
-__all__ = ["GepConfig", "load_gep_config", "run_gep"]
+__all__ = ["GepConfig", "load_gep_config", "run_gep", "write_service_rasters"]

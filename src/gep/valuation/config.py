@@ -190,3 +190,17 @@ def load_gep_config(source: str | Path | Mapping[str, Any] | None = None, where:
     from ..settings import load_model
 
     return load_model(GepConfig, source, where, "see gep.valuation.config.GepConfig", section="gep")
+
+
+#: the services whose per-cell density is written as a raster of its own (oxygen_release is derived from the
+#: carbon_sequestration raster)
+DENSITY_SERVICES = ("water_conservation", "soil_retention", "carbon_sequestration", "climate_regulation")
+
+
+def service_raster_names(cfg: GepConfig) -> list[str]:
+    """The service rasters one year gets (``SERVICE_YEAR.tif``), in the order they are written; empty when
+    ``write_rasters`` is off."""
+    if not cfg.write_rasters:
+        return []
+    wanted = set(cfg.services)
+    return [s for s in (*DENSITY_SERVICES, "oxygen_release") if s in wanted]

@@ -26,7 +26,7 @@ from . import services as sv
 from .accounts import SERVICE_UNITS, SUMMARY_UNITS, apply_prices, required_years, summarise
 from .carbon_stock import UNITS as CARBON_UNITS
 from .carbon_stock import carbon_stock
-from .config import TIER2_RASTER_SERVICES, GepConfig, RasterInput
+from .config import DENSITY_SERVICES, TIER2_RASTER_SERVICES, GepConfig, RasterInput, service_raster_names
 from .ls_factor import LS_METHOD, compute_ls
 from .params import (
     Deflator,
@@ -190,19 +190,22 @@ def _price_carbon_per_co2(prices: PriceTable, co2_per_c: float) -> tuple[float, 
 def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFrame, regions: gpd.GeoDataFrame,
             landcover_path_for_year: Callable[[int], str | Path], dem_path: str | Path | None = None,
             out_dir: str | Path, scheme: str = "clcd", landcover_nodata: int | None = None,
-            scheduler=None, write: bool = True, writer: Callable = write_table) -> dict[str, pd.DataFrame]:
+            scheduler=None, write: bool = True, writer: Callable = write_table, raster_dir: str | Path | None = None,
+            rasters_written: bool = False) -> dict[str, pd.DataFrame]:
     """Compute the GEP accounts of one region level; see :mod:`gep.valuation` for the full contract.
 
     Returns ``{"gep_services", "gep_summary", "carbon_stock"}`` DataFrames (carbon_stock empty when not
     selected) and, when ``write``, writes them with ``writer`` (default :func:`gep.tables.write_table`; the
     workflow passes one that refuses to change published years) into ``out_dir`` plus the
-    service rasters into ``out_dir/rasters/SERVICE_YEAR.tif`` (COG) and the LS factor on the DEM grid.
+    service rasters into ``raster_dir/SERVICE_YEAR.tif`` (COG; default ``out_dir/rasters``) and the LS factor
+    on the DEM grid. With ``rasters_written`` the service rasters are already in ``raster_dir``
+    (:func:`write_service_rasters`, run once per year for every region level) and are only read.
     """
     years = sorted({int(y) for y in years})
     if not years:
         raise InputError("run_gep: no years given; list the accounting years")
     out_dir = Path(out_dir)
-    raster_dir = out_dir / "rasters"
+    raster_dir = Path(raster_dir) if raster_dir is not None else out_dir / "rasters"
     dem_path = dem_path if dem_path is not None else cfg.dem
     wanted = set(cfg.services)
     problems = preflight(cfg, years, dem_path)
@@ -260,7 +263,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     if raster_services or raster_regs:
         rows.append(_tier2(cfg, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir,
                            raster_services, raster_regs, regulators, scheme_codes, prices, landcover_nodata,
-                           scheduler, write))
+                           scheduler, write, rasters_written))
 
     # ---- Tier 1 from land-cover areas
     if "tier1" in wanted:
@@ -346,52 +349,185 @@ def _provenance(cfg: GepConfig, prices, deflator, constant_year) -> dict:
     return extra
 
 
+def service_raster_path(raster_dir: str | Path, service: str, year: int) -> Path:
+    return Path(raster_dir) / f"{service}_{year}.tif"
+
+
+class _ServiceParams:
+    """The parameter files of the selected raster services, read once."""
+
+    def __init__(self, cfg: GepConfig, services: list[str], scheme_codes):
+        p = cfg.parameters
+        wanted = set(services)
+        self.runoff = load_runoff(p.runoff, scheme_codes=scheme_codes) if "water_conservation" in wanted else None
+        self.usle = load_usle_cp(p.usle_cp, scheme_codes=scheme_codes) if "soil_retention" in wanted else None
+        self.soil = read_param_file(p.soil_valuation) if "soil_retention" in wanted else None
+        self.carbon = read_param_file(p.carbon_oxygen) if {"carbon_sequestration", "oxygen_release"} & wanted \
+            else None
+        self.climate = read_param_file(p.climate) if "climate_regulation" in wanted else None
+        self.known = np.asarray(scheme_codes, dtype=np.int64)
+
+    @property
+    def o2_per_co2(self) -> float:
+        return scalar(self.carbon, "o2_per_co2", minimum=0.0)
+
+
+def _densities(cfg: GepConfig, lc: LandcoverRaster, inputs: "_Inputs", sp: _ServiceParams,
+               build: set[str]) -> dict[str, da.Array]:
+    """Lazy per-cell density of each service in ``build`` (keys of :data:`DENSITY_SERVICES`; the CO₂ density
+    ``carbon_sequestration`` is also the basis of oxygen_release), on the land-cover grid."""
+    nodata = lc.nodata
+    dens: dict[str, da.Array] = {}
+    if "water_conservation" in build:
+        codes, alpha = sp.runoff.lut("alpha")
+        dens["water_conservation"] = sv.water_conservation(
+            lc.data, inputs.get("precipitation"), inputs.get("et"), codes, alpha, lc_nodata=nodata,
+            clip_negative=cfg.clip_negative_water)
+    if "soil_retention" in build:
+        codes, c = sp.usle.lut("c")
+        _, pv = sp.usle.lut("p")
+        _, inc = sp.usle.lut("include")
+        dens["soil_retention"] = sv.soil_retention(lc.data, inputs.get("erosivity"), inputs.get("erodibility"),
+                                                   inputs.get("ls"), codes, c, pv, inc, lc_nodata=nodata)
+    if "carbon_sequestration" in build:
+        inc_codes, _ = code_set(sp.carbon, "classes")
+        dens["carbon_sequestration"] = sv.carbon_sequestration(
+            lc.data, inputs.get("npp"), scalar(sp.carbon, "nep_npp_ratio", minimum=0.0, maximum=1.0),
+            scalar(sp.carbon, "co2_per_c", minimum=0.0), inc_codes, sp.known, lc_nodata=nodata)
+    if "climate_regulation" in build:
+        cl = sp.climate
+        per_mm = sv.kwh_per_mm(scalar(cl, "latent_heat", minimum=0.0), scalar(cl, "water_density", minimum=0.0),
+                               scalar(cl, "mj_per_kwh", minimum=1e-9), scalar(cl, "cop", minimum=1e-9),
+                               scalar(cl, "cooling_share", minimum=0.0, maximum=1.0))
+        veg_codes, veg_share = code_set(cl, "vegetation")
+        wat_codes, wat_share = code_set(cl, "water")
+        dens["climate_regulation"] = sv.climate_regulation(
+            lc.data, inputs.get("et"), inputs.get("evaporation"), per_mm, veg_codes, veg_share, wat_codes,
+            wat_share, sp.known, lc_nodata=nodata)
+    return dens
+
+
+def _density_build(services: list[str]) -> set[str]:
+    """Which densities the selected services need (oxygen_release needs the CO₂ one)."""
+    wanted = set(services)
+    build = wanted & set(DENSITY_SERVICES)
+    if "oxygen_release" in wanted:
+        build.add("carbon_sequestration")
+    return build
+
+
+def _write_year(raster_dir: Path, year: int, grid: Grid, dens: dict[str, da.Array], services: list[str],
+                o2_per_co2: float | None, chunk: int) -> dict[str, da.Array]:
+    """Write the service rasters of one year (COG, see :func:`gep.terrain.write_cog`) and return the densities
+    read back from the files (totals then come from exactly what was written, in one compute each)."""
+    from ..terrain import write_cog
+
+    out = dict(dens)
+    for service in DENSITY_SERVICES:
+        if service not in services:
+            continue  # the CO₂ density of an oxygen-only selection stays in memory
+        zh, _, raster_unit, _ = sv.SERVICES[service]
+        target = service_raster_path(raster_dir, service, year)
+        write_cog(_as_xr(dens[service], grid, service, f"{raster_unit}/a"), target, None,
+                  units=f"{raster_unit} per year ({zh})")
+        out[service] = open_lazy(target, chunk).data
+    if "oxygen_release" in services:
+        # the O₂ raster is the CO₂ raster × 32/44
+        write_cog(_as_xr(out["carbon_sequestration"] * np.float32(o2_per_co2), grid, "oxygen_release",
+                         "g O₂/m²/a"), service_raster_path(raster_dir, "oxygen_release", year), None,
+                  units="g O₂/m² per year (释氧)")
+    return out
+
+
+def _open_year(raster_dir: Path, year: int, services: list[str], chunk: int, grid: Grid) -> dict[str, da.Array]:
+    """The densities of one year from service rasters written before (by :func:`write_service_rasters`)."""
+    out = {}
+    for service in DENSITY_SERVICES:
+        if service not in services:
+            continue
+        path = service_raster_path(raster_dir, service, year)
+        if not path.is_file():
+            raise InputError(f"{path}: service raster missing; run `gep gep-rasters` for {year} first (the "
+                             f"workflow's gep_rasters rule)")
+        data = open_lazy(path, chunk)
+        if data.shape != grid.shape:
+            raise InputError(f"{path}: {data.shape[1]} × {data.shape[0]} cells, but the land cover of {year} has "
+                             f"{grid.shape[1]} × {grid.shape[0]}; rerun `gep gep-rasters` for {year}")
+        out[service] = data.data
+    return out
+
+
+def ls_raster(cfg: GepConfig, dem_path, target: Path) -> Path:
+    """The LS raster soil_retention reads: ``gep.ls.path`` when given, else computed from the DEM into
+    ``target``."""
+    if cfg.ls.path is not None:
+        ls_path = Path(cfg.ls.path)
+        if not ls_path.is_file():
+            raise InputError(f"gep.ls.path: {ls_path} does not exist; check the path")
+        return ls_path
+    log.info("LS factor from %s", dem_path)
+    summary = compute_ls(dem_path, target, l_max=cfg.ls.l_max, area_form=cfg.ls.area_form, z_scale=cfg.ls.z_scale)
+    log.info("LS factor: %s", summary)
+    return target
+
+
+def write_service_rasters(cfg: GepConfig, year: int, *, landcover_path: str | Path, raster_dir: str | Path,
+                          ls_path: str | Path | None = None, dem_path: str | Path | None = None,
+                          scheme: str = "clcd", landcover_nodata: int | None = None) -> list[Path]:
+    """Write the service rasters of one year (:func:`service_raster_names`) into ``raster_dir``, for any number of
+    region levels to aggregate later (``run_gep(..., rasters_written=True)``).
+
+    soil_retention reads ``ls_path`` (an LS raster on the DEM grid, e.g. from a ``compute_ls`` run shared by
+    every year), else ``gep.ls.path``, else an LS computed from ``dem_path`` into ``raster_dir/ls_factor.tif``.
+    Returns the written paths.
+    """
+    services = [s for s in TIER2_RASTER_SERVICES if s in set(cfg.services)]
+    names = service_raster_names(cfg)
+    if not names:
+        return []
+    problems = preflight(cfg, [year], dem_path if ls_path is None else None)
+    if problems:
+        raise InputError.many(problems)
+    raster_dir = Path(raster_dir)
+    sp = _ServiceParams(cfg, services, [int(c) for c in load_scheme(scheme).codes])
+    if "soil_retention" in services and ls_path is None:
+        ls_path = ls_raster(cfg, dem_path if dem_path is not None else cfg.dem, raster_dir / "ls_factor.tif")
+    lc = LandcoverRaster.open(landcover_path, chunk=cfg.chunk, nodata=landcover_nodata)
+    inputs = _Inputs(cfg, year, lc.grid, lc.data.chunks, Path(ls_path) if ls_path is not None else None)
+    dens = _densities(cfg, lc, inputs, sp, _density_build(services))
+    _write_year(raster_dir, year, lc.grid, dens, services, sp.o2_per_co2 if sp.carbon else None, cfg.chunk)
+    return [service_raster_path(raster_dir, s, year) for s in names]
+
+
 def _tier2(cfg: GepConfig, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir: Path,
            raster_services, raster_regs, regulators, scheme_codes, prices: PriceTable | None, landcover_nodata,
-           scheduler, write) -> pd.DataFrame:
+           scheduler, write, rasters_written: bool) -> pd.DataFrame:
     """Raster services (and raster Tier-1 regulators) for every year: rows with physical quantities."""
-    p = cfg.parameters
-    runoff = load_runoff(p.runoff, scheme_codes=scheme_codes) if "water_conservation" in raster_services else None
-    usle = load_usle_cp(p.usle_cp, scheme_codes=scheme_codes) if "soil_retention" in raster_services else None
-    soil_pf = read_param_file(p.soil_valuation) if "soil_retention" in raster_services else None
-    co_pf = read_param_file(p.carbon_oxygen) if {"carbon_sequestration", "oxygen_release"} & set(raster_services) \
-        else None
-    cl_pf = read_param_file(p.climate) if "climate_regulation" in raster_services else None
-    known = np.asarray(scheme_codes, dtype=np.int64)
-
+    sp = _ServiceParams(cfg, raster_services, scheme_codes)
     ls_path = None
     scratch = None
-    if "soil_retention" in raster_services:
-        if cfg.ls.path is not None:
-            ls_path = Path(cfg.ls.path)
-            if not ls_path.is_file():
-                raise InputError(f"gep.ls.path: {ls_path} does not exist; check the path")
-        else:
-            # the LS raster is read lazily during the whole year loop; without outputs it lives in a temp dir
-            scratch = None if write else tempfile.TemporaryDirectory(prefix="gep-ls-")
-            ls_path = (raster_dir if scratch is None else Path(scratch.name)) / "ls_factor.tif"
-            log.info("LS factor from %s", dem_path)
-            summary = compute_ls(dem_path, ls_path, l_max=cfg.ls.l_max, area_form=cfg.ls.area_form,
-                                 z_scale=cfg.ls.z_scale)
-            log.info("LS factor: %s", summary)
-
+    if "soil_retention" in raster_services and not (rasters_written and cfg.write_rasters):
+        # the LS raster is read lazily during the whole year loop; without outputs it lives in a temp dir
+        scratch = None if write else tempfile.TemporaryDirectory(prefix="gep-ls-")
+        ls_path = ls_raster(cfg, dem_path, (raster_dir if scratch is None else Path(scratch.name)) / "ls_factor.tif")
     try:
         return _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir,
-                            raster_services, raster_regs, regulators, scheme_codes, prices, landcover_nodata,
-                            scheduler, write, runoff, usle, soil_pf, co_pf, cl_pf, known, ls_path)
+                            raster_services, raster_regs, regulators, prices, landcover_nodata, scheduler, write,
+                            rasters_written, sp, ls_path)
     finally:
         if scratch is not None:
             scratch.cleanup()
 
 
 def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir, raster_services,
-                 raster_regs, regulators, scheme_codes, prices, landcover_nodata, scheduler, write, runoff, usle,
-                 soil_pf, co_pf, cl_pf, known, ls_path) -> pd.DataFrame:
+                 raster_regs, regulators, prices, landcover_nodata, scheduler, write, rasters_written,
+                 sp: _ServiceParams, ls_path) -> pd.DataFrame:
     """The year loop of :func:`_tier2`."""
     lc_area = lca.groupby(["region_code", "year"])["area_km2"].sum() * 1e6  # classified area, m²
     out_rows = []
     coverage_problems = []
     zones_cache: dict = {}
+    build = _density_build(raster_services)
     for year in years:
         lc = LandcoverRaster.open(landcover_path_for_year(year), chunk=cfg.chunk, nodata=landcover_nodata)
         key = (tuple(lc.grid.transform)[:6], lc.grid.shape, lc.grid.crs.to_wkt())
@@ -401,19 +537,19 @@ def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_p
         zones = zones_cache[key]
         grid = lc.grid
         inputs = _Inputs(cfg, year, grid, lc.data.chunks, ls_path)
-        nodata = lc.nodata
+        if write and cfg.write_rasters and rasters_written:
+            dens = _open_year(raster_dir, year, raster_services, cfg.chunk, grid)
+            dens.update(_densities(cfg, lc, inputs, sp, build - set(dens)))  # an oxygen-only selection's CO₂
+        else:
+            dens = _densities(cfg, lc, inputs, sp, build)
+            if write and cfg.write_rasters:
+                dens = _write_year(raster_dir, year, grid, dens, raster_services,
+                                   sp.o2_per_co2 if sp.carbon else None, cfg.chunk)
 
         def emit(service: str, density: da.Array | None, *, quantity=None, valid=None, base_price, price_unit,
                  source, method: str | None = None, year=year, grid=grid, zones=zones):
             zh, unit, raster_unit, factor = sv.SERVICES[service]
             if density is not None:
-                if write and cfg.write_rasters:
-                    target = raster_dir / f"{service}_{year}.tif"
-                    from ..terrain import write_cog
-
-                    write_cog(_as_xr(density, grid, service, f"{raster_unit}/a"), target, None,
-                              units=f"{raster_unit} per year ({zh})")
-                    density = open_lazy(target, cfg.chunk).data  # totals from the written file: one compute
                 tot = sv.region_totals(density, grid, zones, factor, scheduler)
                 quantity, valid = tot.quantity, tot.valid_m2
             for i, rc in enumerate(names["region_code"]):
@@ -432,20 +568,13 @@ def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_p
             return quantity, valid
 
         if "water_conservation" in raster_services:
-            codes, alpha = runoff.lut("alpha")
-            dens = sv.water_conservation(lc.data, inputs.get("precipitation"), inputs.get("et"), codes, alpha,
-                                         lc_nodata=nodata, clip_negative=cfg.clip_negative_water)
             price, unit = prices.get("water_storage", "water_conservation")
-            emit("water_conservation", dens, base_price=price, price_unit=unit,
-                 source=f"{runoff.file.cite()}; {prices.file.cite()}; P: {_describe(cfg.rasters.precipitation)}; "
+            emit("water_conservation", dens["water_conservation"], base_price=price, price_unit=unit,
+                 source=f"{sp.runoff.file.cite()}; {prices.file.cite()}; P: {_describe(cfg.rasters.precipitation)}; "
                         f"ET: {_describe(cfg.rasters.et)}")
 
         if "soil_retention" in raster_services:
-            codes, c = usle.lut("c")
-            _, pv = usle.lut("p")
-            _, inc = usle.lut("include")
-            dens = sv.soil_retention(lc.data, inputs.get("erosivity"), inputs.get("erodibility"), inputs.get("ls"),
-                                     codes, c, pv, inc, lc_nodata=nodata)
+            soil_pf = sp.soil
             lam = scalar(soil_pf, "sediment_fraction", minimum=0.0, maximum=1.0)
             rho = scalar(soil_pf, "bulk_density", minimum=1e-9)
             cn = scalar(soil_pf, "soil_n_fraction", minimum=0.0, maximum=1.0)
@@ -456,55 +585,36 @@ def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_p
             price = lam / rho * dredge + cn * pn + cp * pp
             ls_note = (f"; LS raster given ({cfg.ls.path})" if cfg.ls.path else
                        f"; l_max {cfg.ls.l_max:g}, upslope area form '{cfg.ls.area_form}'")
-            emit("soil_retention", dens, base_price=price, method=METHODS["soil_retention"] + ls_note,
+            emit("soil_retention", dens["soil_retention"], base_price=price,
+                 method=METHODS["soil_retention"] + ls_note,
                  price_unit=f"元/t (= λ/ρ × dredging + c_N × p_N + c_P × p_P = {lam:g}/{rho:g} × {dredge:g} + "
                             f"{cn:g} × {pn:g} + {cp:g} × {pp:g})",
-                 source=f"{usle.file.cite()}; {soil_pf.cite()}; {prices.file.cite()}; "
+                 source=f"{sp.usle.file.cite()}; {soil_pf.cite()}; {prices.file.cite()}; "
                         f"R: {_describe(cfg.rasters.erosivity)}; K: {_describe(cfg.rasters.erodibility)}; "
                         f"LS: {Path(cfg.ls.path or dem_path).name}")
 
         if {"carbon_sequestration", "oxygen_release"} & set(raster_services):
-            ratio = scalar(co_pf, "nep_npp_ratio", minimum=0.0, maximum=1.0)
+            co_pf = sp.carbon
             co2_per_c = scalar(co_pf, "co2_per_c", minimum=0.0)
-            o2_per_co2 = scalar(co_pf, "o2_per_co2", minimum=0.0)
-            inc_codes, _ = code_set(co_pf, "classes")
-            dens = sv.carbon_sequestration(lc.data, inputs.get("npp"), ratio, co2_per_c, inc_codes, known,
-                                           lc_nodata=nodata)
             src = f"{co_pf.cite()}; {prices.file.cite()}; NPP: {_describe(cfg.rasters.npp)}"
             if "carbon_sequestration" in raster_services:
                 price, unit = _price_carbon_per_co2(prices, co2_per_c)
-                q, valid = emit("carbon_sequestration", dens, base_price=price, price_unit=unit, source=src)
-                o2_density = None
-                if write and cfg.write_rasters:
-                    o2_density = open_lazy(raster_dir / f"carbon_sequestration_{year}.tif", cfg.chunk).data \
-                        * np.float32(o2_per_co2)
+                q, valid = emit("carbon_sequestration", dens["carbon_sequestration"], base_price=price,
+                                price_unit=unit, source=src)
             else:
-                tot = sv.region_totals(dens, grid, zones, sv.SERVICES["carbon_sequestration"][3], scheduler)
+                tot = sv.region_totals(dens["carbon_sequestration"], grid, zones,
+                                       sv.SERVICES["carbon_sequestration"][3], scheduler)
                 q, valid = tot.quantity, tot.valid_m2
-                o2_density = dens * np.float32(o2_per_co2) if (write and cfg.write_rasters) else None
             if "oxygen_release" in raster_services:
                 price, unit = prices.get("oxygen", "oxygen_release")
-                if o2_density is not None:
-                    # the O₂ raster is the CO₂ raster × 32/44; totals follow exactly from the CO₂ totals
-                    target = raster_dir / f"oxygen_release_{year}.tif"
-                    from ..terrain import write_cog
-
-                    write_cog(_as_xr(o2_density, grid, "oxygen_release", "g O₂/m²/a"), target, None,
-                              units="g O₂/m² per year (释氧)")
-                emit("oxygen_release", None, quantity=q * o2_per_co2, valid=valid, base_price=price,
+                # O₂ totals follow exactly from the CO₂ totals (the O₂ raster is the CO₂ raster × 32/44)
+                emit("oxygen_release", None, quantity=q * sp.o2_per_co2, valid=valid, base_price=price,
                      price_unit=unit, source=src)
 
         if "climate_regulation" in raster_services:
-            per_mm = sv.kwh_per_mm(scalar(cl_pf, "latent_heat", minimum=0.0), scalar(cl_pf, "water_density", minimum=0.0),
-                                   scalar(cl_pf, "mj_per_kwh", minimum=1e-9), scalar(cl_pf, "cop", minimum=1e-9),
-                                   scalar(cl_pf, "cooling_share", minimum=0.0, maximum=1.0))
-            veg_codes, veg_share = code_set(cl_pf, "vegetation")
-            wat_codes, wat_share = code_set(cl_pf, "water")
-            dens = sv.climate_regulation(lc.data, inputs.get("et"), inputs.get("evaporation"), per_mm, veg_codes,
-                                         veg_share, wat_codes, wat_share, known, lc_nodata=nodata)
             price, unit = prices.get("electricity", "climate_regulation")
-            emit("climate_regulation", dens, base_price=price, price_unit=unit,
-                 source=f"{cl_pf.cite()}; {prices.file.cite()}; ET: {_describe(cfg.rasters.et)}; "
+            emit("climate_regulation", dens["climate_regulation"], base_price=price, price_unit=unit,
+                 source=f"{sp.climate.cite()}; {prices.file.cite()}; ET: {_describe(cfg.rasters.et)}; "
                         f"evaporation: {_describe(cfg.rasters.evaporation or cfg.rasters.et)}")
 
         for name, reg in raster_regs.items():
