@@ -6,7 +6,7 @@ What it does (not a test; run by hand):
 1. builds, once per SIZE (cached in benchmarks/data/workflow_SIZE/), the inputs of a two-year run:
    - land cover 2019 = ``landcover_SIZE.tif`` of bench_crosstab (uint8 CLCD codes, 0.00027° cells, EPSG:4326);
      land cover 2020 = the same with ~4 % of the cells changed (class c → c mod 9 + 1 in a lattice of patches),
-     written in 512-row strips;
+     written in 512-row strips; above 20,000² both are VRT mosaics of k × k 20,000² tiles;
    - townships = the 300 regions of bench_crosstab that tile the raster; counties = those townships dissolved
      into 12 groups (nearest of 12 seeds), so both levels tile the raster;
    - red line and protected areas of both years: a few hundred discs (2020: some dropped, some added);
@@ -43,6 +43,7 @@ OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
 import bench_crosstab as bc  # noqa: E402
+import bench_scale as bs_scale  # noqa: E402
 import bench_services as bs  # noqa: E402
 
 YEARS = (2019, 2020)
@@ -136,23 +137,35 @@ def _protected_layers(raster: Path, folder: Path) -> None:
 
 
 def ensure_inputs(size: int) -> dict:
-    """Every input of the run for ``size`` (cached); returns the paths the configuration needs."""
-    raster, townships = bc.ensure_data(size, NREGIONS)
-    svc = bs.ensure_inputs(raster, size)
+    """Every input of the run for ``size`` (cached); returns the paths the configuration needs.
+
+    Above 20,000² both land covers are VRT mosaics of k × k 20,000² tiles (as in bench_scale.py), the way
+    national products come; the regions are generated over the whole extent."""
     folder = DATA / f"workflow_{size}"
     folder.mkdir(parents=True, exist_ok=True)
-    lc = {YEARS[0]: folder / f"landcover_{YEARS[0]}.tif", YEARS[1]: folder / f"landcover_{YEARS[1]}.tif"}
-    if not lc[YEARS[0]].exists():
-        lc[YEARS[0]].symlink_to(raster.resolve())
-    if not lc[YEARS[1]].exists():
-        print(f"generating {lc[YEARS[1]]} …", file=sys.stderr)
-        _changed_landcover(raster, lc[YEARS[1]])
+    if size > 20000:
+        tile = bs_scale.raster_for(20000)
+        changed = ensure_inputs(20000)["folder"] / f"landcover_{YEARS[1]}.tif"
+        raster = bs_scale.raster_for(size)
+        townships = bs_scale.regions_for(size, NREGIONS)
+        lc = {YEARS[0]: folder / f"landcover_{YEARS[0]}.vrt", YEARS[1]: folder / f"landcover_{YEARS[1]}.vrt"}
+        bs_scale.mosaic(tile, 20000, lc[YEARS[0]], k=size // 20000)
+        bs_scale.mosaic(changed, 20000, lc[YEARS[1]], k=size // 20000)
+    else:
+        raster, townships = bc.ensure_data(size, NREGIONS)
+        lc = {YEARS[0]: folder / f"landcover_{YEARS[0]}.tif", YEARS[1]: folder / f"landcover_{YEARS[1]}.tif"}
+        if not lc[YEARS[0]].exists():
+            lc[YEARS[0]].symlink_to(raster.resolve())
+        if not lc[YEARS[1]].exists():
+            print(f"generating {lc[YEARS[1]]} …", file=sys.stderr)
+            _changed_landcover(raster, lc[YEARS[1]])
+    svc = bs.ensure_inputs(raster, size)
     counties = folder / "counties.gpkg"
     if not counties.exists():
         _counties(townships, counties)
     if not (folder / f"protected_{YEARS[1]}.gpkg").exists():
         _protected_layers(raster, folder)
-    return {"folder": folder, "townships": townships, "counties": counties, **svc}
+    return {"folder": folder, "townships": townships, "counties": counties, "landcover": lc[YEARS[0]], **svc}
 
 
 def write_config(size: int, paths: dict, out_dir: Path, chunk: int) -> Path:
@@ -164,7 +177,7 @@ def write_config(size: int, paths: dict, out_dir: Path, chunk: int) -> Path:
         "name": f"bench {size}²",
         "output_dir": str(out_dir),
         "years": list(YEARS),
-        "landcover": {"path": str(folder / "landcover_{year}.tif"), "scheme": "clcd"},
+        "landcover": {"path": str(folder / ("landcover_{year}" + paths["landcover"].suffix)), "scheme": "clcd"},
         "regions": {
             "county": {"path": str(paths["counties"]), "layer": "counties", "id_field": "code",
                        "name_field": "name"},
