@@ -30,12 +30,12 @@ UNITS = {"area_km2": "km2", "land_area_km2": "km2", "forest_km2": "km2", "grass_
 
 def write_terrain(cfg: Config, out: Path) -> Path:
     """Terrain classes (0 no DEM, 1 平原 … 6 极大起伏山地) on the land-cover grid, as a COG."""
-    from .terrain import TERRAIN_CLASSES, terrain_on_grid, write_cog
+    from .terrain import TERRAIN_BAND_BLOCKS, TERRAIN_CLASSES, terrain_on_grid, write_cog
 
     if cfg.terrain is None:
         raise InputError("config: no 'terrain' section; add terrain.dem_path to compute terrain classes")
     classes = terrain_on_grid(cfg.terrain.dem_path, str(cfg.landcover_path(cfg.years[0])), cfg.terrain)
-    write_cog(classes, out, TERRAIN_CLASSES)
+    write_cog(classes, out, TERRAIN_CLASSES, band_blocks=TERRAIN_BAND_BLOCKS)
     return out
 
 

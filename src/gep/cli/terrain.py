@@ -29,14 +29,14 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..terrain import TERRAIN_CLASSES, load_terrain_config, terrain_on_grid, write_cog
+    from ..terrain import TERRAIN_BAND_BLOCKS, TERRAIN_CLASSES, load_terrain_config, terrain_on_grid, write_cog
 
     if args.window_m is not None and not args.window_m > 0:
         raise InputError(f"--window-m {args.window_m:g}: must be a positive number of metres")
     cfg = load_terrain_config(args.config, window_m=args.window_m)
     t0 = time.perf_counter()
     classes = terrain_on_grid(args.dem, args.like, cfg)
-    write_cog(classes, args.out, TERRAIN_CLASSES)
+    write_cog(classes, args.out, TERRAIN_CLASSES, band_blocks=TERRAIN_BAND_BLOCKS)
     print(f"gep terrain: wrote {args.out} ({classes.shape[0]}×{classes.shape[1]} cells, "
           f"window {cfg.window_m:g} m) in {time.perf_counter() - t0:.1f} s")
     return 0
