@@ -9,6 +9,7 @@ rule validate_inputs:
         landcover=[landcover_path(y) for y in YEARS],
         regions=region_paths(),
         dem=CFG.terrain.dem_path if CFG.terrain else [],
+        files=stage_files(CFG, "validate_inputs"),
     output:
         CHECKED,
     log:
@@ -29,6 +30,7 @@ rule provenance:
     input:
         cfg=RUN_CONFIG,
         tables=lambda w: all_tables(),
+        files=all_files(CFG),
     output:
         f"{OUT}/provenance.json",
     log:

@@ -35,23 +35,6 @@ def coverage_outputs():
     return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names) + [TERRAIN]
 
 
-def gep_inputs(years=None, extras=True):
-    """The GEP input rasters of ``years`` (default: every year); with ``extras`` also the DEM, statistics and
-    deflator."""
-    if not CFG.gep:
-        return []
-    files = []
-    for name in ("precipitation", "et", "evaporation", "npp", "erosivity", "erodibility"):
-        spec = getattr(CFG.gep.rasters, name)
-        path = spec if isinstance(spec, str) else getattr(spec, "path", None)
-        if isinstance(path, str):
-            files += sorted({path.format(year=y) for y in (years or YEARS)})
-    for extra in (CFG.gep.dem, CFG.gep.statistics, CFG.gep.deflator) if extras else ():
-        if extra:
-            files.append(extra)
-    return files
-
-
 def gep_outputs():
     if not CFG.gep:
         return []

@@ -31,6 +31,7 @@ rule coverage_tables:
         cfg=RUN_CONFIG,
         crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
         precip=CFG.terrain.precip_path if CFG.terrain and CFG.terrain.precip_path else [],
+        files=stage_files(CFG, "coverage_tables"),
     output:
         [t for t in coverage_outputs() if t.endswith(".csv")],
     params:

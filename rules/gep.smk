@@ -33,7 +33,7 @@ if GEP_RASTER_NAMES:
             cfg=RUN_CONFIG,
             checked=CHECKED,
             landcover=lambda w: landcover_path(w.year),
-            inputs=lambda w: gep_inputs([int(w.year)], extras=False),
+            files=lambda w: stage_files(CFG, "gep_rasters", [int(w.year)]),
             ls=GEP_LS or [],
         output:
             [f"{GEP_RASTERS}/{name}_{{year}}.tif" for name in GEP_RASTER_NAMES],
@@ -59,7 +59,7 @@ rule gep_tables:
         checked=CHECKED,
         landcover_area=f"{OUT}/tables/{{level}}/landcover_area.csv",
         landcover=[landcover_path(y) for y in YEARS],
-        inputs=gep_inputs(),
+        files=stage_files(CFG, "gep_tables"),
         rasters=expand(f"{GEP_RASTERS}/{{name}}_{{year}}.tif", name=GEP_RASTER_NAMES, year=YEARS),
     output:
         # one job per level: the heaviest stage, so levels run in parallel

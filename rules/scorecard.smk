@@ -10,7 +10,7 @@ rule scorecard:
         tables=lambda w: all_tables(),
         change=[f"{OUT}/maps/protected_change.gpkg"] if PROTECTED and PAIRS else [],
         provenance=f"{OUT}/provenance.json",
-        template=[CFG.scorecard.template] if CFG.scorecard.template else [],
+        files=stage_files(CFG, "scorecard"),
     output:
         # one job per level: maps and report are the slowest part, so levels run in parallel
         [f"{OUT}/scorecard/{{level}}/{n}" for n in

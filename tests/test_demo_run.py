@@ -4,7 +4,10 @@ the class areas, red-line areas add up across levels."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +21,30 @@ from pyproj import Geod
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Loaded by every Python process of the demo run (PYTHONPATH): each `gep` stage logs the files it opens for
+# reading through Python (YAML, CSV, JSON, workbooks; rasters and layers are read by GDAL and not seen).
+OPEN_LOGGER = """
+import atexit, json, os, sys
+_log = os.environ.get("GEP_TEST_OPEN_LOG")
+if _log:
+    _read, _written = set(), set()
+
+    def _hook(event, args):
+        if event == "open" and isinstance(args[0], (str, os.PathLike)):
+            mode = str(args[1] or "r")
+            (_written if any(c in mode for c in "wax+") else _read).add(os.path.abspath(os.fspath(args[0])))
+        elif event == "os.rename" and isinstance(args[1], (str, os.PathLike)):
+            _written.add(os.path.abspath(os.fspath(args[1])))
+
+    def _write():
+        if os.path.basename(sys.argv[0]) == "gep":
+            with open(os.path.join(_log, f"{os.getpid()}.json"), "w") as fh:
+                json.dump({"argv": sys.argv[1:], "read": sorted(_read - _written)}, fh)
+
+    sys.addaudithook(_hook)
+    atexit.register(_write)
+"""
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
@@ -28,7 +55,11 @@ def demo(tmp_path_factory):
     cfg["demo"]["dir"] = str(data)
     text = yaml.safe_dump(cfg, allow_unicode=True).replace("resources/demo", str(data))
     (folder / "config.yaml").write_text(text, encoding="utf-8")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    (folder / "opens").mkdir()
+    (folder / "site").mkdir()
+    (folder / "site" / "sitecustomize.py").write_text(OPEN_LOGGER, encoding="utf-8")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "PYTHONPATH": str(folder / "site"), "GEP_TEST_OPEN_LOG": str(folder / "opens")}
     res = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
                           "--configfile", str(folder / "config.yaml"), "--cores", "2", "--quiet", "rules"],
                          cwd=REPO, env=env, capture_output=True, text=True)
@@ -113,3 +144,59 @@ def test_outputs_for_qgis_and_provenance(demo):
     assert "redline_2019_2020" in layers
     assert (demo / "results" / "rasters" / "terrain_classes.tif").exists()
     assert (demo / "results" / "provenance.json").exists()
+
+
+def _declared_files(demo: Path) -> dict[tuple[str, ...], tuple[str, set[str], set[str]]]:
+    """(rule, absolute input paths, absolute output paths) of every job of the demo run, keyed by its `gep`
+    command's arguments."""
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                          "--configfile", str(demo / "config.yaml"), "--cores", "2", "--dry-run", "--forceall",
+                          "--printshellcmds"], cwd=REPO, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    def paths(block: str, key: str) -> set[str]:
+        found = re.search(rf"^\s*{key}: (.+)$", block, re.M)
+        return {str((REPO / f).resolve()) for f in found[1].split(", ")} if found else set()
+
+    jobs = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", res.stdout + res.stderr):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        shell = re.search(r"^(?:Shell command: )?\s*(?:\S+=\S+ )*gep (.+?) 2>&1", block, re.M)
+        if rule and shell:
+            jobs[tuple(shlex.split(shell[1]))] = (rule[1], paths(block, "input"), paths(block, "output"))
+    return jobs
+
+
+def test_every_file_a_stage_reads_is_an_input_of_its_rule(demo):
+    """A file a stage reads but its rule does not declare is not watched by Snakemake: editing it (a price
+    table, a standard) would leave stale published numbers. Here every file a `gep` stage of the demo run
+    opened in the config folder or among the run's files is an input of that stage's job, or of
+    validate_inputs, which every computing job waits for (the class scheme). Exempt: what the job wrote itself
+    (in its output folders: the scorecard's maps), validate_inputs (which checks price and deflator tables up
+    front) and provenance (which checksums everything), which may read any input of the run."""
+    jobs = _declared_files(demo)
+    inputs = set().union(*(i for _, i, _ in jobs.values()))
+    outputs = set().union(*(o for _, _, o in jobs.values()))
+    checked = next(i for rule, i, _ in jobs.values() if rule == "validate_inputs")
+    watched = (str(REPO / "config"), str(demo / "data"), str(demo / "results"))
+    guard = str(demo / "results" / "published")  # the publish guard's own records
+    seen_rules = set()
+    for log in (json.loads(p.read_text(encoding="utf-8")) for p in (demo / "opens").glob("*.json")):
+        if tuple(log["argv"]) not in jobs:
+            continue  # `gep where` and the like, outside any rule
+        rule, declared, own = jobs[tuple(log["argv"])]
+        seen_rules.add(rule)
+        allowed = inputs if rule in ("validate_inputs", "provenance") else declared | checked
+        own_dirs = tuple(str(Path(o).parent) + os.sep for o in own)
+        read = {f for f in log["read"] if f.startswith(watched) and not f.startswith(guard) and Path(f).is_file()}
+        # a table's Parquet copy and metadata are written with its CSV, which the rules name
+        read = {re.sub(r"(\.meta\.json|\.parquet)$", ".csv", f) if "/tables/" in f else f for f in read}
+        undeclared = {f for f in read - allowed if f in outputs - own or not f.startswith(own_dirs)}
+        assert not undeclared, f"{rule} {log['argv']} reads undeclared files: {sorted(undeclared)}"
+    assert {"validate_inputs", "gep_rasters", "gep_tables", "coverage_tables", "scorecard"} <= seen_rules
+    # and no more than that: a price edit redoes the GEP tables, not the service rasters
+    rasters = next(i for rule, i, _ in jobs.values() if rule == "gep_rasters")
+    tables = next(i for rule, i, _ in jobs.values() if rule == "gep_tables")
+    prices = str(REPO / "config" / "parameters" / "prices_dolkar2017.yaml")
+    runoff = str(REPO / "config" / "parameters" / "runoff_coefficients_clcd.yaml")
+    assert prices in tables and prices not in rasters and runoff in rasters

@@ -62,7 +62,7 @@ def test_bad_files_are_input_errors(tmp_path):
     f.write_text("name: [unclosed\n", encoding="utf-8")
     with pytest.raises(InputError, match="not valid YAML"):
         read_param_file(f)
-    with pytest.raises(InputError, match="unknown parameter file 'nope'"):
+    with pytest.raises(InputError, match="unknown parameter 'nope'"):
         read_param_file("nope")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 
 from .errors import InputError
-from .resources import available, builtin
+from .resources import resolve
 
 CATEGORIES = ("forest", "shrub", "grass", "cropland", "wetland", "water", "built", "barren", "snow", "other")
 
@@ -54,19 +54,14 @@ def _fail(path: Path, msg: str) -> InputError:
     return InputError(f"{path}: {msg}; fix the class scheme file (see config/classes/clcd.yaml for the layout)")
 
 
+def scheme_file(name_or_path: str | Path) -> Path:
+    """The YAML file of a class scheme given by built-in name (``clcd``) or by path."""
+    return resolve(name_or_path, "classes", "class scheme")
+
+
 def load_scheme(name_or_path: str | Path) -> ClassScheme:
     """Load a class scheme by built-in name (``clcd``) or by path to a YAML file."""
-    ref = str(name_or_path)
-    path = Path(ref)
-    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
-        found = builtin("classes", ref)
-        if found is None:
-            if path.suffix in (".yaml", ".yml"):
-                raise InputError(f"class scheme file '{ref}' does not exist; check the path")
-            raise InputError(
-                f"unknown class scheme '{ref}'; use one of {', '.join(available('classes'))} or a path to a YAML file"
-            )
-        path = found
+    path = scheme_file(name_or_path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .classes import CATEGORIES
 from .errors import InputError
-from .resources import CONFIG_DIR, builtin
+from .resources import CONFIG_DIR, resolve
 from .terrain import BROAD_OF_CODE, REGION_TYPES, TERRAIN_CLASSES, TerrainConfig
 
 REQUIRED_COLUMNS = ("region_code", "region_name", "year", "terrain_code", "lc_code", "category", "area_km2")
@@ -101,25 +101,18 @@ def available_standards() -> list[str]:
     return sorted(p.stem[len(_STANDARD_PREFIX):] for p in folder.glob(f"{_STANDARD_PREFIX}*.yaml"))
 
 
+def standard_file(name_or_path: str | Path) -> Path:
+    """The YAML file of a 林草覆盖率 standard given by built-in name (``national``) or by path."""
+    return resolve(name_or_path, "standards", "coverage standard", prefix=_STANDARD_PREFIX)
+
+
 def load_standard(name_or_path: str | Path) -> CoverageStandard:
     """Load a 林草覆盖率 standard by built-in name (``national``, ``guizhou``) or from a YAML file.
 
     File layout: ``name``, ``title``, ``source``, ``status``, ``comparison`` (">" or "≥"/">=") and
     ``targets_pct`` mapping region terrain types (山区, 丘陵区, 平原区, 干旱半干旱地区) to percentages.
     """
-    ref = str(name_or_path)
-    path = Path(ref)
-    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
-        if path.suffix in (".yaml", ".yml"):
-            raise InputError(f"coverage standard file '{ref}' does not exist; check the path")
-        stem = ref if ref.startswith(_STANDARD_PREFIX) else _STANDARD_PREFIX + ref
-        found = builtin("standards", stem)
-        if found is None:
-            raise InputError(
-                f"unknown coverage standard '{ref}'; use one of {', '.join(available_standards())} "
-                "or a path to a YAML file"
-            )
-        path = found
+    path = standard_file(name_or_path)
 
     def fail(msg: str) -> InputError:
         return InputError(f"{path}: {msg}; fix the standard file (see config/standards/coverage_national.yaml)")

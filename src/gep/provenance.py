@@ -47,10 +47,16 @@ def _paths_in(node: Any, years: Iterable[int]) -> list[str]:
 
 
 def input_files(cfg_dict: dict) -> list[Path]:
-    """All existing input files a config names (sorted, unique); GeoPackage/shapefile siblings included."""
+    """All existing input files a config names (sorted, unique): rasters and layers (keys ``path``,
+    ``*_path``, ``*_file``), the class scheme, standards, parameter tables and templates, built-in ones
+    included (:mod:`gep.config_files`); shapefile siblings too."""
+    from .config import validate
+    from .config_files import all_files
+
     years = cfg_dict.get("years", [])
     out: set[Path] = set()
-    for p in _paths_in({k: v for k, v in cfg_dict.items() if k not in ("output_dir", "demo")}, years):
+    named = all_files(validate(cfg_dict, "resolved config"))
+    for p in _paths_in({k: v for k, v in cfg_dict.items() if k not in ("output_dir", "demo")}, years) + named:
         path = Path(p)
         if path.is_file():
             out.add(path)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import InputError
-from ..resources import CONFIG_DIR, builtin
+from ..resources import CONFIG_DIR, resolve
 
 PREFIX = "lianshan_"
 
@@ -119,18 +119,10 @@ def available_standards() -> list[str]:
     return sorted(p.stem[len(PREFIX):] for p in folder.glob(f"{PREFIX}*.yaml")) if folder.is_dir() else []
 
 
-def _resolve(name_or_path: str | Path) -> Path:
-    ref = str(name_or_path)
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise InputError(f"两山指数 standard file '{ref}' does not exist; check the path")
-        return path
-    found = builtin("standards", ref if ref.startswith(PREFIX) else PREFIX + ref)
-    if found is None:
-        raise InputError(f"unknown 两山指数 standard '{ref}'; use one of {', '.join(available_standards())} "
-                         "or a path to a YAML file laid out like config/standards/lianshan_national.yaml")
-    return found
+def standard_file(name_or_path: str | Path) -> Path:
+    """The YAML file of a 两山指数 list given by built-in name (``national``) or by path."""
+    return resolve(name_or_path, "standards", "两山指数 standard", prefix=PREFIX,
+                   layout="config/standards/lianshan_national.yaml")
 
 
 def _number(v: Any) -> bool:
@@ -143,7 +135,7 @@ def load_lianshan_standard(name_or_path: str | Path) -> LianshanStandard:
     Every problem (missing key, unknown judgement type, bad comparison, duplicate number, …) is reported at
     once as :class:`InputError` lines naming the file and the key.
     """
-    path = _resolve(name_or_path)
+    path = standard_file(name_or_path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:

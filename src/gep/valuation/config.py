@@ -204,3 +204,30 @@ def service_raster_names(cfg: GepConfig) -> list[str]:
         return []
     wanted = set(cfg.services)
     return [s for s in (*DENSITY_SERVICES, "oxygen_release") if s in wanted]
+
+
+#: the parameter tables (fields of :class:`Parameters`) each service reads; every priced service (all but
+#: carbon_stock) also reads ``prices`` and the deflator
+SERVICE_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "tier1": ("equivalent_factors", "ecosystem_map"),
+    "water_conservation": ("runoff",),
+    "soil_retention": ("usle_cp", "soil_valuation"),
+    "carbon_sequestration": ("carbon_oxygen",),
+    "oxygen_release": ("carbon_oxygen",),
+    "climate_regulation": ("climate",),
+    "statistics": (),
+    "carbon_stock": ("carbon_pools",),
+}
+
+
+def priced(services) -> bool:
+    """Whether any of ``services`` is valued in yuan (all but carbon_stock are)."""
+    return bool(set(services) - {"carbon_stock"})
+
+
+def parameter_fields(services, *, prices: bool = True) -> list[str]:
+    """The :class:`Parameters` fields ``services`` read (in field order), with ``prices`` when one is priced."""
+    wanted = {f for s in services for f in SERVICE_PARAMETERS[s]}
+    if prices and priced(services):
+        wanted.add("prices")
+    return [f for f in Parameters.model_fields if f in wanted]

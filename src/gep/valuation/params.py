@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 
 from ..errors import InputError
-from ..resources import available, builtin
+from ..resources import resolve
 
 
 @dataclass(frozen=True)
@@ -39,24 +39,15 @@ class ParamFile:
         return f"{self.path.name} [{self.status}]"
 
 
-def resolve(ref: str | Path, kind: str = "parameters") -> Path:
-    """Path of a parameter file given as a built-in name (``config/KIND/NAME.yaml``) or a path."""
-    text = str(ref)
-    path = Path(text)
-    if path.suffix.lower() in (".yaml", ".yml", ".csv"):
-        if not path.is_file():
-            raise InputError(f"parameter file '{text}' does not exist; check the path")
-        return path
-    found = builtin(kind, text)
-    if found is None:
-        raise InputError(f"unknown parameter file '{text}'; use one of {', '.join(available(kind))} "
-                         f"(config/{kind}/) or a path to a YAML file")
-    return found
+def parameter_file(ref: str | Path) -> Path:
+    """The file of a parameter table given as a built-in name (``config/parameters/NAME.yaml``) or a path
+    (YAML, or CSV for tables that allow it)."""
+    return resolve(ref, "parameters", "parameter", suffixes=(".yaml", ".yml", ".csv"))
 
 
 def read_param_file(ref: str | Path, *, require_status: bool = True) -> ParamFile:
     """Read a YAML parameter file; it must be a mapping with ``status`` and ``source``."""
-    path = resolve(ref)
+    path = parameter_file(ref)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
@@ -366,7 +357,7 @@ class Deflator:
 
 def load_deflator(ref: str | Path) -> Deflator:
     """Deflator table: YAML ``index: {year: value}`` (with status/source) or CSV with columns year,index."""
-    path = resolve(ref)
+    path = parameter_file(ref)
     if path.suffix.lower() == ".csv":
         index: dict[int, float] = {}
         with path.open(encoding="utf-8-sig", newline="") as fh:

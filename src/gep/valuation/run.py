@@ -26,7 +26,8 @@ from . import services as sv
 from .accounts import SERVICE_UNITS, SUMMARY_UNITS, apply_prices, required_years, summarise
 from .carbon_stock import UNITS as CARBON_UNITS
 from .carbon_stock import carbon_stock
-from .config import DENSITY_SERVICES, TIER2_RASTER_SERVICES, GepConfig, RasterInput, service_raster_names
+from .config import (DENSITY_SERVICES, TIER2_RASTER_SERVICES, GepConfig, RasterInput, parameter_fields, priced,
+                     service_raster_names)
 from .ls_factor import LS_METHOD, compute_ls
 from .params import (
     Deflator,
@@ -148,8 +149,7 @@ def preflight(cfg: GepConfig, years: list[int], dem_path) -> list[str]:
     if "statistics" in wanted and cfg.statistics is None:
         problems.append("gep.statistics: not set but service 'statistics' is selected; write a template with "
                         "`gep gep-template stats.csv`, fill it in and set its path, or remove 'statistics'")
-    priced = wanted - {"carbon_stock"}
-    if priced and cfg.deflator is None:
+    if priced(wanted) and cfg.deflator is None:
         problems.append("gep.deflator: not set; give a deflator table (year → index) for current/constant prices "
                         "(config/parameters/deflator_demo.yaml holds invented DEMO values only)")
     for name, reg in cfg.tier1.regulators.items():
@@ -237,9 +237,9 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     name_of = dict(zip(names["region_code"], names["region_name"]))
 
     # ---- parameters (only those the selected services need) and prices
-    priced = bool(wanted - {"carbon_stock"})
-    prices = load_prices(cfg.parameters.prices) if priced else None
-    deflator: Deflator | None = load_deflator(cfg.deflator) if priced else None
+    valued = priced(wanted)
+    prices = load_prices(cfg.parameters.prices) if valued else None
+    deflator: Deflator | None = load_deflator(cfg.deflator) if valued else None
     constant_year = cfg.constant_price_year or (prices.base_year if prices else years[0])
     factors = eco_map = None
     if "tier1" in wanted:
@@ -305,7 +305,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
         all_rows[col] = pd.to_numeric(all_rows[col], errors="coerce").astype(float)
 
     result: dict[str, pd.DataFrame] = {}
-    if priced:
+    if valued:
         deflator.require(required_years(all_rows, constant_year), "price conversion")
         services_df = apply_prices(all_rows, deflator, constant_year)
         summary = summarise(services_df, land_area, tier=cfg.gep_tier, region_names=names, years=years,
@@ -326,7 +326,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
 
     if write:
         extra = _provenance(cfg, prices, deflator, constant_year)
-        if priced:
+        if valued:
             writer(result["gep_services"], out_dir, "gep_services", units=SERVICE_UNITS, extra=extra)
             writer(result["gep_summary"], out_dir, "gep_summary", units=SUMMARY_UNITS, extra=extra)
         if len(result["carbon_stock"]):
@@ -358,13 +358,12 @@ class _ServiceParams:
 
     def __init__(self, cfg: GepConfig, services: list[str], scheme_codes):
         p = cfg.parameters
-        wanted = set(services)
-        self.runoff = load_runoff(p.runoff, scheme_codes=scheme_codes) if "water_conservation" in wanted else None
-        self.usle = load_usle_cp(p.usle_cp, scheme_codes=scheme_codes) if "soil_retention" in wanted else None
-        self.soil = read_param_file(p.soil_valuation) if "soil_retention" in wanted else None
-        self.carbon = read_param_file(p.carbon_oxygen) if {"carbon_sequestration", "oxygen_release"} & wanted \
-            else None
-        self.climate = read_param_file(p.climate) if "climate_regulation" in wanted else None
+        reads = set(parameter_fields(services, prices=False))  # the one list of which service reads what
+        self.runoff = load_runoff(p.runoff, scheme_codes=scheme_codes) if "runoff" in reads else None
+        self.usle = load_usle_cp(p.usle_cp, scheme_codes=scheme_codes) if "usle_cp" in reads else None
+        self.soil = read_param_file(p.soil_valuation) if "soil_valuation" in reads else None
+        self.carbon = read_param_file(p.carbon_oxygen) if "carbon_oxygen" in reads else None
+        self.climate = read_param_file(p.climate) if "climate" in reads else None
         self.known = np.asarray(scheme_codes, dtype=np.int64)
 
     @property

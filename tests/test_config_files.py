@@ -1,0 +1,94 @@
+"""Which files each workflow stage reads because the config names them (gep.config_files): the rules declare
+them, so editing one redoes exactly the stages it feeds, and provenance records their checksums."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gep.config import validate
+from gep.config_files import all_files, stage_files
+from gep.errors import InputError
+from gep.provenance import input_files
+from gep.resources import CONFIG_DIR, resolve
+
+BUILTIN = CONFIG_DIR.resolve()
+
+
+def _config(tmp_path: Path, **gep) -> dict:
+    return {"name": "t", "output_dir": str(tmp_path / "out"), "years": [2019, 2020],
+            "landcover": {"path": str(tmp_path / "lc_{year}.tif")},
+            "regions": {"county": {"path": str(tmp_path / "r.gpkg"), "id_field": "code"}},
+            "terrain": {"dem_path": str(tmp_path / "dem.tif")},
+            "gep": {"rasters": {"precipitation": str(tmp_path / "p_{year}.tif"), "et": str(tmp_path / "et_{year}.tif"),
+                                "npp": {"path": str(tmp_path / "npp_{year}.tif"), "scale": 0.1},
+                                "erosivity": 4000, "erodibility": 0.03},
+                    "deflator": "config/parameters/deflator_demo.yaml", **gep}}
+
+
+def test_builtin_names_resolve_into_the_checkout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # outside the checkout: built-in files are listed by absolute path
+    cfg = validate(_config(tmp_path, dem=str(tmp_path / "dem.tif")))
+    p = BUILTIN / "parameters"
+    assert stage_files(cfg, "validate_inputs") == [str(BUILTIN / "classes" / "clcd.yaml")]
+    assert stage_files(cfg, "coverage_tables") == [str(BUILTIN / "standards" / "coverage_national.yaml")]
+    assert stage_files(cfg, "scorecard") == [str(BUILTIN / "standards" / "lianshan_national.yaml")]
+    # the physical parameters of the raster services, the year's rasters, never prices
+    assert stage_files(cfg, "gep_rasters", [2020]) == sorted(
+        [str(p / f) for f in ("runoff_coefficients_clcd.yaml", "usle_cp_clcd.yaml", "soil_retention_dolkar2017.yaml",
+                              "carbon_oxygen.yaml", "climate_regulation.yaml")]
+        + [str(tmp_path / f) for f in ("p_2020.tif", "et_2020.tif", "npp_2020.tif")])
+    tables = stage_files(cfg, "gep_tables")
+    for name in ("prices_dolkar2017", "xie2015_equivalent_factors", "ecosystem_map_clcd", "carbon_pools_clcd",
+                 "runoff_coefficients_clcd"):
+        assert str(p / f"{name}.yaml") in tables
+    assert "config/parameters/deflator_demo.yaml" in tables  # a path, as given (relative to the run's folder)
+    assert str(tmp_path / "dem.tif") in tables and str(tmp_path / "p_2019.tif") in tables
+
+
+def test_users_own_files_and_optional_inputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for kind, name in (("classes", "clcd"), ("standards", "coverage_national"), ("standards", "lianshan_guizhou"),
+                       ("parameters", "prices_dolkar2017"), ("parameters", "runoff_coefficients_clcd")):
+        shutil.copy(BUILTIN / kind / f"{name}.yaml", mine / f"{name}.yaml")
+    raw = _config(tmp_path, services=["tier1", "water_conservation", "soil_retention", "statistics"],
+                  parameters={"prices": "mine/prices_dolkar2017.yaml", "runoff": "mine/runoff_coefficients_clcd.yaml"},
+                  ls={"path": "mine/ls.tif"}, statistics="mine/stats.csv",
+                  tier1={"regulators": {"npp": {"table": "mine/npp_ratio.csv"},
+                                        "precipitation": {"raster": {"path": "mine/p_{year}.tif"},
+                                                          "reference_mean": 800}}})
+    raw["landcover"]["scheme"] = "mine/clcd.yaml"
+    raw["coverage"] = {"standard": "mine/coverage_national.yaml"}
+    raw["scorecard"] = {"standard": "mine/lianshan_guizhou.yaml", "template": "mine/department.xlsx"}
+    cfg = validate(raw)
+    assert stage_files(cfg, "validate_inputs") == ["mine/clcd.yaml"]
+    assert stage_files(cfg, "coverage_tables") == ["mine/coverage_national.yaml"]
+    assert stage_files(cfg, "scorecard") == ["mine/department.xlsx", "mine/lianshan_guizhou.yaml"]
+    rasters = stage_files(cfg, "gep_rasters", [2019])
+    assert "mine/runoff_coefficients_clcd.yaml" in rasters and "mine/ls.tif" in rasters
+    assert "mine/prices_dolkar2017.yaml" not in rasters and "mine/stats.csv" not in rasters
+    tables = stage_files(cfg, "gep_tables")
+    for f in ("mine/prices_dolkar2017.yaml", "mine/runoff_coefficients_clcd.yaml", "mine/ls.tif", "mine/stats.csv",
+              "mine/npp_ratio.csv", "mine/p_2019.tif", "mine/p_2020.tif",
+              str(BUILTIN / "parameters" / "xie2015_equivalent_factors.yaml")):
+        assert f in tables
+    # carbon stock is not selected: its table is not read
+    assert str(BUILTIN / "parameters" / "carbon_pools_clcd.yaml") not in tables
+    # provenance checksums every one that exists, the user's and the built-in ones
+    recorded = {str(p) for p in input_files(cfg.as_dict())}
+    assert {"mine/prices_dolkar2017.yaml", "mine/clcd.yaml", "mine/lianshan_guizhou.yaml",
+            str(BUILTIN / "parameters" / "usle_cp_clcd.yaml")} <= recorded
+    assert set(all_files(cfg)) >= set(tables) | set(rasters)
+
+
+def test_an_unknown_name_is_left_to_the_stage_that_reads_it(tmp_path):
+    raw = _config(tmp_path)
+    raw["coverage"] = {"standard": "atlantis"}
+    cfg = validate(raw)
+    assert stage_files(cfg, "coverage_tables") == []
+    with pytest.raises(InputError, match="unknown coverage standard 'atlantis'; use one of guizhou, national"):
+        resolve("atlantis", "standards", "coverage standard", prefix="coverage_")
