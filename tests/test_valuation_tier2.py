@@ -265,6 +265,18 @@ def test_missing_shared_raster_names_the_stage_to_run(tiny):
                 rasters_written=True)
 
 
+def test_rasters_an_older_gep_wrote_per_level_are_pointed_out(tmp_path, capsys):
+    from gep.pipeline import _note_superseded_rasters
+
+    old = tmp_path / "tables" / "county" / "rasters"
+    _note_superseded_rasters(old, tmp_path / "rasters" / "gep")  # no such folder: silent
+    old.mkdir(parents=True)
+    (old / "water_conservation_2020.tif").write_bytes(b"x" * (3 * 2**20))
+    _note_superseded_rasters(old, tmp_path / "rasters" / "gep")
+    out = capsys.readouterr().out
+    assert f"{old} holds 1 GEP raster file(s) (0.0 GiB) from an older gep" in out and f"rm -r '{old}'" in out
+
+
 def test_missing_inputs_are_reported_together(tiny):
     tmp, regions, lca, cfg_dict = tiny
     bad = dict(cfg_dict)

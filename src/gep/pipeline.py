@@ -248,7 +248,18 @@ def gep_tables(cfg: Config, level: str, *, threads: int | None = None) -> list[P
                 landcover_nodata=cfg.landcover.nodata if cfg.landcover.nodata is not None else scheme.nodata,
                 writer=writer, raster_dir=gep_raster_dir(cfg),
                 rasters_written=bool(service_raster_names(cfg.gep)))
+    _note_superseded_rasters(out_dir / "rasters", gep_raster_dir(cfg))
     return written
+
+
+def _note_superseded_rasters(old: Path, new: Path) -> None:
+    """Point at GEP rasters an older gep wrote per level (tables/LEVEL/rasters/); they now live once in
+    ``new`` for every level and nothing reads the old copies (up to 1 GB per raster at province scale)."""
+    files = sorted(old.glob("*.tif")) if old.is_dir() else []
+    if files:
+        size = sum(f.stat().st_size for f in files) / 2**30
+        print(f"gep: note: {old} holds {len(files)} GEP raster file(s) ({size:.1f} GiB) from an older gep; they are now "
+              f"in {new} for every level, so delete the old folder to free the space (rm -r '{old}')")
 
 
 def scorecard(cfg: Config, level: str, *, provenance: Path | None = None, threads: int | None = None) -> list[Path]:
