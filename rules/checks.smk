@@ -5,7 +5,8 @@ rule validate_inputs:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["validate_inputs"],
         landcover=[landcover_path(y) for y in YEARS],
         regions=region_paths(),
         dem=CFG.terrain.dem_path if CFG.terrain else [],
@@ -28,7 +29,8 @@ rule provenance:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["provenance"],
         tables=lambda w: all_tables(),
         files=all_files(CFG),
     output:

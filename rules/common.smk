@@ -1,10 +1,12 @@
 # Shared wiring, no rules: the resolved config every rule reads, paths of the run, and the functions that list
 # each stage's inputs and outputs (kept here so that rules/*.smk hold rules only).
 
-# The resolved config every stage reads. Written while the workflow is parsed, and only when its content
-# changes, so its timestamp tells Snakemake exactly when settings changed (and which results to redo).
+# The resolved config every stage reads, written while the workflow is parsed when its content changes. Rules
+# take it as ancient: what tells Snakemake which results to redo is each stage's settings file (the part of the
+# config its results depend on, gep.config_files), rewritten only when that part changes.
 RUN_CONFIG = f"{OUT}/run/config.json"
 sync_resolved_config(CFG, RUN_CONFIG)
+SETTINGS = sync_stage_settings(CFG)
 CHECKED = f"{OUT}/checks/inputs.json"
 # stages that handle every region level in one process (one start-up, one read of each raster per job)
 LEVEL_ARGS = " ".join(shlex.quote(level) for level in LEVELS)

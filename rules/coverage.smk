@@ -6,7 +6,9 @@ rule terrain_grid:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["terrain_grid"],
+        files=stage_files(CFG, "terrain_grid"),
         checked=CHECKED,
         dem=CFG.terrain.dem_path if CFG.terrain else [],
         like=landcover_path(YEARS[0]),
@@ -28,9 +30,9 @@ rule coverage_tables:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["coverage_tables"],
         crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
-        precip=CFG.terrain.precip_path if CFG.terrain and CFG.terrain.precip_path else [],
         files=stage_files(CFG, "coverage_tables"),
     output:
         [t for t in coverage_outputs() if t.endswith(".csv")],

@@ -9,7 +9,9 @@ if GEP_RASTER_NAMES:
             conda:
                 "../envs/gep.yaml"
             input:
-                cfg=RUN_CONFIG,
+                cfg=ancient(RUN_CONFIG),
+                settings=SETTINGS["gep_ls"],
+                files=stage_files(CFG, "gep_ls"),
                 checked=CHECKED,
                 dem=GEP_DEM,
             output:
@@ -30,7 +32,8 @@ if GEP_RASTER_NAMES:
         conda:
             "../envs/gep.yaml"
         input:
-            cfg=RUN_CONFIG,
+            cfg=ancient(RUN_CONFIG),
+            settings=SETTINGS["gep_rasters"],
             checked=CHECKED,
             landcover=lambda w: landcover_path(w.year),
             files=lambda w: stage_files(CFG, "gep_rasters", [int(w.year)]),
@@ -55,7 +58,8 @@ rule gep_tables:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["gep_tables"],
         checked=CHECKED,
         landcover_area=f"{OUT}/tables/{{level}}/landcover_area.csv",
         landcover=[landcover_path(y) for y in YEARS],

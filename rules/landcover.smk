@@ -10,7 +10,9 @@ rule account:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["account"],
+        files=stage_files(CFG, "account"),
         checked=CHECKED,
         landcover=lambda w: landcover_path(w.year),
         terrain=TERRAIN if CFG.terrain else [],
@@ -48,7 +50,9 @@ if TILE_GROUPS > 1:
         conda:
             "../envs/gep.yaml"
         input:
-            cfg=RUN_CONFIG,
+            cfg=ancient(RUN_CONFIG),
+            settings=SETTINGS["merge_account"],
+            files=stage_files(CFG, "merge_account"),
             parts=expand(
                 f"{OUT}/interim/{{{{level}}}}/parts/crosstab_{{{{year}}}}_{{part}}.parquet",
                 part=range(TILE_GROUPS),
@@ -71,7 +75,9 @@ rule transition:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["transition"],
+        files=stage_files(CFG, "transition"),
         checked=CHECKED,
         prev=lambda w: landcover_path(w.y0),
         curr=lambda w: landcover_path(w.y1),
@@ -100,7 +106,9 @@ rule landcover_tables:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["landcover_tables"],
+        files=stage_files(CFG, "landcover_tables"),
         crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
         transitions=[f"{OUT}/interim/{level}/transition_{y0}_{y1}.parquet" for level in LEVELS for y0, y1 in PAIRS],
     output:

@@ -6,7 +6,9 @@ rule redline_account:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["redline_account"],
+        files=stage_files(CFG, "redline_account"),
         checked=CHECKED,
         landcover=lambda w: landcover_path(w.year),
         layers=protected_files(),
@@ -34,7 +36,9 @@ rule redline_transition:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["redline_transition"],
+        files=stage_files(CFG, "redline_transition"),
         checked=CHECKED,
         prev=lambda w: landcover_path(w.y0),
         curr=lambda w: landcover_path(w.y1),
@@ -64,7 +68,9 @@ rule protected_tables:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["protected_tables"],
+        files=stage_files(CFG, "protected_tables"),
         checked=CHECKED,
         layers=protected_files(),
         interim=expand(f"{OUT}/interim/{{level}}/redline_{{year}}.parquet", level=LEVELS, year=YEARS),
@@ -89,7 +95,9 @@ rule protected_changes:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["protected_changes"],
+        files=stage_files(CFG, "protected_changes"),
         checked=CHECKED,
         layers=protected_files(),
     output:

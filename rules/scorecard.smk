@@ -6,7 +6,8 @@ rule scorecard:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=RUN_CONFIG,
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["scorecard"],
         tables=lambda w: all_tables(),
         change=[f"{OUT}/maps/protected_change.gpkg"] if PROTECTED and PAIRS else [],
         provenance=f"{OUT}/provenance.json",

@@ -32,14 +32,16 @@ def test_builtin_names_resolve_into_the_checkout(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # outside the checkout: built-in files are listed by absolute path
     cfg = validate(_config(tmp_path, dem=str(tmp_path / "dem.tif")))
     p = BUILTIN / "parameters"
-    assert stage_files(cfg, "validate_inputs") == [str(BUILTIN / "classes" / "clcd.yaml")]
-    assert stage_files(cfg, "coverage_tables") == [str(BUILTIN / "standards" / "coverage_national.yaml")]
-    assert stage_files(cfg, "scorecard") == [str(BUILTIN / "standards" / "lianshan_national.yaml")]
+    scheme = str(BUILTIN / "classes" / "clcd.yaml")  # every stage that reads land-cover classes
+    assert stage_files(cfg, "validate_inputs") == stage_files(cfg, "account") == [scheme]
+    assert stage_files(cfg, "terrain_grid") == stage_files(cfg, "gep_ls") == []
+    assert stage_files(cfg, "coverage_tables") == sorted([scheme, str(BUILTIN / "standards" / "coverage_national.yaml")])
+    assert stage_files(cfg, "scorecard") == sorted([scheme, str(BUILTIN / "standards" / "lianshan_national.yaml")])
     # the physical parameters of the raster services, the year's rasters, never prices
     assert stage_files(cfg, "gep_rasters", [2020]) == sorted(
         [str(p / f) for f in ("runoff_coefficients_clcd.yaml", "usle_cp_clcd.yaml", "soil_retention_dolkar2017.yaml",
                               "carbon_oxygen.yaml", "climate_regulation.yaml")]
-        + [str(tmp_path / f) for f in ("p_2020.tif", "et_2020.tif", "npp_2020.tif")])
+        + [str(tmp_path / f) for f in ("p_2020.tif", "et_2020.tif", "npp_2020.tif")] + [scheme])
     tables = stage_files(cfg, "gep_tables")
     for name in ("prices_dolkar2017", "xie2015_equivalent_factors", "ecosystem_map_clcd", "carbon_pools_clcd",
                  "runoff_coefficients_clcd"):
@@ -65,9 +67,12 @@ def test_users_own_files_and_optional_inputs(tmp_path, monkeypatch):
     raw["coverage"] = {"standard": "mine/coverage_national.yaml"}
     raw["scorecard"] = {"standard": "mine/lianshan_guizhou.yaml", "template": "mine/department.xlsx"}
     cfg = validate(raw)
+    raw["terrain"].update(precip_path="mine/precip.tif", overrides_path="mine/types.csv")
+    cfg = validate(raw)
     assert stage_files(cfg, "validate_inputs") == ["mine/clcd.yaml"]
-    assert stage_files(cfg, "coverage_tables") == ["mine/coverage_national.yaml"]
-    assert stage_files(cfg, "scorecard") == ["mine/department.xlsx", "mine/lianshan_guizhou.yaml"]
+    assert stage_files(cfg, "coverage_tables") == ["mine/clcd.yaml", "mine/coverage_national.yaml",
+                                                   "mine/precip.tif", "mine/types.csv"]
+    assert stage_files(cfg, "scorecard") == ["mine/clcd.yaml", "mine/department.xlsx", "mine/lianshan_guizhou.yaml"]
     rasters = stage_files(cfg, "gep_rasters", [2019])
     assert "mine/runoff_coefficients_clcd.yaml" in rasters and "mine/ls.tif" in rasters
     assert "mine/prices_dolkar2017.yaml" not in rasters and "mine/stats.csv" not in rasters
@@ -85,10 +90,39 @@ def test_users_own_files_and_optional_inputs(tmp_path, monkeypatch):
     assert set(all_files(cfg)) >= set(tables) | set(rasters)
 
 
-def test_an_unknown_name_is_left_to_the_stage_that_reads_it(tmp_path):
+def test_an_unknown_name_is_left_to_the_stage_that_reads_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     raw = _config(tmp_path)
     raw["coverage"] = {"standard": "atlantis"}
     cfg = validate(raw)
-    assert stage_files(cfg, "coverage_tables") == []
+    assert stage_files(cfg, "coverage_tables") == [str(BUILTIN / "classes" / "clcd.yaml")]
     with pytest.raises(InputError, match="unknown coverage standard 'atlantis'; use one of guizhou, national"):
         resolve("atlantis", "standards", "coverage standard", prefix="coverage_")
+
+
+def test_stage_settings_leave_out_what_a_stage_does_not_depend_on(tmp_path):
+    from gep.config_files import HOW, STAGES, stage_settings
+    from gep.valuation.config import RASTER_SETTINGS
+
+    raw = _config(tmp_path, dem=str(tmp_path / "dem.tif"))
+    raw["compute"] = {"scheduler": "processes", "workers": 3}
+    raw["scorecard"] = {"title": "甲县"}
+    cfg = validate(raw)
+    full = cfg.as_dict()
+    for stage in STAGES:
+        s = stage_settings(cfg, stage)
+        assert "compute" not in s and "republish" not in s and "demo" not in s
+        named = stage in ("scorecard", "provenance")
+        assert ("name" in s) == named and ("title" in s.get("scorecard", {})) == named
+        assert s["output_dir"] == full["output_dir"]
+    assert set(HOW) >= {"compute", "name"}
+    # one year's accounting: land cover, regions and checks only (adding a year does not change it)
+    assert set(stage_settings(cfg, "account")) == {"output_dir", "landcover", "regions", "checks"}
+    assert set(stage_settings(cfg, "terrain_grid")["terrain"]) == {"dem_path", "window_m", "thresholds_m", "chunk"}
+    rasters = stage_settings(cfg, "gep_rasters")
+    assert set(rasters["gep"]) == set(RASTER_SETTINGS) and rasters["terrain"] == {"dem_path": full["terrain"]["dem_path"]}
+    assert "years" not in rasters and stage_settings(cfg, "gep_tables")["gep"] == full["gep"]
+    # the input checks leave out what only values GEP or types regions, and keep what they check
+    checks = stage_settings(cfg, "validate_inputs")
+    assert "verdict" not in checks["gep"] and "deflator" in checks["gep"] and checks["years"] == [2019, 2020]
+    assert "mountain_share_pct" not in checks["terrain"] and "window_m" in checks["terrain"]

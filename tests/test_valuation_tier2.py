@@ -256,6 +256,28 @@ def test_rasters_written_once_give_the_same_tables_for_every_level(tiny):
             assert path.read_bytes() == (tmp / f"own_{level}" / "rasters" / path.name).read_bytes(), path.name
 
 
+def test_settings_that_only_value_gep_leave_the_service_rasters_unchanged(tiny, tmp_path):
+    """The workflow redoes the service rasters only when a setting in RASTER_SETTINGS changes (gep.config_files);
+    every other GepConfig field must leave them byte-identical."""
+    from gep.valuation.config import RASTER_SETTINGS, GepConfig
+
+    assert set(GepConfig.model_fields) - set(RASTER_SETTINGS) == {
+        "tier1", "gep_tier", "statistics", "statistics_services", "deflator", "constant_price_year", "verdict"}
+    tmp, _, _, cfg_dict = tiny
+    services = ["water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
+                "climate_regulation"]
+    base = {**cfg_dict, "services": services}
+    other = {**base, "gep_tier": 1, "statistics_services": ["tourism"], "constant_price_year": 2015,
+             "verdict": {"rule": "monotone", "min_change_pct": 2.0}, "deflator": str(tmp_path / "none.csv"),
+             "statistics": str(tmp_path / "none.csv"), "tier1": {"regulators": {"npp": {"value": 1.3}}}}
+    files = {}
+    for name, raw in (("base", base), ("other", other)):
+        written = write_service_rasters(load_gep_config(raw), YEAR, landcover_path=tmp / f"lc_{YEAR}.tif",
+                                        raster_dir=tmp_path / name, landcover_nodata=0)
+        files[name] = {p.name: p.read_bytes() for p in written}
+    assert len(files["base"]) == 5 and files["base"] == files["other"]
+
+
 def test_missing_shared_raster_names_the_stage_to_run(tiny):
     tmp, regions, lca, cfg_dict = tiny
     with pytest.raises(InputError, match=r"water_conservation_2020\.tif: service raster missing; run `gep "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,6 +144,28 @@ def test_rerun_is_a_no_op_and_tables_are_stable(run):
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
     assert (folder / "results/tables/town/landcover_area.csv").read_bytes() == before
+
+
+def _dry_run_jobs(folder: Path, cfg: dict, env: dict) -> set[str]:
+    (folder / "variant.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--configfile",
+                                       str(folder / "variant.yaml"), "--cores", "2", "-n"],
+                          cwd=REPO, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(re.findall(r"^(?:local)?rule (\w+):", proc.stdout + proc.stderr, re.M)) - {"all"}
+
+
+def test_settings_that_change_no_number_redo_nothing(run):
+    """Each stage's results depend on its settings file (gep.config_files); a run moved to other compute
+    settings redoes nothing, a new name redoes only what shows it, and a new area tolerance the accounting."""
+    folder, _, _, env = run
+    cfg = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    compute = {**cfg, "compute": {"chunk_size": 128, "scheduler": "processes", "workers": 2}}
+    assert _dry_run_jobs(folder, compute, env) == set()
+    assert _dry_run_jobs(folder, {**cfg, "name": "另一个名字"}, env) == {"provenance", "scorecard"}
+    checks = {**cfg, "checks": {"area_tolerance_pct": 0.2}}
+    assert {"validate_inputs", "account", "landcover_tables"} <= _dry_run_jobs(folder, checks, env)
+    assert _dry_run_jobs(folder, cfg, env) == set()  # back to the settings of the results: nothing to redo
 
 
 def test_bad_config_stops_before_any_work(tmp_path):

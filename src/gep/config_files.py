@@ -1,6 +1,17 @@
-"""The files a run's config names, by the workflow stage that reads them.
+"""The files and settings of a run's config, by the workflow stage whose results depend on them.
 
-The rules declare these files as inputs, so editing one redoes exactly the stages it feeds: a new price table
+**Settings.** Each stage gets ``run/settings/STAGE.json``: the resolved config less what its results do not
+depend on (:func:`stage_settings`), rewritten only when that part changes. The rules take it as an input and
+read the whole config (``run/config.json``) as ``ancient``. So a run moved to a cluster (``compute``) or
+allowed to republish redoes nothing; a new name or title redoes the scorecard; a GEP valuation setting
+(prices year, verdict) the GEP tables, not the service rasters nor the land-cover accounting.
+
+Every computing stage also waits for the input checks (validate_inputs) and is redone when they run again,
+which they do when the land cover, the regions or ``years`` change. ``ancient()`` cannot cut that link:
+Snakemake 9 then skips the own checks of every job downstream of a job that runs. So adding a year still
+redoes every year's accounting; checks per year would be needed to change that.
+
+**Files.** The rules declare these files as inputs, so editing one redoes exactly the stages it feeds: a new price table
 redoes the GEP tables (not the service rasters, nor any land-cover accounting); a new runoff table redoes the
 service rasters too; a new class scheme redoes everything. ``provenance.json`` records their checksums.
 
@@ -17,13 +28,45 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
 
 from .config import Config
 from .errors import InputError
 
-Stage = Literal["validate_inputs", "coverage_tables", "gep_rasters", "gep_tables", "scorecard"]
-STAGES: tuple[str, ...] = ("validate_inputs", "coverage_tables", "gep_rasters", "gep_tables", "scorecard")
+STAGES: tuple[str, ...] = ("validate_inputs", "account", "merge_account", "transition", "landcover_tables",
+                           "terrain_grid", "coverage_tables", "redline_account", "redline_transition",
+                           "protected_tables", "protected_changes", "gep_ls", "gep_rasters", "gep_tables",
+                           "scorecard", "provenance")
+
+#: settings that change how a run computes, or what it is called, never a number
+HOW = ("name", "republish", "demo", "compute", "scorecard.title")
+#: stages of one year or one pair of years: adding a year to the run does not change them
+_ONE_YEAR = ("years",)
+_LANDCOVER_ONLY = _ONE_YEAR + ("terrain", "coverage", "protected", "gep", "scorecard")
+_NO_GEP_RASTER = ("regions", "checks", "coverage", "protected", "scorecard")
+#: what each stage's results do not depend on, besides HOW (dotted keys); ``keep`` brings back parts of them
+_NOT_READ: dict[str, tuple[str, ...]] = {
+    # every computing stage waits for the input checks, and redoes its work when they run again: they leave out
+    # the settings that only type regions (terrain), value GEP (gep) or lay out the scorecard
+    "validate_inputs": ("scorecard",)
+    + tuple(f"terrain.{k}" for k in ("thresholds_m", "mountain_share_pct", "hill_mountain_share_pct",
+                                     "arid_precip_mm", "type_year", "precip_path"))
+    + tuple(f"gep.{k}" for k in ("gep_tier", "statistics_services", "constant_price_year", "verdict",
+                                 "clip_negative_water", "min_coverage_pct", "write_rasters", "chunk")),
+    "landcover_tables": _LANDCOVER_ONLY[1:],
+    "coverage_tables": ("protected", "gep", "scorecard"),
+    **{s: ("terrain", "coverage", "gep", "scorecard")
+       for s in ("redline_account", "redline_transition", "protected_tables", "protected_changes")},
+    "account": _LANDCOVER_ONLY,
+    "merge_account": _LANDCOVER_ONLY,
+    "transition": _LANDCOVER_ONLY,
+    # the grid reads the DEM, window, thresholds and chunk; the rest of `terrain` types regions (coverage_tables)
+    "terrain_grid": _ONE_YEAR + ("regions", "checks", "coverage", "protected", "gep", "scorecard")
+    + tuple(f"terrain.{k}" for k in ("mountain_share_pct", "hill_mountain_share_pct", "arid_precip_mm", "type_year",
+                                     "precip_path", "overrides_path", "dem_min_coverage_pct")),
+    "gep_ls": _ONE_YEAR + _NO_GEP_RASTER + ("landcover", "terrain", "gep"),
+    "gep_rasters": _ONE_YEAR + _NO_GEP_RASTER + ("terrain", "gep"),
+    "gep_tables": ("protected", "coverage", "scorecard", "terrain"),
+}
 
 #: the climate and soil rasters of the GEP services (gep.rasters.NAME)
 GEP_RASTERS = ("precipitation", "et", "evaporation", "npp", "erosivity", "erodibility")
@@ -66,37 +109,37 @@ def _gep_parameters(cfg: Config, services: Iterable[str], *, prices: bool) -> li
     return files
 
 
-def stage_files(cfg: Config, stage: Stage, years: Iterable[int] | None = None) -> list[str]:
+def stage_files(cfg: Config, stage: str, years: Iterable[int] | None = None) -> list[str]:
     """The files ``stage`` reads because the config names them (sorted, unique), for ``years`` (default: all).
 
-    - validate_inputs: the class scheme (every stage reads it, and every stage waits for this one);
-    - coverage_tables: the 林草覆盖率 standard;
+    - every stage that reads land-cover classes (all but terrain_grid and gep_ls): the class scheme;
+    - coverage_tables: the 林草覆盖率 standard, the precipitation raster and the terrain-type overrides;
     - gep_rasters: the climate/soil rasters of the year, the parameter tables of the raster services and a
       precomputed LS raster (gep.ls.path);
     - gep_tables: those of every year, plus prices, the deflator, Tier-1 and carbon-stock tables,
       statistics, regulator tables and rasters, and the DEM of the LS factor;
     - scorecard: the 两山指数 standard and the department template.
     """
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
     years = sorted(set(cfg.years if years is None else years))
     files: list[str] = []
-    if stage == "validate_inputs":
+    if stage not in ("terrain_grid", "gep_ls"):
         from .classes import scheme_file
 
         files += _named(scheme_file, cfg.landcover.scheme)
-    elif stage == "coverage_tables":
+    if stage == "coverage_tables" and cfg.terrain is not None:
         from .coverage_index import standard_file
 
-        if cfg.terrain is not None:
-            files += _named(standard_file, cfg.coverage.standard)
+        files += _named(standard_file, cfg.coverage.standard)
+        files += [str(p) for p in (cfg.terrain.precip_path, cfg.terrain.overrides_path) if p is not None]
     elif stage == "scorecard":
         from .scorecard.standard import standard_file
 
         files += _named(standard_file, cfg.scorecard.standard)
         files += [cfg.scorecard.template] if cfg.scorecard.template else []
-    elif stage in ("gep_rasters", "gep_tables"):
-        if cfg.gep is None:
-            return []
-        from .valuation.config import TIER2_RASTER_SERVICES
+    elif stage in ("gep_rasters", "gep_tables") and cfg.gep is not None:
+        from .valuation.config import TIER2_RASTER_SERVICES, priced
 
         g = cfg.gep
         raster_services = [s for s in g.services if s in TIER2_RASTER_SERVICES]
@@ -106,19 +149,69 @@ def stage_files(cfg: Config, stage: Stage, years: Iterable[int] | None = None) -
             files += _gep_parameters(cfg, raster_services, prices=False)
         else:
             files += _gep_parameters(cfg, g.services, prices=True)
-            from .valuation.config import priced
-
             files += [g.dem] if g.dem else []
             files += [g.statistics] if g.statistics and "statistics" in g.services else []
             files += [g.deflator] if g.deflator and priced(g.services) else []
             for reg in g.tier1.regulators.values() if "tier1" in g.services else ():
                 files += [reg.table] if reg.table else []
                 files += _templates(reg.raster.path, years) if reg.raster is not None else []
-    else:
-        raise ValueError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
     return sorted(set(files))
 
 
 def all_files(cfg: Config) -> list[str]:
     """Every file :func:`stage_files` lists for any stage (for provenance)."""
     return sorted({f for stage in STAGES for f in stage_files(cfg, stage)})
+
+
+def _keep(stage: str) -> tuple[str, ...]:
+    """Dotted keys brought back inside a section :data:`_NOT_READ` drops (the LS factor's DEM falls back to
+    terrain.dem_path)."""
+    from .valuation.config import RASTER_SETTINGS
+
+    return {"gep_ls": ("terrain.dem_path", "gep.services", "gep.dem", "gep.ls"),
+            "gep_rasters": ("terrain.dem_path",) + tuple(f"gep.{k}" for k in RASTER_SETTINGS),
+            "gep_tables": ("terrain.dem_path",)}.get(stage, ())
+
+
+def stage_settings(cfg: Config, stage: str) -> dict:
+    """The part of the resolved config ``stage``'s results depend on: all of it less :data:`HOW` (the scorecard
+    and the provenance record keep the run's name and title) and less what the stage never reads."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
+    full = cfg.as_dict()
+    drop = set(HOW) - ({"name", "scorecard.title"} if stage in ("scorecard", "provenance") else set())
+    drop |= set(_NOT_READ.get(stage, ()))
+    keep = set(_keep(stage))
+    out: dict = {}
+    for key, value in full.items():
+        inner = {k for k in drop | keep if k.startswith(key + ".")}
+        if key in drop:
+            kept = {k.split(".", 1)[1] for k in keep if k.startswith(key + ".")}
+            if kept and isinstance(value, dict):
+                out[key] = {k: v for k, v in value.items() if k in kept}
+        elif inner and isinstance(value, dict):
+            out[key] = {k: v for k, v in value.items() if f"{key}.{k}" not in drop}
+        else:
+            out[key] = value
+    return out
+
+
+def settings_path(out_dir: str | Path, stage: str) -> Path:
+    return Path(out_dir) / "run" / "settings" / f"{stage}.json"
+
+
+def sync_stage_settings(cfg: Config) -> dict[str, str]:
+    """Write every stage's settings file where its content changed (an unchanged file keeps its timestamp,
+    so nothing depending on it is redone); the paths by stage."""
+    import json
+
+    from .atomic import write_text
+
+    paths = {}
+    for stage in STAGES:
+        path = settings_path(cfg.output_dir, stage)
+        text = json.dumps(stage_settings(cfg, stage), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        if not (path.is_file() and path.read_text(encoding="utf-8") == text):
+            write_text(path, text)
+        paths[stage] = str(path)
+    return paths

@@ -231,3 +231,10 @@ def parameter_fields(services, *, prices: bool = True) -> list[str]:
     if prices and priced(services):
         wanted.add("prices")
     return [f for f in Parameters.model_fields if f in wanted]
+
+
+#: the :class:`GepConfig` fields the service rasters (and the LS factor) depend on; the others (tier1, gep_tier,
+#: statistics, statistics_services, deflator, constant_price_year, verdict) only value and report them, so
+#: changing one redoes the GEP tables, not the rasters
+RASTER_SETTINGS = ("services", "rasters", "dem", "ls", "parameters", "clip_negative_water", "min_coverage_pct",
+                   "write_rasters", "chunk")
