@@ -1,4 +1,5 @@
-# The input-validation gate every computing rule waits for, and the run's provenance record.
+# The input checks every computing rule waits for: the run's own inputs once, and each year's in a job of its
+# own (adding a year checks, and redoes, only that year); and the run's provenance record.
 
 
 rule validate_inputs:
@@ -7,7 +8,7 @@ rule validate_inputs:
     input:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["validate_inputs"],
-        landcover=[landcover_path(y) for y in YEARS],
+        landcover=landcover_path(YEARS[0]),  # the grid every year shares
         regions=region_paths(),
         dem=CFG.terrain.dem_path if CFG.terrain else [],
         files=stage_files(CFG, "validate_inputs"),
@@ -22,7 +23,32 @@ rule validate_inputs:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} gep validate {input.cfg:q} --report {output:q} 2>&1 | tee {log:q}"
+        "GEP_THREADS={threads} gep validate {input.cfg:q} --run-only --report {output:q} 2>&1 | tee {log:q}"
+
+
+rule validate_year:
+    conda:
+        "../envs/gep.yaml"
+    input:
+        cfg=ancient(RUN_CONFIG),
+        settings=SETTINGS["validate_year"],
+        landcover=lambda w: sorted({landcover_path(w.year), landcover_path(YEARS[0])}),
+        files=stage_files(CFG, "validate_year"),
+    output:
+        f"{OUT}/checks/inputs_{{year}}.json",
+    wildcard_constraints:
+        year=r"\d{4}",
+    log:
+        f"{OUT}/logs/validate_year_{{year}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/validate_year_{{year}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    shell:
+        "GEP_THREADS={threads} gep validate {input.cfg:q} --year {wildcards.year} --report {output:q} 2>&1 "
+        "| tee {log:q}"
 
 
 rule provenance:

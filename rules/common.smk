@@ -8,6 +8,13 @@ RUN_CONFIG = f"{OUT}/run/config.json"
 sync_resolved_config(CFG, RUN_CONFIG)
 SETTINGS = sync_stage_settings(CFG)
 CHECKED = f"{OUT}/checks/inputs.json"
+
+
+def checked(*years):
+    """The run's input checks and those of ``years`` (default: every year)."""
+    return [CHECKED] + [f"{OUT}/checks/inputs_{y}.json" for y in (years or YEARS)]
+
+
 # stages that handle every region level in one process (one start-up, one read of each raster per job)
 LEVEL_ARGS = " ".join(shlex.quote(level) for level in LEVELS)
 # terrain classes on the land-cover grid (indicator 7), a stratum of every land-cover crosstab
@@ -47,11 +54,6 @@ def gep_outputs():
 def landcover_tables():
     names = ["landcover_area", "region_area"] + (["landcover_change", "extent_account"] if PAIRS else [])
     return expand(f"{OUT}/tables/{{level}}/{{name}}.csv", level=LEVELS, name=names)
-
-
-def protected_files():
-    return sorted({lc.path.format(year=y) for lc in PROTECTED.values() for y in YEARS if not lc.carry_forward}
-                  | {lc.path.format(year=YEARS[0]) for lc in PROTECTED.values()})
 
 
 def protected_outputs():

@@ -9,7 +9,7 @@ rule terrain_grid:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["terrain_grid"],
         files=stage_files(CFG, "terrain_grid"),
-        checked=CHECKED,
+        checked=checked(YEARS[0]),
         dem=CFG.terrain.dem_path if CFG.terrain else [],
         like=landcover_path(YEARS[0]),
     output:

@@ -34,7 +34,7 @@ if GEP_RASTER_NAMES:
         input:
             cfg=ancient(RUN_CONFIG),
             settings=SETTINGS["gep_rasters"],
-            checked=CHECKED,
+            checked=lambda w: checked(w.year),
             landcover=lambda w: landcover_path(w.year),
             files=lambda w: stage_files(CFG, "gep_rasters", [int(w.year)]),
             ls=GEP_LS or [],
@@ -60,7 +60,7 @@ rule gep_tables:
     input:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["gep_tables"],
-        checked=CHECKED,
+        checked=checked(),
         landcover_area=f"{OUT}/tables/{{level}}/landcover_area.csv",
         landcover=[landcover_path(y) for y in YEARS],
         files=stage_files(CFG, "gep_tables"),

@@ -13,7 +13,7 @@ rule account:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["account"],
         files=stage_files(CFG, "account"),
-        checked=CHECKED,
+        checked=lambda w: checked(w.year),
         landcover=lambda w: landcover_path(w.year),
         terrain=TERRAIN if CFG.terrain else [],
     output:
@@ -78,7 +78,7 @@ rule transition:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["transition"],
         files=stage_files(CFG, "transition"),
-        checked=CHECKED,
+        checked=lambda w: checked(w.y0, w.y1),
         prev=lambda w: landcover_path(w.y0),
         curr=lambda w: landcover_path(w.y1),
     output:

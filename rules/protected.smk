@@ -9,9 +9,9 @@ rule redline_account:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["redline_account"],
         files=stage_files(CFG, "redline_account"),
-        checked=CHECKED,
+        checked=lambda w: checked(w.year),
         landcover=lambda w: landcover_path(w.year),
-        layers=protected_files(),
+        layers=lambda w: protected_sources(CFG, [int(w.year)]),
     output:
         [f"{OUT}/interim/{level}/redline_{{year}}.parquet" for level in LEVELS],
     wildcard_constraints:
@@ -39,10 +39,10 @@ rule redline_transition:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["redline_transition"],
         files=stage_files(CFG, "redline_transition"),
-        checked=CHECKED,
+        checked=lambda w: checked(w.y0, w.y1),
         prev=lambda w: landcover_path(w.y0),
         curr=lambda w: landcover_path(w.y1),
-        layers=protected_files(),
+        layers=lambda w: protected_sources(CFG, [int(w.y0), int(w.y1)]),
     output:
         [f"{OUT}/interim/{level}/redline_transition_{{y0}}_{{y1}}.parquet" for level in LEVELS],
     wildcard_constraints:
@@ -71,8 +71,8 @@ rule protected_tables:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["protected_tables"],
         files=stage_files(CFG, "protected_tables"),
-        checked=CHECKED,
-        layers=protected_files(),
+        checked=checked(),
+        layers=protected_sources(CFG),
         interim=expand(f"{OUT}/interim/{{level}}/redline_{{year}}.parquet", level=LEVELS, year=YEARS),
         transitions=[f"{OUT}/interim/{level}/redline_transition_{a}_{b}.parquet" for level in LEVELS
                      for a, b in PAIRS],
@@ -98,8 +98,8 @@ rule protected_changes:
         cfg=ancient(RUN_CONFIG),
         settings=SETTINGS["protected_changes"],
         files=stage_files(CFG, "protected_changes"),
-        checked=CHECKED,
-        layers=protected_files(),
+        checked=checked(),
+        layers=protected_sources(CFG),
     output:
         f"{OUT}/maps/protected_change.gpkg",
     log:

@@ -87,6 +87,28 @@ def test_valid_set_passes(base, tmp_path, capsys):
     assert out.is_file() and "all inputs ok" in capsys.readouterr().out
 
 
+def test_checks_in_parts_as_the_workflow_runs_them(base, tmp_path, capsys):
+    """The run's own inputs once, each year's on its own (so a new year is checked alone)."""
+    import json
+
+    from gep.validate import validate_run, validate_year
+
+    d, cfg_path = _prepare(base, tmp_path, None)
+    cfg = config.load(cfg_path)
+    run = validate_run(cfg)
+    assert set(run) >= {"regions", "dem"} and "landcover" not in run and "protected" not in run
+    assert run["regions"][b.LEVEL]["min_coverage_pct"] == pytest.approx(100.0)  # against the first year's grid
+    year = validate_year(cfg, 2020)
+    assert year["years"] == [2020] and set(year["landcover"]) == {"2020"} and set(year["protected"]["redline"]) == {"2020"}
+    assert "regions" not in year
+    out = d / "results" / "checks" / "inputs_2020.json"
+    assert main(["validate", str(cfg_path), "--year", "2020", "--report", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["years"] == [2020]
+    assert "inputs of 2020 ok" in capsys.readouterr().out
+    assert main(["validate", str(cfg_path), "--year", "2031"]) == 2
+    assert "year 2031: not in the config's years (2019, 2020)" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------------------------------------ mutations
 
 def _random_bytes(path: Path, n: int = 4096, seed: int = 7) -> None:

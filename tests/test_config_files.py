@@ -122,7 +122,33 @@ def test_stage_settings_leave_out_what_a_stage_does_not_depend_on(tmp_path):
     rasters = stage_settings(cfg, "gep_rasters")
     assert set(rasters["gep"]) == set(RASTER_SETTINGS) and rasters["terrain"] == {"dem_path": full["terrain"]["dem_path"]}
     assert "years" not in rasters and stage_settings(cfg, "gep_tables")["gep"] == full["gep"]
-    # the input checks leave out what only values GEP or types regions, and keep what they check
+    # the input checks leave out what only values GEP or types regions, and keep what they check; neither the
+    # run's checks nor one year's depend on the list of years
     checks = stage_settings(cfg, "validate_inputs")
-    assert "verdict" not in checks["gep"] and "deflator" in checks["gep"] and checks["years"] == [2019, 2020]
+    assert "verdict" not in checks["gep"] and "deflator" in checks["gep"] and "years" not in checks
     assert "mountain_share_pct" not in checks["terrain"] and "window_m" in checks["terrain"]
+    year = stage_settings(cfg, "validate_year")
+    assert "years" not in year and "regions" not in year and year["terrain"] == {"dem_path": full["terrain"]["dem_path"]}
+
+
+def test_protected_sources_follow_carry_forward(tmp_path):
+    """Each year's red-line job lists the file that year reads: its own, or with carry_forward the latest
+    earlier one that exists (as gep.protected.resolve_sources picks it), so a year's job is redone when, and
+    only when, its file changes."""
+    from gep.config_files import protected_sources
+    from gep.protected import resolve_sources
+
+    for y in (2019, 2021):
+        (tmp_path / f"red_{y}.gpkg").write_bytes(b"x")
+    raw = _config(tmp_path)
+    raw["years"] = [2019, 2020, 2021, 2022]
+    raw["protected"] = {"redline": {"path": str(tmp_path / "red_{year}.gpkg"), "carry_forward": True},
+                        "protected": {"path": str(tmp_path / "pa_{year}.gpkg")}}
+    cfg = validate(raw)
+    red = cfg.protected.layers()["redline"]
+    picked = {s.year: str(s.path) for s in resolve_sources(red, cfg.years)}
+    for year in cfg.years:
+        assert picked[year] in protected_sources(cfg, [year])
+    assert protected_sources(cfg, [2020]) == sorted([str(tmp_path / "red_2019.gpkg"), str(tmp_path / "pa_2020.gpkg")])
+    assert protected_sources(cfg, [2022]) == sorted([str(tmp_path / "red_2021.gpkg"), str(tmp_path / "pa_2022.gpkg")])
+    assert len(protected_sources(cfg)) == 2 + 4

@@ -171,7 +171,7 @@ def test_every_file_a_stage_reads_is_an_input_of_its_rule(demo):
     """A file a stage reads but its rule does not declare is not watched by Snakemake: editing it (a price
     table, a standard, the class scheme) would leave stale published numbers. Here every file a `gep` stage of
     the demo run opened in the config folder or among the run's files is an input of that stage's job. Exempt:
-    what the job wrote itself (in its output folders: the scorecard's maps), validate_inputs (which checks
+    what the job wrote itself (in its output folders: the scorecard's maps), the input checks (which check
     price and deflator tables up front) and provenance (which checksums everything), which may read any input
     of the run."""
     jobs = _declared_files(demo)
@@ -185,7 +185,7 @@ def test_every_file_a_stage_reads_is_an_input_of_its_rule(demo):
             continue  # `gep where` and the like, outside any rule
         rule, declared, own = jobs[tuple(log["argv"])]
         seen_rules.add(rule)
-        allowed = inputs if rule in ("validate_inputs", "provenance") else declared
+        allowed = inputs if rule in ("validate_inputs", "validate_year", "provenance") else declared
         own_dirs = tuple(str(Path(o).parent) + os.sep for o in own)
         read = {f for f in log["read"] if f.startswith(watched) and not f.startswith(guard) and Path(f).is_file()}
         # a table's Parquet copy and metadata are written with its CSV, which the rules name

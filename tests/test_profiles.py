@@ -257,6 +257,8 @@ def test_local_dry_run(tmp_path):
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     years, levels = len(cfg["years"]), len(cfg["regions"])
     assert (count["account"], count["gep_rasters"], count["gep_ls"], count["gep_tables"]) == (years, years, 1, levels)
+    # the input checks too: the run's own once, and each year's on its own
+    assert (count["validate_inputs"], count["validate_year"]) == (1, years)
 
 
 def test_slurm_dry_run_asks_what_the_rules_declare(tmp_path):

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
@@ -146,13 +147,14 @@ def test_rerun_is_a_no_op_and_tables_are_stable(run):
     assert (folder / "results/tables/town/landcover_area.csv").read_bytes() == before
 
 
-def _dry_run_jobs(folder: Path, cfg: dict, env: dict) -> set[str]:
+def _dry_run_jobs(folder: Path, cfg: dict, env: dict) -> Counter:
+    """How many jobs of each rule a run with ``cfg`` (over the fixture's results) would run."""
     (folder / "variant.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--configfile",
                                        str(folder / "variant.yaml"), "--cores", "2", "-n"],
                           cwd=REPO, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return set(re.findall(r"^(?:local)?rule (\w+):", proc.stdout + proc.stderr, re.M)) - {"all"}
+    return Counter(re.findall(r"^(?:local)?rule (\w+):", proc.stdout + proc.stderr, re.M)) - Counter(["all"])
 
 
 def test_settings_that_change_no_number_redo_nothing(run):
@@ -161,11 +163,26 @@ def test_settings_that_change_no_number_redo_nothing(run):
     folder, _, _, env = run
     cfg = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
     compute = {**cfg, "compute": {"chunk_size": 128, "scheduler": "processes", "workers": 2}}
-    assert _dry_run_jobs(folder, compute, env) == set()
-    assert _dry_run_jobs(folder, {**cfg, "name": "另一个名字"}, env) == {"provenance", "scorecard"}
+    assert not _dry_run_jobs(folder, compute, env)
+    assert set(_dry_run_jobs(folder, {**cfg, "name": "另一个名字"}, env)) == {"provenance", "scorecard"}
     checks = {**cfg, "checks": {"area_tolerance_pct": 0.2}}
-    assert {"validate_inputs", "account", "landcover_tables"} <= _dry_run_jobs(folder, checks, env)
-    assert _dry_run_jobs(folder, cfg, env) == set()  # back to the settings of the results: nothing to redo
+    assert {"validate_inputs", "account", "landcover_tables"} <= set(_dry_run_jobs(folder, checks, env))
+    assert not _dry_run_jobs(folder, cfg, env)  # back to the settings of the results: nothing to redo
+
+
+def test_adding_a_year_accounts_that_year_alone(run):
+    """The yearly update: a new year is checked and accounted on its own (one account, one transition), and
+    only the tables that span every year are redone."""
+    folder, arrays, _, env = run
+    with rasterio.open(folder / "lc_2020.tif") as src:
+        profile, data = src.profile, src.read(1)
+    with rasterio.open(folder / "lc_2021.tif", "w", **profile) as dst:
+        dst.write(np.where(data == 2, 8, data), 1)
+    cfg = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    jobs = _dry_run_jobs(folder, {**cfg, "years": [2019, 2020, 2021]}, env)
+    assert jobs == Counter({"validate_year": 1, "account": 1, "transition": 1, "landcover_tables": 1,
+                            "provenance": 1, "scorecard": 1}), jobs
+    assert not _dry_run_jobs(folder, cfg, env)
 
 
 def test_bad_config_stops_before_any_work(tmp_path):

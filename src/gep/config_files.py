@@ -6,10 +6,12 @@ read the whole config (``run/config.json``) as ``ancient``. So a run moved to a 
 allowed to republish redoes nothing; a new name or title redoes the scorecard; a GEP valuation setting
 (prices year, verdict) the GEP tables, not the service rasters nor the land-cover accounting.
 
-Every computing stage also waits for the input checks (validate_inputs) and is redone when they run again,
-which they do when the land cover, the regions or ``years`` change. ``ancient()`` cannot cut that link:
-Snakemake 9 then skips the own checks of every job downstream of a job that runs. So adding a year still
-redoes every year's accounting; checks per year would be needed to change that.
+Every computing stage also waits for the input checks and is redone when they run again. So the checks come
+in parts: the run's own inputs (validate_inputs: regions, DEM, standards, price tables; not the years) and
+each year's (validate_year: its land cover, protected areas, GEP rasters), and a stage waits for the parts of
+its own years only. Adding a year then checks and accounts that year alone, and redoes only the tables that
+span every year. (``ancient()`` cannot cut that link: Snakemake 9 then skips the own checks of every job
+downstream of a job that runs.)
 
 **Files.** The rules declare these files as inputs, so editing one redoes exactly the stages it feeds: a new price table
 redoes the GEP tables (not the service rasters, nor any land-cover accounting); a new runoff table redoes the
@@ -32,7 +34,7 @@ from pathlib import Path
 from .config import Config
 from .errors import InputError
 
-STAGES: tuple[str, ...] = ("validate_inputs", "account", "merge_account", "transition", "landcover_tables",
+STAGES: tuple[str, ...] = ("validate_inputs", "validate_year", "account", "merge_account", "transition", "landcover_tables",
                            "terrain_grid", "coverage_tables", "redline_account", "redline_transition",
                            "protected_tables", "protected_changes", "gep_ls", "gep_rasters", "gep_tables",
                            "scorecard", "provenance")
@@ -41,21 +43,24 @@ STAGES: tuple[str, ...] = ("validate_inputs", "account", "merge_account", "trans
 HOW = ("name", "republish", "demo", "compute", "scorecard.title")
 #: stages of one year or one pair of years: adding a year to the run does not change them
 _ONE_YEAR = ("years",)
+_TERRAIN_TYPING = tuple(f"terrain.{k}" for k in ("thresholds_m", "mountain_share_pct", "hill_mountain_share_pct",
+                                                  "arid_precip_mm", "type_year", "precip_path"))
+_GEP_VALUING = tuple(f"gep.{k}" for k in ("gep_tier", "statistics_services", "constant_price_year", "verdict",
+                                          "clip_negative_water", "min_coverage_pct", "write_rasters", "chunk"))
 _LANDCOVER_ONLY = _ONE_YEAR + ("terrain", "coverage", "protected", "gep", "scorecard")
 _NO_GEP_RASTER = ("regions", "checks", "coverage", "protected", "scorecard")
 #: what each stage's results do not depend on, besides HOW (dotted keys); ``keep`` brings back parts of them
 _NOT_READ: dict[str, tuple[str, ...]] = {
-    # every computing stage waits for the input checks, and redoes its work when they run again: they leave out
-    # the settings that only type regions (terrain), value GEP (gep) or lay out the scorecard
-    "validate_inputs": ("scorecard",)
-    + tuple(f"terrain.{k}" for k in ("thresholds_m", "mountain_share_pct", "hill_mountain_share_pct",
-                                     "arid_precip_mm", "type_year", "precip_path"))
-    + tuple(f"gep.{k}" for k in ("gep_tier", "statistics_services", "constant_price_year", "verdict",
-                                 "clip_negative_water", "min_coverage_pct", "write_rasters", "chunk")),
+    # computing stages wait for the input checks and redo their work when these run again: the checks leave out
+    # the settings that only type regions (terrain), value GEP (gep) or lay out the scorecard; the run's own
+    # checks do not depend on the years, and one year's only on that year
+    "validate_inputs": _ONE_YEAR + ("protected", "scorecard") + _TERRAIN_TYPING + _GEP_VALUING,
+    "validate_year": _ONE_YEAR + ("regions", "checks", "coverage", "scorecard", "terrain") + _GEP_VALUING,
     "landcover_tables": _LANDCOVER_ONLY[1:],
     "coverage_tables": ("protected", "gep", "scorecard"),
-    **{s: ("terrain", "coverage", "gep", "scorecard")
-       for s in ("redline_account", "redline_transition", "protected_tables", "protected_changes")},
+    # one year's (or pair's) red line reads that year's files, which the rule lists (protected_sources)
+    **{s: _ONE_YEAR + ("terrain", "coverage", "gep", "scorecard") for s in ("redline_account", "redline_transition")},
+    **{s: ("terrain", "coverage", "gep", "scorecard") for s in ("protected_tables", "protected_changes")},
     "account": _LANDCOVER_ONLY,
     "merge_account": _LANDCOVER_ONLY,
     "transition": _LANDCOVER_ONLY,
@@ -97,6 +102,25 @@ def gep_raster_files(cfg: Config, years: Iterable[int]) -> list[str]:
         spec = getattr(cfg.gep.rasters, name)
         files += _templates(spec.path if spec is not None else None, years)
     return files
+
+
+def protected_sources(cfg: Config, years: Iterable[int] | None = None) -> list[str]:
+    """The red-line and protected-area files of ``years`` (default: all), as gep.protected.resolve_sources
+    picks them: each year's own file or, with carry_forward, the latest earlier year's that exists (the first
+    year's is listed even before it exists: the demo data is written by a rule)."""
+    if cfg.protected is None:
+        return []
+    wanted = set(cfg.years if years is None else years)
+    files = set()
+    for lc in cfg.protected.layers().values():
+        last = None
+        for y in cfg.years:
+            path = lc.path.format(year=y)
+            if not lc.carry_forward or last is None or path.startswith("/vsi") or Path(path).exists():
+                last = path
+            if y in wanted:
+                files.add(last)
+    return sorted(files)
 
 
 def _gep_parameters(cfg: Config, services: Iterable[str], *, prices: bool) -> list[str]:
@@ -168,7 +192,8 @@ def _keep(stage: str) -> tuple[str, ...]:
     terrain.dem_path)."""
     from .valuation.config import RASTER_SETTINGS
 
-    return {"gep_ls": ("terrain.dem_path", "gep.services", "gep.dem", "gep.ls"),
+    return {"validate_year": ("terrain.dem_path",),
+            "gep_ls": ("terrain.dem_path", "gep.services", "gep.dem", "gep.ls"),
             "gep_rasters": ("terrain.dem_path",) + tuple(f"gep.{k}" for k in RASTER_SETTINGS),
             "gep_tables": ("terrain.dem_path",)}.get(stage, ())
 

@@ -3,7 +3,9 @@
 Layout of a run's output folder (``output_dir``)::
 
     run/config.json                 resolved config the rules read
-    checks/inputs.json              result of the up-front input validation
+    run/settings/RULE.json          the part of it each rule's results depend on (gep.config_files)
+    checks/inputs.json              input checks of the run (regions, DEM, standards, price tables)
+    checks/inputs_YEAR.json         input checks of one year (land cover, protected areas, GEP rasters)
     interim/LEVEL/crosstab_YEAR.parquet       integer cm² per region × terrain × class
     interim/LEVEL/transition_Y0_Y1.parquet    integer cm² per region × class(Y0) × class(Y1)
     tables/LEVEL/*.csv|parquet      the published tables

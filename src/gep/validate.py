@@ -1,7 +1,10 @@
 """Up-front validation of every input a config names, before any computation.
 
 All problems are collected and reported together (one line each: file, key, value, what to do); nothing is
-written when there is a problem. The workflow's first rule runs this; ``gep validate CONFIG`` runs it alone.
+written when there is a problem. ``gep validate CONFIG`` checks everything at once. The workflow checks in
+parts, so that adding a year checks (and redoes) only that year: the run's own inputs once (regions, DEM,
+standards, price tables; :func:`validate_run`), and each year's land cover, protected areas and GEP rasters
+in a job of its own (:func:`validate_year`).
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from .landcover import LandcoverRaster, code_histogram
 from .regions import overlaps, read_regions, to_crs
 
 
-def _landcover(cfg: Config, scheme: ClassScheme | None, problems: list[str],
-               report: dict) -> dict[int, LandcoverRaster]:
+def _landcover(cfg: Config, scheme: ClassScheme | None, problems: list[str], report: dict,
+               years: list[int]) -> dict[int, LandcoverRaster]:
+    """Open the land cover of ``years`` and of the run's first year, whose grid every year must share."""
     rasters: dict[int, LandcoverRaster] = {}
-    for year in cfg.years:
+    for year in sorted({cfg.years[0], *years}):
         try:
             rasters[year] = LandcoverRaster.open(cfg.landcover_path(year), chunk=cfg.compute.chunk_size,
                                                  nodata=cfg.landcover.nodata, crs=cfg.landcover.crs,
@@ -38,9 +42,10 @@ def _landcover(cfg: Config, scheme: ClassScheme | None, problems: list[str],
     if grids:
         first_year = min(grids)
         for year, grid in grids.items():
-            if not grid.same_as(grids[first_year]):
+            if year in years and not grid.same_as(grids[first_year]):
                 problems.append(f"{rasters[year].path}: grid differs from {rasters[first_year].path} (shape, "
                                 f"transform or CRS); resample all years onto one grid (nearest neighbour for classes)")
+    rasters = {y: r for y, r in rasters.items() if y in years}
     for year, r in rasters.items():
         if r.nodata is None:
             report.setdefault("warnings", []).append(
@@ -138,15 +143,15 @@ def _terrain(cfg: Config, levels: dict, problems: list[str], report: dict) -> No
             problems.extend(f"terrain.overrides_path: {line}" for line in err.lines())
 
 
-def _protected(cfg: Config, problems: list[str], report: dict) -> None:
+def _protected(cfg: Config, problems: list[str], report: dict, years: list[int]) -> None:
     if cfg.protected is None:
         return
     from .protected import read_layer, resolve_sources
 
     for name, lc in cfg.protected.layers().items():
-        try:
-            sources = resolve_sources(lc, cfg.years, name=f"protected.{name}")
-            for src in {s.path: s for s in sources}.values():
+        try:  # the years before them too: a year without a file carries an earlier year's forward
+            sources = resolve_sources(lc, [y for y in cfg.years if y <= max(years)], name=f"protected.{name}")
+            for src in {s.path: s for s in sources if s.year in years}.values():
                 _, rep = read_layer(src.path, layer=lc.layer, id_field=lc.id_field, type_field=lc.type_field,
                                     name=f"protected.{name} ({src.year})")
                 report.setdefault("protected", {}).setdefault(name, {})[str(src.year)] = {
@@ -155,18 +160,19 @@ def _protected(cfg: Config, problems: list[str], report: dict) -> None:
             problems.extend(err.lines())
 
 
-def _gep(cfg: Config, problems: list[str]) -> None:
-    """Inputs and parameter files of the GEP section (prices, deflators, climate rasters)."""
+def _gep(cfg: Config, problems: list[str], years: list[int], tables: bool) -> None:
+    """Inputs of the GEP section: the climate rasters of ``years``; with ``tables`` the price and deflator
+    tables too."""
     if cfg.gep is None:
         return
     from .valuation.params import load_deflator, load_prices
     from .valuation.run import preflight
 
     dem = cfg.gep.dem or (cfg.terrain.dem_path if cfg.terrain else None)
-    problems.extend(preflight(cfg.gep, cfg.years, dem))
+    problems.extend(preflight(cfg.gep, years, dem))
     for label, load, ref in (("gep.parameters.prices", load_prices, cfg.gep.parameters.prices),
                              ("gep.deflator", load_deflator, cfg.gep.deflator)):
-        if ref is None:
+        if ref is None or not tables:
             continue
         try:
             load(ref)
@@ -176,24 +182,55 @@ def _gep(cfg: Config, problems: list[str]) -> None:
 
 def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
     """Check every input of ``cfg``; return a report, or raise :class:`InputError` listing all problems."""
+    return _validate(cfg, cfg.years, run=True, scan_codes=scan_codes)
+
+
+def validate_run(cfg: Config) -> dict:
+    """Check the inputs that do not change with the year: class scheme, regions (against the first year's
+    grid), DEM, standards, terrain-type overrides, price and deflator tables."""
+    return _validate(cfg, [], run=True, scan_codes=False)
+
+
+def validate_year(cfg: Config, year: int, *, scan_codes: bool = True) -> dict:
+    """Check one year's inputs: its land cover (readable, on the first year's grid, only known class codes),
+    its protected-area layers and its GEP rasters."""
+    if year not in cfg.years:
+        raise InputError(f"year {year}: not in the config's years ({', '.join(map(str, cfg.years))}); add it "
+                         f"to 'years' or pick one of them")
+    return _validate(cfg, [year], run=False, scan_codes=scan_codes)
+
+
+def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool) -> dict:
     problems: list[str] = []
-    report: dict = {"years": cfg.years}
+    report: dict = {"years": years} if years else {}
     scheme = None
     try:
         scheme = load_scheme(cfg.landcover.scheme)
     except InputError as err:
         problems.append(f"landcover.scheme: {err}")
-    rasters = _landcover(cfg, scheme, problems, report)
+    rasters = _landcover(cfg, scheme, problems, report, years)
     if scan_codes and rasters and scheme is not None:
         _codes(cfg, scheme, rasters, problems, report)
-    grid = next(iter(rasters.values())).grid if rasters else None
-    levels = _regions(cfg, grid, problems, report)
-    _terrain(cfg, levels, problems, report)
-    _protected(cfg, problems, report)
-    _gep(cfg, problems)
+    if run:
+        grid = next(iter(rasters.values())).grid if rasters else _first_grid(cfg)
+        levels = _regions(cfg, grid, problems, report)
+        _terrain(cfg, levels, problems, report)
+    if years:
+        _protected(cfg, problems, report, years)
+    _gep(cfg, problems, years, tables=run)
     if problems:
         raise InputError.many(problems)
     return report
+
+
+def _first_grid(cfg: Config) -> Grid | None:
+    """The grid of the first year's land cover, which every year shares (None when it does not open: that
+    year's own check says why)."""
+    try:
+        return LandcoverRaster.open(cfg.landcover_path(cfg.years[0]), chunk=cfg.compute.chunk_size,
+                                    crs=cfg.landcover.crs).grid
+    except InputError:
+        return None
 
 
 def write_report(report: dict, path: Path) -> None:

@@ -305,15 +305,21 @@ def run_tables(args) -> int:
 
 
 def run_validate(args) -> int:
-    from ..validate import validate_inputs, write_report
+    from ..validate import validate_inputs, validate_run, validate_year, write_report
 
     cfg = _load(args.config)
-    report = validate_inputs(cfg, scan_codes=not args.no_scan)
+    if args.year is not None:
+        report = validate_year(cfg, args.year, scan_codes=not args.no_scan)
+    elif args.run_only:
+        report = validate_run(cfg)
+    else:
+        report = validate_inputs(cfg, scan_codes=not args.no_scan)
     for warning in report.get("warnings", []):
         print(f"gep validate: warning: {warning}")
     if args.report:
         write_report(report, args.report)
-    print(f"gep validate: {args.config}: all inputs ok")
+    what = f"inputs of {args.year}" if args.year is not None else "run inputs" if args.run_only else "all inputs"
+    print(f"gep validate: {args.config}: {what} ok")
     return 0
 
 
@@ -322,6 +328,10 @@ def register_validate(sub) -> None:
     p.add_argument("config", type=Path)
     p.add_argument("--report", type=Path, help="write the validation report (JSON) here")
     p.add_argument("--no-scan", action="store_true", help="skip the pass over the rasters that checks class codes")
+    part = p.add_mutually_exclusive_group()
+    part.add_argument("--year", type=int, help="check only this year's land cover, protected areas and GEP rasters")
+    part.add_argument("--run-only", action="store_true",
+                      help="check only what does not change with the year (regions, DEM, standards, price tables)")
     p.set_defaults(func=run_validate)
 
 
