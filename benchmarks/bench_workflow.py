@@ -14,13 +14,17 @@ What it does (not a test; run by hand):
 2. writes a run configuration (two levels, two years, every indicator, chunk 2048) and runs
    ``snakemake --cores CORES`` on it in a fresh output folder (benchmarks/out/workflow_SIZE/), timed as a whole;
 3. reads the Snakemake benchmark file of every job (wall s, peak RSS) and prints, per rule, the summed wall
-   time, the largest peak RSS of its jobs and the ``mem_mb`` the rule declares, for every size side by side.
+   time, the largest peak RSS of its jobs and the ``mem_mb`` the rule declares, for every size side by side;
+4. with ``--add-year`` (sizes up to 20,000²), the yearly update: adds 2021 (the 2020 land cover changed
+   again the same way, the 2020 red line and protected areas) to the finished run, runs the workflow again in
+   the same output folder, and prints its wall time and the jobs it ran.
 
 If peak memory depends on chunks and workers rather than on the raster, each rule's peak RSS stays about the
 same from the smallest to the largest size while its wall time grows with the cells.
 
     python benchmarks/bench_workflow.py                       # 5,000² and 20,000²
     python benchmarks/bench_workflow.py --sizes 4000 --cores 2
+    python benchmarks/bench_workflow.py --sizes 5000 --add-year
 """
 
 from __future__ import annotations
@@ -168,15 +172,15 @@ def ensure_inputs(size: int) -> dict:
     return {"folder": folder, "townships": townships, "counties": counties, "landcover": lc[YEARS[0]], **svc}
 
 
-def write_config(size: int, paths: dict, out_dir: Path, chunk: int) -> Path:
-    """The run configuration (YAML) for ``size``; every indicator, both levels, both years."""
+def write_config(size: int, paths: dict, out_dir: Path, chunk: int, years=YEARS, name: str = "config") -> Path:
+    """The run configuration (YAML) for ``size``; every indicator, both levels, ``years``."""
     import yaml
 
     folder = paths["folder"]
     cfg = {
         "name": f"bench {size}²",
         "output_dir": str(out_dir),
-        "years": list(YEARS),
+        "years": list(years),
         "landcover": {"path": str(folder / ("landcover_{year}" + paths["landcover"].suffix)), "scheme": "clcd"},
         "regions": {
             "county": {"path": str(paths["counties"]), "layer": "counties", "id_field": "code",
@@ -204,9 +208,37 @@ def write_config(size: int, paths: dict, out_dir: Path, chunk: int) -> Path:
         },
         "compute": {"chunk_size": chunk, "scheduler": "threads"},
     }
-    path = folder / "config.yaml"
+    path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def add_year(size: int, paths: dict, out_dir: Path, chunk: int, cores: int) -> dict:
+    """The yearly update on a finished run: a third year, run in the same output folder; wall time and the
+    jobs that ran (their Snakemake benchmark files are the ones written after the start)."""
+    import shutil
+
+    if size > 20000:
+        raise SystemExit("--add-year: sizes up to 20,000² (larger land covers are VRT mosaics)")
+    folder, new = paths["folder"], YEARS[-1] + 1
+    if not (folder / f"landcover_{new}.tif").exists():
+        _changed_landcover(folder / f"landcover_{YEARS[-1]}.tif", folder / f"landcover_{new}.tif")
+    for layer in ("redline", "protected"):
+        if not (folder / f"{layer}_{new}.gpkg").exists():
+            shutil.copy(folder / f"{layer}_{YEARS[-1]}.gpkg", folder / f"{layer}_{new}.gpkg")
+    cfg = write_config(size, paths, out_dir, chunk, years=(*YEARS, new), name="config_add_year")
+    snakemake = Path(sys.executable).parent / "snakemake"
+    start = time.time()
+    t0 = time.perf_counter()
+    with (OUT / f"{out_dir.name}_add_year.log").open("w", encoding="utf-8") as f:
+        rc = subprocess.run([str(snakemake), "--snakefile", "workflow/Snakefile", "--configfile", str(cfg),
+                             "--cores", str(cores), "--quiet", "rules"], cwd=ROOT, stdout=f,
+                            stderr=subprocess.STDOUT).returncode
+    wall = time.perf_counter() - t0
+    if rc != 0:
+        raise SystemExit(f"snakemake failed (exit {rc}); see {f.name}")
+    jobs = sorted(p.stem for p in (out_dir / "benchmarks").glob("*.tsv") if p.stat().st_mtime >= start)
+    return {"year": new, "wall_s": wall, "jobs": jobs}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -274,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000], help="land-cover sides in cells")
     ap.add_argument("--cores", type=int, default=2, help="snakemake --cores (default 2)")
     ap.add_argument("--chunk", type=int, default=2048, help="compute.chunk_size (default 2048)")
+    ap.add_argument("--add-year", action="store_true", help="then add a third year and time the update")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     declared = declared_memory()
@@ -287,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         run = run_workflow(cfg, out_dir, args.cores)
         results[size] = {"run": run, "rules": per_rule(out_dir / "benchmarks", rules)}
         print(f"{size}²: {run['wall_s']:.0f} s", file=sys.stderr)
+        if args.add_year:
+            results[size]["add_year"] = add_year(size, paths, out_dir, args.chunk, args.cores)
 
     sizes = args.sizes
     head = "| rule | jobs | mem_mb | " + " | ".join(f"{s:,}²: wall s, peak RSS MiB" for s in sizes) + " |"
@@ -308,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         over = [n for n, r in results[s]["rules"].items() if n in declared and r["max_rss_mib"] > declared[n]]
         print(f"{s:,}²: largest job peak RSS {worst[1]['max_rss_mib']:.0f} MiB ({worst[0]}); "
               f"rules over their mem_mb: {', '.join(over) or 'none'}")
+    for s in sizes:
+        if "add_year" in results[s]:
+            up = results[s]["add_year"]
+            print(f"{s:,}²: adding {up['year']} to the finished run took {up['wall_s']:.0f} s (the two-year run "
+                  f"{results[s]['run']['wall_s']:.0f} s); jobs run: {', '.join(up['jobs'])}")
     (OUT / "bench_workflow.json").write_text(json.dumps({"sizes": sizes, "cores": args.cores, "results": results,
                                                          "declared_mem_mb": declared, "versions": bc.versions()},
                                                         indent=2, default=str), encoding="utf-8")
