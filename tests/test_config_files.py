@@ -35,7 +35,8 @@ def test_builtin_names_resolve_into_the_checkout(tmp_path, monkeypatch):
     scheme = str(BUILTIN / "classes" / "clcd.yaml")  # every stage that reads land-cover classes
     assert stage_files(cfg, "validate_inputs") == stage_files(cfg, "account") == [scheme]
     assert stage_files(cfg, "terrain_grid") == stage_files(cfg, "gep_ls") == []
-    assert stage_files(cfg, "coverage_tables") == sorted([scheme, str(BUILTIN / "standards" / "coverage_national.yaml")])
+    standard = str(BUILTIN / "standards" / "coverage_national.yaml")
+    assert stage_files(cfg, "coverage_tables") == sorted([scheme, standard])
     assert stage_files(cfg, "scorecard") == sorted([scheme, str(BUILTIN / "standards" / "lianshan_national.yaml")])
     # the physical parameters of the raster services, the year's rasters, never prices
     assert stage_files(cfg, "gep_rasters", [2020]) == sorted(
@@ -120,7 +121,8 @@ def test_stage_settings_leave_out_what_a_stage_does_not_depend_on(tmp_path):
     assert set(stage_settings(cfg, "account")) == {"output_dir", "landcover", "regions", "checks"}
     assert set(stage_settings(cfg, "terrain_grid")["terrain"]) == {"dem_path", "window_m", "thresholds_m", "chunk"}
     rasters = stage_settings(cfg, "gep_rasters")
-    assert set(rasters["gep"]) == set(RASTER_SETTINGS) and rasters["terrain"] == {"dem_path": full["terrain"]["dem_path"]}
+    dem = {"dem_path": full["terrain"]["dem_path"]}
+    assert set(rasters["gep"]) == set(RASTER_SETTINGS) and rasters["terrain"] == dem
     assert "years" not in rasters and stage_settings(cfg, "gep_tables")["gep"] == full["gep"]
     # the input checks leave out what only values GEP or types regions, and keep what they check; neither the
     # run's checks nor one year's depend on the list of years
@@ -128,7 +130,7 @@ def test_stage_settings_leave_out_what_a_stage_does_not_depend_on(tmp_path):
     assert "verdict" not in checks["gep"] and "deflator" in checks["gep"] and "years" not in checks
     assert "mountain_share_pct" not in checks["terrain"] and "window_m" in checks["terrain"]
     year = stage_settings(cfg, "validate_year")
-    assert "years" not in year and "regions" not in year and year["terrain"] == {"dem_path": full["terrain"]["dem_path"]}
+    assert "years" not in year and "regions" not in year and year["terrain"] == dem
 
 
 def test_protected_sources_follow_carry_forward(tmp_path):

@@ -13,17 +13,19 @@ its own years only. Adding a year then checks and accounts that year alone, and 
 span every year. (``ancient()`` cannot cut that link: Snakemake 9 then skips the own checks of every job
 downstream of a job that runs.)
 
-**Files.** The rules declare these files as inputs, so editing one redoes exactly the stages it feeds: a new price table
-redoes the GEP tables (not the service rasters, nor any land-cover accounting); a new runoff table redoes the
-service rasters too; a new class scheme redoes everything. ``provenance.json`` records their checksums.
+**Files.** The rules declare these files as inputs, so editing one redoes exactly the stages it feeds: a new
+price table redoes the GEP tables (not the service rasters, nor any land-cover accounting); a new runoff
+table redoes the service rasters too; a new class scheme redoes everything. ``provenance.json`` records
+their checksums.
 
 Files given by built-in name (``clcd``, ``national``, ``prices_dolkar2017``) resolve to ``config/…`` in the
 checkout, so an edit there counts like an edit of the user's own file. A name that resolves to nothing is
 left out here; the stage that reads it reports it (one line, exit 2). Paths are listed whether they exist
 or not: a file another rule writes (the demo data) must be an input from the first run on.
 
-Land-cover rasters, region layers, the terrain DEM and the protected-area layers are wired by the rules
-themselves (rules/common.smk); everything else a stage reads because the config names it is listed here.
+Land-cover rasters, region layers and the terrain DEM are wired by the rules themselves (rules/*.smk); the
+protected-area files of a year (:func:`protected_sources`) and everything else a stage reads because the
+config names it are listed here.
 """
 
 from __future__ import annotations
@@ -34,32 +36,34 @@ from pathlib import Path
 from .config import Config
 from .errors import InputError
 
-STAGES: tuple[str, ...] = ("validate_inputs", "validate_year", "account", "merge_account", "transition", "landcover_tables",
-                           "terrain_grid", "coverage_tables", "redline_account", "redline_transition",
-                           "protected_tables", "protected_changes", "gep_ls", "gep_rasters", "gep_tables",
-                           "scorecard", "provenance")
+STAGES: tuple[str, ...] = (
+    "validate_inputs", "validate_year", "account", "merge_account", "transition", "landcover_tables",
+    "terrain_grid", "coverage_tables", "redline_account", "redline_transition", "protected_tables",
+    "protected_changes", "gep_ls", "gep_rasters", "gep_tables", "scorecard", "provenance")
 
 #: settings that change how a run computes, or what it is called, never a number
 HOW = ("name", "republish", "demo", "compute", "scorecard.title")
 #: stages of one year or one pair of years: adding a year to the run does not change them
 _ONE_YEAR = ("years",)
-_TERRAIN_TYPING = tuple(f"terrain.{k}" for k in ("thresholds_m", "mountain_share_pct", "hill_mountain_share_pct",
-                                                  "arid_precip_mm", "type_year", "precip_path"))
-_GEP_VALUING = tuple(f"gep.{k}" for k in ("gep_tier", "statistics_services", "constant_price_year", "verdict",
-                                          "clip_negative_water", "min_coverage_pct", "write_rasters", "chunk"))
+#: terrain and GEP settings the input checks do not read (relief classes, region typing, valuation, writing)
+_TERRAIN_UNCHECKED = tuple(f"terrain.{k}" for k in ("thresholds_m", "mountain_share_pct", "hill_mountain_share_pct",
+                                                     "arid_precip_mm", "type_year", "precip_path"))
+_GEP_UNCHECKED = tuple(f"gep.{k}" for k in ("gep_tier", "statistics_services", "constant_price_year", "verdict",
+                                            "clip_negative_water", "min_coverage_pct", "write_rasters", "chunk"))
 _LANDCOVER_ONLY = _ONE_YEAR + ("terrain", "coverage", "protected", "gep", "scorecard")
 _NO_GEP_RASTER = ("regions", "checks", "coverage", "protected", "scorecard")
-#: what each stage's results do not depend on, besides HOW (dotted keys); ``keep`` brings back parts of them
+#: what each stage's results do not depend on, besides HOW (a section or SECTION.KEY); :func:`_keep` brings
+#: back keys inside a dropped section
 _NOT_READ: dict[str, tuple[str, ...]] = {
     # computing stages wait for the input checks and redo their work when these run again: the checks leave out
-    # the settings that only type regions (terrain), value GEP (gep) or lay out the scorecard; the run's own
-    # checks do not depend on the years, and one year's only on that year
-    "validate_inputs": _ONE_YEAR + ("protected", "scorecard") + _TERRAIN_TYPING + _GEP_VALUING,
-    "validate_year": _ONE_YEAR + ("regions", "checks", "coverage", "scorecard", "terrain") + _GEP_VALUING,
+    # what they do not read; the run's own checks do not depend on the years, and one year's only on that year
+    "validate_inputs": _ONE_YEAR + ("protected", "scorecard") + _TERRAIN_UNCHECKED + _GEP_UNCHECKED,
+    "validate_year": _ONE_YEAR + ("regions", "checks", "coverage", "scorecard", "terrain") + _GEP_UNCHECKED,
     "landcover_tables": _LANDCOVER_ONLY[1:],
     "coverage_tables": ("protected", "gep", "scorecard"),
     # one year's (or pair's) red line reads that year's files, which the rule lists (protected_sources)
-    **{s: _ONE_YEAR + ("terrain", "coverage", "gep", "scorecard") for s in ("redline_account", "redline_transition")},
+    **{s: _ONE_YEAR + ("terrain", "coverage", "gep", "scorecard")
+       for s in ("redline_account", "redline_transition")},
     **{s: ("terrain", "coverage", "gep", "scorecard") for s in ("protected_tables", "protected_changes")},
     "account": _LANDCOVER_ONLY,
     "merge_account": _LANDCOVER_ONLY,

@@ -260,8 +260,8 @@ def _note_superseded_rasters(old: Path, new: Path) -> None:
     files = sorted(old.glob("*.tif")) if old.is_dir() else []
     if files:
         size = sum(f.stat().st_size for f in files) / 2**30
-        print(f"gep: note: {old} holds {len(files)} GEP raster file(s) ({size:.1f} GiB) from an older gep; they are now "
-              f"in {new} for every level, so delete the old folder to free the space (rm -r '{old}')")
+        print(f"gep: note: {old} holds {len(files)} GEP raster file(s) ({size:.1f} GiB) from an older gep; they "
+              f"are now in {new} for every level, so delete the old folder to free the space (rm -r '{old}')")
 
 
 def scorecard(cfg: Config, level: str, *, provenance: Path | None = None, threads: int | None = None) -> list[Path]:

@@ -31,6 +31,8 @@ def _landcover(cfg: Config, scheme: ClassScheme | None, problems: list[str], rep
                years: list[int]) -> dict[int, LandcoverRaster]:
     """Open the land cover of ``years`` and of the run's first year, whose grid every year must share."""
     rasters: dict[int, LandcoverRaster] = {}
+    if not years:
+        return rasters
     for year in sorted({cfg.years[0], *years}):
         try:
             rasters[year] = LandcoverRaster.open(cfg.landcover_path(year), chunk=cfg.compute.chunk_size,
