@@ -10,8 +10,9 @@ Every computing stage also waits for the input checks and is redone when they ru
 in parts: the run's own inputs (validate_inputs: regions, DEM, standards, price tables; not the years) and
 each year's (validate_year: its land cover, protected areas, GEP rasters), and a stage waits for the parts of
 its own years only. Adding a year then checks and accounts that year alone, and redoes only the tables that
-span every year. (``ancient()`` cannot cut that link: Snakemake 9 then skips the own checks of every job
-downstream of a job that runs.)
+span every year. The checks' settings hold only what every stage reads (:data:`_GATE`), so a new standard or
+price table does not redo the land-cover accounting either. (``ancient()`` cannot cut that link: Snakemake 9
+then skips the own checks of every job downstream of a job that runs.)
 
 **Files.** The rules declare these files as inputs, so editing one redoes exactly the stages it feeds: a new
 price table redoes the GEP tables (not the service rasters, nor any land-cover accounting); a new runoff
@@ -45,20 +46,21 @@ STAGES: tuple[str, ...] = (
 HOW = ("name", "republish", "demo", "compute", "scorecard.title")
 #: stages of one year or one pair of years: adding a year to the run does not change them
 _ONE_YEAR = ("years",)
-#: terrain and GEP settings the input checks do not read (relief classes, region typing, valuation, writing)
-_TERRAIN_UNCHECKED = tuple(f"terrain.{k}" for k in ("thresholds_m", "mountain_share_pct", "hill_mountain_share_pct",
-                                                     "arid_precip_mm", "type_year", "precip_path"))
-_GEP_UNCHECKED = tuple(f"gep.{k}" for k in ("gep_tier", "statistics_services", "constant_price_year", "verdict",
-                                            "clip_negative_water", "min_coverage_pct", "write_rasters", "chunk"))
+#: what the input checks' settings leave out: every computing job waits for them and is redone when they run
+#: again, so they depend only on what every stage reads (land cover, regions, checks, the DEM). They also check
+#: GEP, protected-area and coverage inputs up front; after a change to those alone, the stages that read them
+#: are redone (their own settings and files) and report a bad input themselves.
+_GATE = ("protected", "coverage", "gep", "scorecard") + tuple(
+    f"terrain.{k}" for k in ("thresholds_m", "mountain_share_pct", "hill_mountain_share_pct", "arid_precip_mm",
+                             "type_year", "precip_path", "overrides_path"))
 _LANDCOVER_ONLY = _ONE_YEAR + ("terrain", "coverage", "protected", "gep", "scorecard")
 _NO_GEP_RASTER = ("regions", "checks", "coverage", "protected", "scorecard")
 #: what each stage's results do not depend on, besides HOW (a section or SECTION.KEY); :func:`_keep` brings
 #: back keys inside a dropped section
 _NOT_READ: dict[str, tuple[str, ...]] = {
-    # computing stages wait for the input checks and redo their work when these run again: the checks leave out
-    # what they do not read; the run's own checks do not depend on the years, and one year's only on that year
-    "validate_inputs": _ONE_YEAR + ("protected", "scorecard") + _TERRAIN_UNCHECKED + _GEP_UNCHECKED,
-    "validate_year": _ONE_YEAR + ("regions", "checks", "coverage", "scorecard", "terrain") + _GEP_UNCHECKED,
+    # the run's own checks do not depend on the years, and one year's only on that year's land cover
+    "validate_inputs": _ONE_YEAR + _GATE,
+    "validate_year": _ONE_YEAR + _GATE + ("regions", "checks", "terrain"),
     "landcover_tables": _LANDCOVER_ONLY[1:],
     "coverage_tables": ("protected", "gep", "scorecard"),
     # one year's (or pair's) red line reads that year's files, which the rule lists (protected_sources)
@@ -196,8 +198,7 @@ def _keep(stage: str) -> tuple[str, ...]:
     terrain.dem_path)."""
     from .valuation.config import RASTER_SETTINGS
 
-    return {"validate_year": ("terrain.dem_path",),
-            "gep_ls": ("terrain.dem_path", "gep.services", "gep.dem", "gep.ls"),
+    return {"gep_ls": ("terrain.dem_path", "gep.services", "gep.dem", "gep.ls"),
             "gep_rasters": ("terrain.dem_path",) + tuple(f"gep.{k}" for k in RASTER_SETTINGS),
             "gep_tables": ("terrain.dem_path",)}.get(stage, ())
 
