@@ -153,3 +153,16 @@ def test_protected_sources_follow_carry_forward(tmp_path):
     assert protected_sources(cfg, [2020]) == sorted([str(tmp_path / "red_2019.gpkg"), str(tmp_path / "pa_2020.gpkg")])
     assert protected_sources(cfg, [2022]) == sorted([str(tmp_path / "red_2021.gpkg"), str(tmp_path / "pa_2022.gpkg")])
     assert len(protected_sources(cfg)) == 2 + 4
+
+
+def test_settings_files_are_rewritten_only_where_they_change(tmp_path):
+    from gep.config_files import sync_stage_settings
+
+    raw = _config(tmp_path, dem=str(tmp_path / "dem.tif"))
+    paths = sync_stage_settings(validate(raw))
+    before = {s: Path(p).stat().st_mtime_ns for s, p in paths.items()}
+    sync_stage_settings(validate(raw))
+    assert {s: Path(p).stat().st_mtime_ns for s, p in paths.items()} == before
+    sync_stage_settings(validate({**raw, "name": "改名", "gep": {**raw["gep"], "verdict": {"rule": "monotone"}}}))
+    changed = {s for s, p in paths.items() if Path(p).stat().st_mtime_ns != before[s]}
+    assert changed == {"gep_tables", "scorecard", "provenance"}

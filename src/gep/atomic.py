@@ -43,6 +43,16 @@ def write_text(target: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_text_if_changed(target: str | os.PathLike, text: str) -> bool:
+    """Write UTF-8 text atomically unless the file already holds exactly ``text``; True when written. An
+    unchanged file keeps its timestamp, so Snakemake redoes nothing that depends on it."""
+    path = Path(target)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    write_text(path, text)
+    return True
+
+
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:
     """Write bytes atomically."""
     with atomic_path(target) as tmp:

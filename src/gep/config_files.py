@@ -235,13 +235,12 @@ def sync_stage_settings(cfg: Config) -> dict[str, str]:
     so nothing depending on it is redone); the paths by stage."""
     import json
 
-    from .atomic import write_text
+    from .atomic import write_text_if_changed
 
     paths = {}
     for stage in STAGES:
         path = settings_path(cfg.output_dir, stage)
-        text = json.dumps(stage_settings(cfg, stage), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-        if not (path.is_file() and path.read_text(encoding="utf-8") == text):
-            write_text(path, text)
+        write_text_if_changed(path, json.dumps(stage_settings(cfg, stage), ensure_ascii=False, indent=2,
+                                               sort_keys=True) + "\n")
         paths[stage] = str(path)
     return paths

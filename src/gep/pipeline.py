@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import write_text
+from .atomic import write_text_if_changed
 from .classes import load_scheme
 from .compute import progress, scheduler
 from .config import Config
@@ -170,12 +170,7 @@ def sync_resolved_config(cfg: Config, path: str | Path) -> bool:
     Returns True when the file was (re)written. An unchanged config keeps the file's timestamp, so nothing
     downstream is redone.
     """
-    path = Path(path)
-    text = json.dumps(cfg.as_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return False
-    write_text(path, text)
-    return True
+    return write_text_if_changed(path, json.dumps(cfg.as_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
 def gep_raster_dir(cfg: Config) -> Path:
