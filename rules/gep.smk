@@ -53,6 +53,36 @@ if GEP_RASTER_NAMES:
         shell:
             "GEP_THREADS={threads} gep gep-rasters {input.cfg:q} --year {wildcards.year} 2>&1 | tee {log:q}"
 
+    # one job per year, summing its rasters over every level's regions: the GEP tables then read no raster, so
+    # adding a year reads that year's rasters alone
+    rule gep_sums:
+        conda:
+            "../envs/gep.yaml"
+        input:
+            cfg=ancient(RUN_CONFIG),
+            settings=SETTINGS["gep_sums"],
+            checked=lambda w: checked(w.year),
+            landcover=lambda w: landcover_path(w.year),
+            files=lambda w: stage_files(CFG, "gep_sums", [int(w.year)]),
+            rasters=[f"{GEP_RASTERS}/{name}_{{year}}.tif" for name in GEP_RASTER_NAMES],
+        output:
+            [f"{OUT}/interim/{level}/gep_sums_{{year}}.parquet" for level in LEVELS],
+        wildcard_constraints:
+            year=r"\d{4}",
+        params:
+            levels=LEVEL_ARGS,
+        log:
+            f"{OUT}/logs/gep_sums_{{year}}.log",
+        benchmark:
+            f"{OUT}/benchmarks/gep_sums_{{year}}.tsv"
+        threads: 2
+        resources:
+            mem_mb=2000,
+            runtime=120,
+        shell:
+            "GEP_THREADS={threads} gep gep-sums {input.cfg:q} --level {params.levels} --year {wildcards.year} "
+            "2>&1 | tee {log:q}"
+
 
 rule gep_tables:
     conda:
@@ -62,9 +92,10 @@ rule gep_tables:
         settings=SETTINGS["gep_tables"],
         checked=checked(),
         landcover_area=f"{OUT}/tables/{{level}}/landcover_area.csv",
-        landcover=[landcover_path(y) for y in YEARS],
         files=stage_files(CFG, "gep_tables"),
-        rasters=expand(f"{GEP_RASTERS}/{{name}}_{{year}}.tif", name=GEP_RASTER_NAMES, year=YEARS),
+        # the stored sums of the service rasters; without written rasters the job computes them from the land cover
+        sums=lambda w: [f"{OUT}/interim/{w.level}/gep_sums_{y}.parquet" for y in YEARS] if GEP_RASTER_NAMES else [],
+        landcover=[] if GEP_RASTER_NAMES else [landcover_path(y) for y in YEARS],
     output:
         # one job per level: the heaviest stage, so levels run in parallel
         [f"{OUT}/tables/{{level}}/{n}.csv" for n in ("gep_services", "gep_summary")]

@@ -48,7 +48,12 @@ def test_builtin_names_resolve_into_the_checkout(tmp_path, monkeypatch):
                  "runoff_coefficients_clcd"):
         assert str(p / f"{name}.yaml") in tables
     assert "config/parameters/deflator_demo.yaml" in tables  # a path, as given (relative to the run's folder)
-    assert str(tmp_path / "dem.tif") in tables and str(tmp_path / "p_2019.tif") in tables
+    # the tables come from each year's stored sums, which read what the year's rasters read
+    assert stage_files(cfg, "gep_sums", [2020]) == stage_files(cfg, "gep_rasters", [2020])
+    assert not [f for f in tables if f.endswith(".tif")]
+    # without written service rasters the tables stage computes the services itself: every year's rasters
+    own = stage_files(validate(_config(tmp_path, dem=str(tmp_path / "dem.tif"), write_rasters=False)), "gep_tables")
+    assert str(tmp_path / "dem.tif") in own and str(tmp_path / "p_2019.tif") in own and set(tables) < set(own)
 
 
 def test_users_own_files_and_optional_inputs(tmp_path, monkeypatch):
@@ -78,10 +83,12 @@ def test_users_own_files_and_optional_inputs(tmp_path, monkeypatch):
     assert "mine/runoff_coefficients_clcd.yaml" in rasters and "mine/ls.tif" in rasters
     assert "mine/prices_dolkar2017.yaml" not in rasters and "mine/stats.csv" not in rasters
     tables = stage_files(cfg, "gep_tables")
-    for f in ("mine/prices_dolkar2017.yaml", "mine/runoff_coefficients_clcd.yaml", "mine/ls.tif", "mine/stats.csv",
-              "mine/npp_ratio.csv", "mine/p_2019.tif", "mine/p_2020.tif",
-              str(BUILTIN / "parameters" / "xie2015_equivalent_factors.yaml")):
+    for f in ("mine/prices_dolkar2017.yaml", "mine/runoff_coefficients_clcd.yaml", "mine/stats.csv",
+              "mine/npp_ratio.csv", str(BUILTIN / "parameters" / "xie2015_equivalent_factors.yaml")):
         assert f in tables
+    # a regulator raster is summed with the year's service rasters, and the tables read the sums
+    assert "mine/p_2019.tif" in stage_files(cfg, "gep_sums", [2019]) and "mine/p_2019.tif" not in tables
+    assert "mine/p_2020.tif" not in stage_files(cfg, "gep_sums", [2019]) and "mine/npp_ratio.csv" not in rasters
     # carbon stock is not selected: its table is not read
     assert str(BUILTIN / "parameters" / "carbon_pools_clcd.yaml") not in tables
     # provenance checksums every one that exists, the user's and the built-in ones

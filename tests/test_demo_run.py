@@ -199,3 +199,7 @@ def test_every_file_a_stage_reads_is_an_input_of_its_rule(demo):
     prices = str(REPO / "config" / "parameters" / "prices_dolkar2017.yaml")
     runoff = str(REPO / "config" / "parameters" / "runoff_coefficients_clcd.yaml")
     assert prices in tables and prices not in rasters and runoff in rasters
+    # the GEP tables of every year come from each year's stored sums: they read no raster, so adding a year
+    # reads that year's rasters alone (in its gep_rasters and gep_sums jobs)
+    assert not [f for rule, i, _ in jobs.values() if rule == "gep_tables" for f in i if f.endswith(".tif")]
+    assert {Path(f).name for f in tables if "/interim/" in f} == {f"gep_sums_{y}.parquet" for y in (2019, 2020, 2021)}

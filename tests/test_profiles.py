@@ -251,12 +251,13 @@ def test_local_dry_run(tmp_path):
     out = _dry_run(tmp_path, "local")
     assert "This was a dry-run" in out
     assert len(_jobs(out)) >= 20
-    # years are independent jobs; GEP service rasters are computed once per year (and the LS factor once per
-    # run), not again for every region level
+    # years are independent jobs; GEP service rasters are computed and summed over every level's regions once
+    # per year (and the LS factor once per run), not again for every region level
     count = Counter(rule for rule, _ in _jobs(out))
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     years, levels = len(cfg["years"]), len(cfg["regions"])
-    assert (count["account"], count["gep_rasters"], count["gep_ls"], count["gep_tables"]) == (years, years, 1, levels)
+    assert (count["account"], count["gep_rasters"], count["gep_sums"], count["gep_ls"], count["gep_tables"]) == (
+        years, years, years, 1, levels)
     # the input checks too: the run's own once, and each year's on its own
     assert (count["validate_inputs"], count["validate_year"]) == (1, years)
 

@@ -256,6 +256,75 @@ def test_rasters_written_once_give_the_same_tables_for_every_level(tiny):
             assert path.read_bytes() == (tmp / f"own_{level}" / "rasters" / path.name).read_bytes(), path.name
 
 
+@pytest.mark.parametrize("services", [
+    ["water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release", "climate_regulation",
+     "tier1"],
+    ["oxygen_release"],  # the CO₂ density is not written: the sums stage computes it again
+])
+def test_tables_from_stored_sums_equal_tables_computed_in_one_process(tiny, services):
+    """The workflow sums each year's rasters over every level's regions once (write_year_sums, rule gep_sums)
+    and builds the tables from the stored sums: the tables are exactly those of one process that reads the
+    rasters itself, including Tier-1 regulator rasters (mean NPP / reference)."""
+    from gep.valuation.run import write_year_sums
+
+    tmp, regions, lca, cfg_dict = tiny
+    cfg = load_gep_config({**cfg_dict, "services": services,
+                           "tier1": {**cfg_dict["tier1"], "regulators": {"npp": {
+                               "raster": str(tmp / "npp_{year}.tif"), "reference_mean": NPP / 1.25}}}})
+    shared = tmp / "shared"
+    write_service_rasters(cfg, YEAR, landcover_path=tmp / f"lc_{YEAR}.tif", raster_dir=shared, landcover_nodata=0)
+    whole = gpd.GeoDataFrame({"region_code": ["AB"], "region_name": ["甲乙"]},
+                             geometry=[regions.geometry.union_all()], crs=regions.crs)
+    targets = {"two": tmp / "interim" / "two" / f"gep_sums_{YEAR}.parquet",
+               "one": tmp / "interim" / "one" / f"gep_sums_{YEAR}.parquet"}
+    paths = write_year_sums(cfg, YEAR, levels={"two": regions, "one": whole}, landcover_path=tmp / f"lc_{YEAR}.tif",
+                            raster_dir=shared, targets=targets, landcover_nodata=0)
+    assert paths == [targets["two"], targets["one"]]
+    stored = pd.read_parquet(targets["two"])
+    assert list(stored.columns) == ["region_code", "layer", "sum", "covered_m2"]
+    scheme = load_scheme("clcd")
+    whole_lca = landcover_area(crosstab_table(LandcoverRaster.open(tmp / f"lc_{YEAR}.tif", chunk=64), whole,
+                                              scheme.codes), region_frame(whole), scheme, YEAR)
+    results = {}
+    for level, regs, table in (("two", regions, lca), ("one", whole, whole_lca)):
+        own = run_gep(cfg, years=[YEAR], landcover_area=table, regions=regs,
+                      landcover_path_for_year=lambda y: tmp / f"lc_{y}.tif", out_dir=tmp / f"own_{level}")
+        stored = run_gep(cfg, years=[YEAR], landcover_area=table, regions=regs,
+                         landcover_path_for_year=lambda y: tmp / "nowhere.tif", out_dir=tmp / f"sums_{level}",
+                         raster_dir=tmp / "nowhere", rasters_written=True, sums_paths={YEAR: targets[level]})
+        for name in ("gep_services", "gep_summary"):
+            pd.testing.assert_frame_equal(own[name], stored[name], check_exact=True)
+        results[level] = stored
+    if "tier1" in services:  # NPP is constant: the raster regulator is mean NPP / reference = 1.25 everywhere
+        fixed = load_gep_config({**cfg_dict, "services": services,
+                                 "tier1": {**cfg_dict["tier1"], "regulators": {"npp": {"value": 1.25}}}})
+        by_value = run_gep(fixed, years=[YEAR], landcover_area=lca, regions=regions,
+                           landcover_path_for_year=lambda y: tmp / f"lc_{y}.tif", out_dir=tmp / "by_value")
+        t1 = [r[r["tier"] == 1].reset_index(drop=True) for r in (results["two"]["gep_services"],
+                                                                         by_value["gep_services"])]
+        assert len(t1[0]) > 0 and t1[0]["quantity"].gt(0).any()
+        np.testing.assert_allclose(t1[0]["quantity"], t1[1]["quantity"], rtol=1e-6)
+
+
+def test_stored_sums_that_do_not_fit_the_regions_name_the_file(tiny):
+    from gep.valuation.run import write_year_sums
+
+    tmp, regions, lca, cfg_dict = tiny
+    cfg = load_gep_config({**cfg_dict, "services": ["water_conservation"]})
+    write_service_rasters(cfg, YEAR, landcover_path=tmp / f"lc_{YEAR}.tif", raster_dir=tmp / "r", landcover_nodata=0)
+    target = tmp / f"gep_sums_{YEAR}.parquet"
+    write_year_sums(cfg, YEAR, levels={"x": regions.iloc[:1]}, landcover_path=tmp / f"lc_{YEAR}.tif",
+                    raster_dir=tmp / "r", targets={"x": target}, landcover_nodata=0)
+    kw = dict(years=[YEAR], landcover_area=lca, regions=regions, landcover_path_for_year=lambda y: tmp / "no.tif",
+              out_dir=tmp / "o", rasters_written=True)
+    with pytest.raises(InputError, match=rf"{target.name}: no water_conservation sums for region\(s\) B; the "
+                                         r"regions or services changed"):
+        run_gep(cfg, sums_paths={YEAR: target}, **kw)
+    with pytest.raises(InputError, match=r"none\.parquet: GEP sums missing; run `gep gep-sums`"):
+        run_gep(cfg, sums_paths={YEAR: tmp / "none.parquet"}, **kw)
+    assert not (tmp / "o").exists()
+
+
 def test_settings_that_only_value_gep_leave_the_service_rasters_unchanged(tiny, tmp_path):
     """The workflow redoes the service rasters only when a setting in RASTER_SETTINGS changes (gep.config_files);
     every other GepConfig field must leave them byte-identical."""

@@ -40,7 +40,7 @@ from .errors import InputError
 STAGES: tuple[str, ...] = (
     "validate_inputs", "validate_year", "account", "merge_account", "transition", "landcover_tables",
     "terrain_grid", "coverage_tables", "redline_account", "redline_transition", "protected_tables",
-    "protected_changes", "gep_ls", "gep_rasters", "gep_tables", "scorecard", "provenance")
+    "protected_changes", "gep_ls", "gep_rasters", "gep_sums", "gep_tables", "scorecard", "provenance")
 
 #: settings that change how a run computes, or what it is called, never a number
 HOW = ("name", "republish", "demo", "compute", "scorecard.title")
@@ -76,6 +76,8 @@ _NOT_READ: dict[str, tuple[str, ...]] = {
                                      "precip_path", "overrides_path", "dem_min_coverage_pct")),
     "gep_ls": _ONE_YEAR + _NO_GEP_RASTER + ("landcover", "terrain", "gep"),
     "gep_rasters": _ONE_YEAR + _NO_GEP_RASTER + ("terrain", "gep"),
+    # one year's sums read its rasters (their settings) and the regions; not prices, verdict or statistics
+    "gep_sums": _ONE_YEAR + ("checks", "coverage", "protected", "scorecard", "terrain", "gep"),
     "gep_tables": ("protected", "coverage", "scorecard", "terrain"),
 }
 
@@ -146,8 +148,11 @@ def stage_files(cfg: Config, stage: str, years: Iterable[int] | None = None) -> 
     - coverage_tables: the 林草覆盖率 standard, the precipitation raster and the terrain-type overrides;
     - gep_rasters: the climate/soil rasters of the year, the parameter tables of the raster services and a
       precomputed LS raster (gep.ls.path);
-    - gep_tables: those of every year, plus prices, the deflator, Tier-1 and carbon-stock tables,
-      statistics, regulator tables and rasters, and the DEM of the LS factor;
+    - gep_sums: those of gep_rasters (an oxygen-only selection computes its CO₂ density again) and the
+      Tier-1 regulator rasters of the year;
+    - gep_tables: those of every year (none when the run writes service rasters: the tables then come from
+      the stored sums), plus prices, the deflator, Tier-1 and carbon-stock tables, statistics, regulator
+      tables and (without stored sums) regulator rasters and the DEM of the LS factor;
     - scorecard: the 两山指数 standard and the department template.
     """
     if stage not in STAGES:
@@ -168,23 +173,26 @@ def stage_files(cfg: Config, stage: str, years: Iterable[int] | None = None) -> 
 
         files += _named(standard_file, cfg.scorecard.standard)
         files += [cfg.scorecard.template] if cfg.scorecard.template else []
-    elif stage in ("gep_rasters", "gep_tables") and cfg.gep is not None:
-        from .valuation.config import TIER2_RASTER_SERVICES, priced
+    elif stage in ("gep_rasters", "gep_sums", "gep_tables") and cfg.gep is not None:
+        from .valuation.config import TIER2_RASTER_SERVICES, priced, service_raster_names
 
         g = cfg.gep
         raster_services = [s for s in g.services if s in TIER2_RASTER_SERVICES]
-        files += gep_raster_files(cfg, years)
-        files += [g.ls.path] if g.ls.path and "soil_retention" in g.services else []
-        if stage == "gep_rasters":
+        # with service rasters written, the tables come from the stored sums and read no raster
+        rasters = stage != "gep_tables" or not service_raster_names(g)
+        if rasters:
+            files += gep_raster_files(cfg, years)
+            files += [g.ls.path] if g.ls.path and "soil_retention" in g.services else []
+        if stage != "gep_tables":
             files += _gep_parameters(cfg, raster_services, prices=False)
         else:
             files += _gep_parameters(cfg, g.services, prices=True)
-            files += [g.dem] if g.dem else []
+            files += [g.dem] if g.dem and rasters else []
             files += [g.statistics] if g.statistics and "statistics" in g.services else []
             files += [g.deflator] if g.deflator and priced(g.services) else []
-            for reg in g.tier1.regulators.values() if "tier1" in g.services else ():
-                files += [reg.table] if reg.table else []
-                files += _templates(reg.raster.path, years) if reg.raster is not None else []
+        for reg in g.tier1.regulators.values() if "tier1" in g.services and stage != "gep_rasters" else ():
+            files += [reg.table] if reg.table and stage == "gep_tables" else []
+            files += _templates(reg.raster.path, years) if reg.raster is not None and rasters else []
     return sorted(set(files))
 
 
@@ -200,6 +208,7 @@ def _keep(stage: str) -> tuple[str, ...]:
 
     return {"gep_ls": ("terrain.dem_path", "gep.services", "gep.dem", "gep.ls"),
             "gep_rasters": ("terrain.dem_path",) + tuple(f"gep.{k}" for k in RASTER_SETTINGS),
+            "gep_sums": ("terrain.dem_path", "gep.tier1") + tuple(f"gep.{k}" for k in RASTER_SETTINGS),
             "gep_tables": ("terrain.dem_path",)}.get(stage, ())
 
 

@@ -8,6 +8,7 @@ Layout of a run's output folder (``output_dir``)::
     checks/inputs_YEAR.json         input checks of one year (land cover, protected areas, GEP rasters)
     interim/LEVEL/crosstab_YEAR.parquet       integer cm² per region × terrain × class
     interim/LEVEL/transition_Y0_Y1.parquet    integer cm² per region × class(Y0) × class(Y1)
+    interim/LEVEL/gep_sums_YEAR.parquet       sums of the year's GEP rasters per region (gep.valuation.year_sums)
     tables/LEVEL/*.csv|parquet      the published tables
     rasters/terrain_classes.tif     terrain classes on the land-cover grid
     rasters/gep/SERVICE_YEAR.tif    GEP service rasters (one set for every level), ls_factor.tif
@@ -224,9 +225,32 @@ def gep_rasters(cfg: Config, year: int, *, threads: int | None = None) -> list[P
             landcover_nodata=cfg.landcover.nodata if cfg.landcover.nodata is not None else scheme.nodata)
 
 
+def gep_sums_path(cfg: Config, level: str, year: int) -> Path:
+    """Where the sums of one year's GEP rasters over one level's regions go (:func:`gep_sums`)."""
+    return interim_dir(cfg, level) / f"gep_sums_{year}.parquet"
+
+
+def gep_sums(cfg: Config, levels: list[str], year: int, *, threads: int | None = None) -> list[Path]:
+    """The sums of one year's GEP service rasters (and Tier-1 regulator rasters) over the regions of every level
+    in ``levels``: the only raster work of the GEP tables, once per year (adding a year sums that year alone)."""
+    from .valuation.run import write_year_sums
+
+    _require_gep(cfg)
+    scheme = load_scheme(cfg.landcover.scheme)
+    ls = gep_ls_path(cfg)
+    with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), progress(f"GEP sums {year}"):
+        return write_year_sums(
+            cfg.gep, year, levels={level: load_regions(cfg, level) for level in levels},
+            landcover_path=cfg.landcover_path(year), raster_dir=gep_raster_dir(cfg),
+            targets={level: gep_sums_path(cfg, level, year) for level in levels}, scheme=cfg.landcover.scheme,
+            landcover_nodata=cfg.landcover.nodata if cfg.landcover.nodata is not None else scheme.nodata,
+            ls_path=ls if ls is not None and ls.is_file() else None, dem_path=gep_dem(cfg))
+
+
 def gep_tables(cfg: Config, level: str, *, threads: int | None = None) -> list[Path]:
-    """Indicator 10: GEP accounts of one level (gep.valuation), written through :func:`publish_table`, from
-    the service rasters of :func:`gep_rasters` when the run writes them."""
+    """Indicator 10: GEP accounts of one level (gep.valuation), written through :func:`publish_table`. When the
+    run writes service rasters (:func:`gep_rasters`) the tables come from their stored sums (:func:`gep_sums`)
+    and read no raster; otherwise the services are computed and summed here."""
     from .valuation import run_gep
     from .valuation.config import service_raster_names
 
@@ -238,13 +262,14 @@ def gep_tables(cfg: Config, level: str, *, threads: int | None = None) -> list[P
         written.extend(publish_table(cfg, level, df, name, units=units, extra=extra, out_dir=Path(target_dir)))
 
     scheme = load_scheme(cfg.landcover.scheme)
+    stored = bool(service_raster_names(cfg.gep))
     with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), progress(f"GEP {level}"):
         run_gep(cfg.gep, years=cfg.years, landcover_area=read_table(out_dir / "landcover_area.parquet"),
                 regions=load_regions(cfg, level), landcover_path_for_year=cfg.landcover_path, dem_path=gep_dem(cfg),
                 out_dir=out_dir, scheme=cfg.landcover.scheme,
                 landcover_nodata=cfg.landcover.nodata if cfg.landcover.nodata is not None else scheme.nodata,
-                writer=writer, raster_dir=gep_raster_dir(cfg),
-                rasters_written=bool(service_raster_names(cfg.gep)))
+                writer=writer, raster_dir=gep_raster_dir(cfg), rasters_written=stored,
+                sums_paths={y: gep_sums_path(cfg, level, y) for y in cfg.years} if stored else None)
     _note_superseded_rasters(out_dir / "rasters", gep_raster_dir(cfg))
     return written
 

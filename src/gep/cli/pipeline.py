@@ -171,6 +171,12 @@ def register_gep(sub) -> None:
     p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
     p.set_defaults(func=run_gep_tables)
 
+    p = sub.add_parser("gep-sums", help="workflow stage: sums of one year's GEP rasters over the regions of levels")
+    p.add_argument("config", type=Path)
+    p.add_argument("--level", required=True, nargs="+", help="one or more region levels")
+    p.add_argument("--year", required=True, type=int)
+    p.set_defaults(func=run_gep_sums)
+
     p = sub.add_parser("gep-ls", help="workflow stage: LS factor from the DEM for soil retention (once per run)")
     p.add_argument("config", type=Path)
     p.set_defaults(func=run_gep_ls)
@@ -195,12 +201,22 @@ def run_gep_ls(args) -> int:
 
 def run_gep_rasters(args) -> int:
     cfg = _load(args.config)
-    if args.year not in cfg.years:
+    _pipeline().gep_rasters(cfg, _year(cfg, args.year), threads=_threads())
+    return 0
+
+
+def run_gep_sums(args) -> int:
+    cfg = _load(args.config)
+    _pipeline().gep_sums(cfg, _levels(cfg, args.level), _year(cfg, args.year), threads=_threads())
+    return 0
+
+
+def _year(cfg, year: int) -> int:
+    if year not in cfg.years:
         from ..errors import InputError
 
-        raise InputError(f"--year {args.year}: not one of the config's years ({', '.join(map(str, cfg.years))})")
-    _pipeline().gep_rasters(cfg, args.year, threads=_threads())
-    return 0
+        raise InputError(f"--year {year}: not one of the config's years ({', '.join(map(str, cfg.years))})")
+    return year
 
 
 def register_scorecard(sub) -> None:

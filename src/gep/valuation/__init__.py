@@ -37,15 +37,17 @@ Outputs (written with :func:`gep.tables.write_table` into ``out_dir`` as CSV + P
 - ``raster_dir/SERVICE_YEAR.tif`` (default ``out_dir/rasters``): COGs of each Tier-2 service's physical
   quantity per unit area (mm/a, t/hm²/a, g CO₂/m²/a, g O₂/m²/a, kWh/m²/a) on the land-cover grid;
   ``ls_factor.tif`` on the DEM grid. The workflow writes them once per year for every region level
-  (:func:`write_service_rasters`, rule ``gep_rasters``) and each level's ``run_gep(..., rasters_written=True)``
-  only reads them.
+  (:func:`write_service_rasters`, rule ``gep_rasters``), sums them over every level's regions once per year
+  (:func:`write_year_sums`, rule ``gep_sums``, :mod:`.year_sums`) and each level's
+  ``run_gep(..., sums_paths=…)`` builds its tables from the stored sums without reading a raster.
 
 Modules: :mod:`.params` (parameter files), :mod:`.tier1`, :mod:`.services` (Tier-2 kernels),
 :mod:`.ls_factor` (flow accumulation + LS), :mod:`.resample` (lazy warping), :mod:`.carbon_stock`,
-:mod:`.statistics` (tabular services), :mod:`.accounts` (prices, summary, verdict), :mod:`.config`.
+:mod:`.statistics` (tabular services), :mod:`.accounts` (prices, summary, verdict), :mod:`.config`,
+:mod:`.year_sums` (one year's zonal sums of the rasters, the only raster work behind the tables).
 """
 
 from .config import GepConfig, load_gep_config
-from .run import run_gep, write_service_rasters
+from .run import run_gep, write_service_rasters, write_year_sums
 
-__all__ = ["GepConfig", "load_gep_config", "run_gep", "write_service_rasters"]
+__all__ = ["GepConfig", "load_gep_config", "run_gep", "write_service_rasters", "write_year_sums"]

@@ -50,6 +50,7 @@ from .statistics import read_statistics
 from .tier1 import METHOD as T1_METHOD
 from .tier1 import QUANTITY_UNIT as T1_UNIT
 from .tier1 import tier1_quantities
+from .year_sums import YearSums, read_year_sums, regulator_layer, sums_table
 
 log = logging.getLogger("gep.valuation")
 
@@ -124,8 +125,9 @@ class _Inputs:
         return self._cache[name]
 
 
-def preflight(cfg: GepConfig, years: list[int], dem_path) -> list[str]:
-    """Every missing input for the selected services, as one-line problems."""
+def preflight(cfg: GepConfig, years: list[int], dem_path, *, rasters: bool = True) -> list[str]:
+    """Every missing input for the selected services, as one-line problems (without ``rasters``, not the raster
+    files: tables built from stored sums do not read them)."""
     problems = []
     wanted = set(cfg.services)
     for service in TIER2_RASTER_SERVICES:
@@ -137,7 +139,7 @@ def preflight(cfg: GepConfig, years: list[int], dem_path) -> list[str]:
                 problems.append(f"gep.rasters.{name}: not set but needed by service '{service}'; give a raster "
                                 f"path (with {{year}}) or a constant, or remove '{service}' from gep.services")
                 continue
-            if inp.path is not None:
+            if inp.path is not None and rasters:
                 for y in years:
                     p = inp.path_for(y)
                     if not p.is_file():
@@ -191,7 +193,8 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
             landcover_path_for_year: Callable[[int], str | Path], dem_path: str | Path | None = None,
             out_dir: str | Path, scheme: str = "clcd", landcover_nodata: int | None = None,
             scheduler=None, write: bool = True, writer: Callable = write_table, raster_dir: str | Path | None = None,
-            rasters_written: bool = False) -> dict[str, pd.DataFrame]:
+            rasters_written: bool = False,
+            sums_paths: dict[int, str | Path] | None = None) -> dict[str, pd.DataFrame]:
     """Compute the GEP accounts of one region level; see :mod:`gep.valuation` for the full contract.
 
     Returns ``{"gep_services", "gep_summary", "carbon_stock"}`` DataFrames (carbon_stock empty when not
@@ -199,7 +202,9 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     workflow passes one that refuses to change published years) into ``out_dir`` plus the
     service rasters into ``raster_dir/SERVICE_YEAR.tif`` (COG; default ``out_dir/rasters``) and the LS factor
     on the DEM grid. With ``rasters_written`` the service rasters are already in ``raster_dir``
-    (:func:`write_service_rasters`, run once per year for every region level) and are only read.
+    (:func:`write_service_rasters`, run once per year for every region level) and are only read. With
+    ``sums_paths`` (``{year: path}``) the rasters' sums over this level's regions are already stored
+    (:func:`write_year_sums`) and no raster is read at all.
     """
     years = sorted({int(y) for y in years})
     if not years:
@@ -208,7 +213,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     raster_dir = Path(raster_dir) if raster_dir is not None else out_dir / "rasters"
     dem_path = dem_path if dem_path is not None else cfg.dem
     wanted = set(cfg.services)
-    problems = preflight(cfg, years, dem_path)
+    problems = preflight(cfg, years, dem_path, rasters=sums_paths is None)
     if problems:
         raise InputError.many(problems)
     sch = load_scheme(scheme)
@@ -263,7 +268,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     if raster_services or raster_regs:
         rows.append(_tier2(cfg, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir,
                            raster_services, raster_regs, regulators, scheme_codes, prices, landcover_nodata,
-                           scheduler, write, rasters_written))
+                           scheduler, write, rasters_written, sums_paths))
 
     # ---- Tier 1 from land-cover areas
     if "tier1" in wanted:
@@ -498,11 +503,89 @@ def write_service_rasters(cfg: GepConfig, year: int, *, landcover_path: str | Pa
     return [service_raster_path(raster_dir, s, year) for s in names]
 
 
+def sum_layers(services: Iterable[str], raster_regulators: Iterable[str] = ()) -> list[str]:
+    """The layers of a year's sums table (:mod:`.year_sums`) for the selected services: each density raster
+    they need (the CO₂ one also for oxygen_release), then each Tier-1 regulator raster."""
+    build = _density_build(list(services))
+    return [s for s in DENSITY_SERVICES if s in build] + [regulator_layer(n) for n in raster_regulators]
+
+
+def _year_sums(cfg: GepConfig, year: int, levels: dict[str, gpd.GeoDataFrame], *, landcover_path, raster_dir: Path,
+               raster_services: list[str], raster_regs: dict, sp: "_ServiceParams", ls_path: Path | None,
+               landcover_nodata, scheduler, read_rasters: bool, write_rasters: bool,
+               zones_cache: dict | None = None) -> dict[str, pd.DataFrame]:
+    """The raster work of one year: its densities (read from the service rasters with ``read_rasters``, else
+    computed, and written first with ``write_rasters``) and regulator rasters summed over the regions of each
+    level in ``levels``; a sums table (:func:`.year_sums.sums_table`) per level."""
+    lc = LandcoverRaster.open(landcover_path, chunk=cfg.chunk, nodata=landcover_nodata)
+    grid = lc.grid
+    inputs = _Inputs(cfg, year, grid, lc.data.chunks, ls_path)
+    build = _density_build(raster_services)
+    if read_rasters:
+        dens = _open_year(raster_dir, year, raster_services, cfg.chunk, grid)
+        dens.update(_densities(cfg, lc, inputs, sp, build - set(dens)))  # an oxygen-only selection's CO₂
+    else:
+        dens = _densities(cfg, lc, inputs, sp, build)
+        if write_rasters:
+            dens = _write_year(raster_dir, year, grid, dens, raster_services,
+                               sp.o2_per_co2 if sp.carbon else None, cfg.chunk)
+    layers = {s: dens[s] for s in DENSITY_SERVICES if s in build}
+    layers.update({regulator_layer(n): inputs._get_input(reg.raster) for n, reg in raster_regs.items()})
+    zones_cache = {} if zones_cache is None else zones_cache
+    out = {}
+    for level, regions in levels.items():
+        key = (level, tuple(grid.transform)[:6], grid.shape, grid.crs.to_wkt())
+        if key not in zones_cache:
+            zones_cache[key] = Zones.prepare(np.asarray(to_crs(regions, grid.crs).geometry.values), grid)
+        zones = zones_cache[key]
+        sums = {name: zonal_sum(arr, grid, zones, scheduler=scheduler) for name, arr in layers.items()}
+        out[level] = sums_table(regions["region_code"].astype(str), sums)
+    return out
+
+
+def write_year_sums(cfg: GepConfig, year: int, *, levels: dict[str, gpd.GeoDataFrame], landcover_path,
+                    raster_dir: str | Path, targets: dict[str, Path], scheme: str = "clcd",
+                    landcover_nodata: int | None = None, ls_path: str | Path | None = None,
+                    dem_path: str | Path | None = None, scheduler=None) -> list[Path]:
+    """Sum one year's service rasters (written before by :func:`write_service_rasters`) and Tier-1 regulator
+    rasters over the regions of every level in ``levels`` (``{level: regions}``), and write each level's sums
+    table (:mod:`.year_sums`) to ``targets[level]`` (Parquet, atomically). ``run_gep(..., sums_paths=…)`` then
+    builds that level's tables without reading a raster."""
+    from ..tables import write_single
+
+    wanted = set(cfg.services)
+    raster_services = [s for s in TIER2_RASTER_SERVICES if s in wanted]
+    raster_regs = {k: r for k, r in cfg.tier1.regulators.items() if r.raster is not None} if "tier1" in wanted else {}
+    problems = preflight(cfg, [year], dem_path if ls_path is None else None)
+    if problems:
+        raise InputError.many(problems)
+    sp = _ServiceParams(cfg, raster_services, [int(c) for c in load_scheme(scheme).codes])
+    written = bool(service_raster_names(cfg))
+    if "soil_retention" in raster_services and not written and ls_path is None:
+        raise InputError("gep.write_rasters is off: sum the services in the GEP tables stage (gep gep-tables), or "
+                         "give the LS raster")
+    sums = _year_sums(cfg, year, levels, landcover_path=landcover_path, raster_dir=Path(raster_dir),
+                      raster_services=raster_services, raster_regs=raster_regs, sp=sp,
+                      ls_path=Path(ls_path) if ls_path is not None else None, landcover_nodata=landcover_nodata,
+                      scheduler=scheduler, read_rasters=written, write_rasters=False)
+    return [write_single(sums[level], targets[level]) for level in levels]
+
+
 def _tier2(cfg: GepConfig, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir: Path,
            raster_services, raster_regs, regulators, scheme_codes, prices: PriceTable | None, landcover_nodata,
-           scheduler, write, rasters_written: bool) -> pd.DataFrame:
-    """Raster services (and raster Tier-1 regulators) for every year: rows with physical quantities."""
+           scheduler, write, rasters_written: bool, sums_paths: dict | None) -> pd.DataFrame:
+    """Raster services (and raster Tier-1 regulators) for every year: rows with physical quantities, from the
+    stored sums tables (``sums_paths``) or from the rasters."""
     sp = _ServiceParams(cfg, raster_services, scheme_codes)
+    codes = names["region_code"]
+    layers = sum_layers(raster_services, raster_regs)
+    if sums_paths is not None:
+        missing = [y for y in years if y not in sums_paths]
+        if missing:
+            raise InputError(f"GEP sums: none given for year(s) {', '.join(map(str, missing))}; run `gep gep-sums` "
+                             f"for them first (the workflow's gep_sums rule)")
+        sums = {y: read_year_sums(sums_paths[y], codes, layers) for y in years}
+        return _tier2_rows(cfg, years, lca, names, sums, raster_services, raster_regs, regulators, prices, sp, dem_path)
     ls_path = None
     scratch = None
     if "soil_retention" in raster_services and not (rasters_written and cfg.write_rasters):
@@ -510,47 +593,37 @@ def _tier2(cfg: GepConfig, years, lca, regions, names, landcover_path_for_year, 
         scratch = None if write else tempfile.TemporaryDirectory(prefix="gep-ls-")
         ls_path = ls_raster(cfg, dem_path, (raster_dir if scratch is None else Path(scratch.name)) / "ls_factor.tif")
     try:
-        return _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir,
-                            raster_services, raster_regs, regulators, prices, landcover_nodata, scheduler, write,
-                            rasters_written, sp, ls_path)
+        zones_cache: dict = {}
+        sums = {}
+        for year in years:
+            table = _year_sums(cfg, year, {"": regions}, landcover_path=landcover_path_for_year(year),
+                               raster_dir=raster_dir, raster_services=raster_services, raster_regs=raster_regs,
+                               sp=sp, ls_path=ls_path, landcover_nodata=landcover_nodata, scheduler=scheduler,
+                               read_rasters=write and cfg.write_rasters and rasters_written,
+                               write_rasters=write and cfg.write_rasters, zones_cache=zones_cache)[""]
+            sums[year] = YearSums(table, codes, layers, f"GEP sums of {year}")
     finally:
         if scratch is not None:
             scratch.cleanup()
+    return _tier2_rows(cfg, years, lca, names, sums, raster_services, raster_regs, regulators, prices, sp, dem_path)
 
 
-def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir, raster_services,
-                 raster_regs, regulators, prices, landcover_nodata, scheduler, write, rasters_written,
-                 sp: _ServiceParams, ls_path) -> pd.DataFrame:
-    """The year loop of :func:`_tier2`."""
+def _tier2_rows(cfg: GepConfig, years, lca, names, sums: dict[int, YearSums], raster_services, raster_regs,
+                regulators, prices: PriceTable | None, sp: "_ServiceParams", dem_path) -> pd.DataFrame:
+    """The Tier-2 rows (physical quantities, prices, sources) of every year from the year's sums, and the
+    regulator ratios into ``regulators``; InputError when the inputs miss part of a region's land cover."""
     lc_area = lca.groupby(["region_code", "year"])["area_km2"].sum() * 1e6  # classified area, m²
     out_rows = []
     coverage_problems = []
-    zones_cache: dict = {}
-    build = _density_build(raster_services)
     for year in years:
-        lc = LandcoverRaster.open(landcover_path_for_year(year), chunk=cfg.chunk, nodata=landcover_nodata)
-        key = (tuple(lc.grid.transform)[:6], lc.grid.shape, lc.grid.crs.to_wkt())
-        if key not in zones_cache:
-            geoms = np.asarray(to_crs(regions, lc.grid.crs).geometry.values)
-            zones_cache[key] = Zones.prepare(geoms, lc.grid)
-        zones = zones_cache[key]
-        grid = lc.grid
-        inputs = _Inputs(cfg, year, grid, lc.data.chunks, ls_path)
-        if write and cfg.write_rasters and rasters_written:
-            dens = _open_year(raster_dir, year, raster_services, cfg.chunk, grid)
-            dens.update(_densities(cfg, lc, inputs, sp, build - set(dens)))  # an oxygen-only selection's CO₂
-        else:
-            dens = _densities(cfg, lc, inputs, sp, build)
-            if write and cfg.write_rasters:
-                dens = _write_year(raster_dir, year, grid, dens, raster_services,
-                                   sp.o2_per_co2 if sp.carbon else None, cfg.chunk)
+        ys = sums[year]
 
-        def emit(service: str, density: da.Array | None, *, quantity=None, valid=None, base_price, price_unit,
-                 source, method: str | None = None, year=year, grid=grid, zones=zones):
+        def emit(service: str, layer: str | None, *, quantity=None, valid=None, base_price, price_unit,
+                 source, method: str | None = None, year=year, ys=ys):
             zh, unit, raster_unit, factor = sv.SERVICES[service]
-            if density is not None:
-                tot = sv.region_totals(density, grid, zones, factor, scheduler)
-                quantity, valid = tot.quantity, tot.valid_m2
+            if layer is not None:
+                total, valid = ys.get(layer)
+                quantity = total * factor
             for i, rc in enumerate(names["region_code"]):
                 need = lc_area.get((rc, year), 0.0)
                 if need > 0 and valid[i] < need * cfg.min_coverage_pct / 100.0:
@@ -568,7 +641,7 @@ def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_p
 
         if "water_conservation" in raster_services:
             price, unit = prices.get("water_storage", "water_conservation")
-            emit("water_conservation", dens["water_conservation"], base_price=price, price_unit=unit,
+            emit("water_conservation", "water_conservation", base_price=price, price_unit=unit,
                  source=f"{sp.runoff.file.cite()}; {prices.file.cite()}; P: {_describe(cfg.rasters.precipitation)}; "
                         f"ET: {_describe(cfg.rasters.et)}")
 
@@ -584,7 +657,7 @@ def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_p
             price = lam / rho * dredge + cn * pn + cp * pp
             ls_note = (f"; LS raster given ({cfg.ls.path})" if cfg.ls.path else
                        f"; l_max {cfg.ls.l_max:g}, upslope area form '{cfg.ls.area_form}'")
-            emit("soil_retention", dens["soil_retention"], base_price=price,
+            emit("soil_retention", "soil_retention", base_price=price,
                  method=METHODS["soil_retention"] + ls_note,
                  price_unit=f"元/t (= λ/ρ × dredging + c_N × p_N + c_P × p_P = {lam:g}/{rho:g} × {dredge:g} + "
                             f"{cn:g} × {pn:g} + {cp:g} × {pp:g})",
@@ -598,12 +671,11 @@ def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_p
             src = f"{co_pf.cite()}; {prices.file.cite()}; NPP: {_describe(cfg.rasters.npp)}"
             if "carbon_sequestration" in raster_services:
                 price, unit = _price_carbon_per_co2(prices, co2_per_c)
-                q, valid = emit("carbon_sequestration", dens["carbon_sequestration"], base_price=price,
+                q, valid = emit("carbon_sequestration", "carbon_sequestration", base_price=price,
                                 price_unit=unit, source=src)
             else:
-                tot = sv.region_totals(dens["carbon_sequestration"], grid, zones,
-                                       sv.SERVICES["carbon_sequestration"][3], scheduler)
-                q, valid = tot.quantity, tot.valid_m2
+                total, valid = ys.get("carbon_sequestration")
+                q = total * sv.SERVICES["carbon_sequestration"][3]
             if "oxygen_release" in raster_services:
                 price, unit = prices.get("oxygen", "oxygen_release")
                 # O₂ totals follow exactly from the CO₂ totals (the O₂ raster is the CO₂ raster × 32/44)
@@ -612,14 +684,14 @@ def _tier2_years(cfg, years, lca, regions, names, landcover_path_for_year, dem_p
 
         if "climate_regulation" in raster_services:
             price, unit = prices.get("electricity", "climate_regulation")
-            emit("climate_regulation", dens["climate_regulation"], base_price=price, price_unit=unit,
+            emit("climate_regulation", "climate_regulation", base_price=price, price_unit=unit,
                  source=f"{sp.climate.cite()}; {prices.file.cite()}; ET: {_describe(cfg.rasters.et)}; "
                         f"evaporation: {_describe(cfg.rasters.evaporation or cfg.rasters.et)}")
 
         for name, reg in raster_regs.items():
-            sums = zonal_sum(inputs._get_input(reg.raster), grid, zones, scheduler=scheduler)
+            total, covered = ys.get(regulator_layer(name))
             with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = sums[:, 0] / sums[:, 1] / reg.reference_mean
+                ratio = total / covered / reg.reference_mean
             t = pd.DataFrame({"region_code": names["region_code"], "year": year, name: ratio})
             regulators[name] = t if name not in regulators else pd.concat([regulators[name], t], ignore_index=True)
 
