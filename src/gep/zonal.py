@@ -304,13 +304,46 @@ def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> 
     The mean over a zone is column 0 / column 1. Float sums (not exact integers): results can differ in the
     last bits between chunkings.
     """
-    values = getattr(values, "data", values)
-    blocks = values.to_delayed()
-    func = dask.delayed(partial(_planned, _block_value_sums, grid=grid, nodata=nodata), pure=False)
-    tasks = [func(plans, k, blocks[i, j])
-             for i, cols, plans in _band_blocks(values.chunks, grid, zones, None) for k, j in enumerate(cols)]
-    total = np.zeros((len(zones), 2))
-    for zone_ids, sums in dask.compute(*tasks, scheduler=scheduler):
-        if len(zone_ids):
-            np.add.at(total, zone_ids, sums)
-    return total
+    return zonal_sums({"": values}, grid, {"": zones}, nodata=nodata, scheduler=scheduler)["", ""]
+
+
+def zonal_sums(layers: dict, grid: Grid, zone_sets: dict, nodata=None, scheduler=None) -> dict:
+    """:func:`zonal_sum` of every raster in ``layers`` (``{name: 2-D dask array on grid}``, chunked alike) over
+    every zone set in ``zone_sets`` (``{key: Zones}``, e.g. the region levels), in one pass: one task per block
+    reads the block of each raster once and sums it over each zone set that touches it, so memory holds one
+    block of each raster per worker. Returns ``{(key, name): (nzones, 2) array}``, each bit-identical to its
+    own :func:`zonal_sum` (blocks are added in the same order)."""
+    names, keys = list(layers), list(zone_sets)
+    arrays = [getattr(layers[n], "data", layers[n]) for n in names]
+    if not arrays:
+        return {}
+    chunks = arrays[0].chunks
+    blocks = [a.rechunk(chunks).to_delayed() for a in arrays]
+    touching: dict[tuple[int, int], list] = {}  # block (i, j) → [(zone set index, its band's plans, plan index)]
+    for z, key in enumerate(keys):
+        for i, cols, plans in _band_blocks(chunks, grid, zone_sets[key], None):
+            for k, j in enumerate(cols):
+                touching.setdefault((i, j), []).append((z, plans, k))
+    func = dask.delayed(partial(_block_sums_over_sets, grid=grid, nodata=nodata, nlayers=len(names)), pure=False)
+    order = sorted(touching)  # row-major, as zonal_sum always added its blocks
+    tasks = [func([(z, k) for z, _, k in touching[ij]], *[b[ij] for b in blocks], *[p for _, p, _ in touching[ij]])
+             for ij in order]
+    totals = {(key, name): np.zeros((len(zone_sets[key]), 2)) for key in keys for name in names}
+    for result in dask.compute(*tasks, scheduler=scheduler):
+        for z, zone_ids, sums in result:
+            if len(zone_ids):
+                for name, block_sums in zip(names, sums):
+                    np.add.at(totals[keys[z], name], zone_ids, block_sums)
+    return totals
+
+
+def _block_sums_over_sets(entries: list[tuple[int, int]], *args, grid: Grid, nodata, nlayers: int):
+    """One block's :func:`_block_value_sums` for each raster (the first ``nlayers`` arguments) and each zone set
+    touching it (``entries``: (zone set index, plan index in its band), then that band's plans as arguments):
+    [(zone set index, zone ids, [sums of each raster])]."""
+    blocks, band_plans = args[:nlayers], args[nlayers:]
+    out = []
+    for (z, k), plans in zip(entries, band_plans):
+        plan = plans[k]
+        out.append((z, plan.zone_ids, [_block_value_sums(values, plan, grid, nodata)[1] for values in blocks]))
+    return out

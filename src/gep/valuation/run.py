@@ -21,7 +21,7 @@ from ..grid import Grid, open_lazy
 from ..landcover import LandcoverRaster
 from ..regions import to_crs
 from ..tables import write_table
-from ..zonal import Zones, zonal_sum
+from ..zonal import Zones, zonal_sums
 from . import services as sv
 from .accounts import SERVICE_UNITS, SUMMARY_UNITS, apply_prices, required_years, summarise
 from .carbon_stock import UNITS as CARBON_UNITS
@@ -532,15 +532,16 @@ def _year_sums(cfg: GepConfig, year: int, levels: dict[str, gpd.GeoDataFrame], *
     layers = {s: dens[s] for s in DENSITY_SERVICES if s in build}
     layers.update({regulator_layer(n): inputs._get_input(reg.raster) for n, reg in raster_regs.items()})
     zones_cache = {} if zones_cache is None else zones_cache
-    out = {}
+    zone_sets = {}
     for level, regions in levels.items():
         key = (level, tuple(grid.transform)[:6], grid.shape, grid.crs.to_wkt())
         if key not in zones_cache:
             zones_cache[key] = Zones.prepare(np.asarray(to_crs(regions, grid.crs).geometry.values), grid)
-        zones = zones_cache[key]
-        sums = {name: zonal_sum(arr, grid, zones, scheduler=scheduler) for name, arr in layers.items()}
-        out[level] = sums_table(regions["region_code"].astype(str), sums)
-    return out
+        zone_sets[level] = zones_cache[key]
+    # one pass for every level and layer: each block of each raster is read (or computed) once
+    sums = zonal_sums(layers, grid, zone_sets, scheduler=scheduler)
+    return {level: sums_table(regions["region_code"].astype(str), {name: sums[level, name] for name in layers})
+            for level, regions in levels.items()}
 
 
 def write_year_sums(cfg: GepConfig, year: int, *, levels: dict[str, gpd.GeoDataFrame], landcover_path,
