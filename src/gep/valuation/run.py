@@ -563,8 +563,8 @@ def write_year_sums(cfg: GepConfig, year: int, *, levels: dict[str, gpd.GeoDataF
     sp = _ServiceParams(cfg, raster_services, [int(c) for c in load_scheme(scheme).codes])
     written = bool(service_raster_names(cfg))
     if "soil_retention" in raster_services and not written and ls_path is None:
-        raise InputError("gep.write_rasters is off: sum the services in the GEP tables stage (gep gep-tables), or "
-                         "give the LS raster")
+        raise InputError("gep.write_rasters is off, so there is no soil retention raster to sum: the GEP tables "
+                         "stage (gep gep-tables) computes and sums the services itself; or give ls_path")
     sums = _year_sums(cfg, year, levels, landcover_path=landcover_path, raster_dir=Path(raster_dir),
                       raster_services=raster_services, raster_regs=raster_regs, sp=sp,
                       ls_path=Path(ls_path) if ls_path is not None else None, landcover_nodata=landcover_nodata,

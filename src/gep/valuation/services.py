@@ -2,7 +2,7 @@
 
 Every service is a per-cell *density* (a quantity per unit area) computed block by block from the land-cover
 codes and input rasters already on the land-cover grid (:mod:`gep.valuation.resample`); region totals are
-``zonal_sum`` (Σ density × exact covered ellipsoidal area) times a unit conversion:
+``gep.zonal.zonal_sums`` (Σ density × exact covered ellipsoidal area, :mod:`.year_sums`) times a unit conversion:
 
 ================================  =====================================  ===========  =====================
 service                           per-cell density                       raster unit  region total
@@ -24,13 +24,8 @@ checked).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import dask.array as da
 import numpy as np
-
-from ..grid import Grid
-from ..zonal import Zones, zonal_sum
 
 #: service key → (name_zh, quantity unit, raster unit, factor from Σ density·m² to the quantity unit)
 SERVICES = {
@@ -141,20 +136,6 @@ def _mask_lc_nodata(values: da.Array, lc: da.Array, nodata) -> da.Array:
     if nodata is None:
         return values
     return da.where(lc == nodata, np.float32(np.nan), values)
-
-
-@dataclass(frozen=True)
-class RegionTotals:
-    """Per-zone totals of one service raster: quantity (in the service's unit) and covered valid area (m²)."""
-
-    quantity: np.ndarray
-    valid_m2: np.ndarray
-
-
-def region_totals(density: da.Array, grid: Grid, zones: Zones, factor: float, scheduler=None) -> RegionTotals:
-    """Σ density × covered area per zone (``zonal_sum``) times ``factor`` (density·m² → quantity unit)."""
-    sums = zonal_sum(density, grid, zones, scheduler=scheduler)
-    return RegionTotals(sums[:, 0] * factor, sums[:, 1])
 
 
 def water_conservation(lc: da.Array, precip: da.Array, et: da.Array, alpha_codes, alpha_values, *,
