@@ -215,7 +215,8 @@ def write_config(size: int, paths: dict, out_dir: Path, chunk: int, years=YEARS,
 
 def add_year(size: int, paths: dict, out_dir: Path, chunk: int, cores: int) -> dict:
     """The yearly update on a finished run: a third year, run in the same output folder; wall time and the
-    jobs that ran (their Snakemake benchmark files are the ones written after the start)."""
+    jobs that ran with their wall times (s; their Snakemake benchmark files are the ones written after the
+    start)."""
     import shutil
 
     if size > 20000:
@@ -237,7 +238,11 @@ def add_year(size: int, paths: dict, out_dir: Path, chunk: int, cores: int) -> d
     wall = time.perf_counter() - t0
     if rc != 0:
         raise SystemExit(f"snakemake failed (exit {rc}); see {f.name}")
-    jobs = sorted(p.stem for p in (out_dir / "benchmarks").glob("*.tsv") if p.stat().st_mtime >= start)
+    jobs = {}
+    for tsv in sorted((out_dir / "benchmarks").glob("*.tsv")):
+        if tsv.stat().st_mtime >= start:
+            with tsv.open(encoding="utf-8") as f:
+                jobs[tsv.stem] = float(next(csv.DictReader(f, delimiter="\t"))["s"])
     return {"year": new, "wall_s": wall, "jobs": jobs}
 
 
@@ -347,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         if "add_year" in results[s]:
             up = results[s]["add_year"]
             print(f"{s:,}²: adding {up['year']} to the finished run took {up['wall_s']:.0f} s (the two-year run "
-                  f"{results[s]['run']['wall_s']:.0f} s); jobs run: {', '.join(up['jobs'])}")
+                  f"{results[s]['run']['wall_s']:.0f} s); jobs run (wall s): "
+                  + ", ".join(f"{job} {secs:.1f}" for job, secs in up["jobs"].items()))
     (OUT / "bench_workflow.json").write_text(json.dumps({"sizes": sizes, "cores": args.cores, "results": results,
                                                          "declared_mem_mb": declared, "versions": bc.versions()},
                                                         indent=2, default=str), encoding="utf-8")
