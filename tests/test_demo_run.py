@@ -10,6 +10,7 @@ import re
 import shlex
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
@@ -203,3 +204,24 @@ def test_every_file_a_stage_reads_is_an_input_of_its_rule(demo):
     # reads that year's rasters alone (in its gep_rasters and gep_sums jobs)
     assert not [f for rule, i, _ in jobs.values() if rule == "gep_tables" for f in i if f.endswith(".tif")]
     assert {Path(f).name for f in tables if "/interim/" in f} == {f"gep_sums_{y}.parquet" for y in (2019, 2020, 2021)}
+
+
+def _dry_run(demo: Path, cfg: dict) -> Counter:
+    """How many jobs of each rule a run with ``cfg`` over the demo's results would run."""
+    (demo / "variant.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                          "--configfile", str(demo / "variant.yaml"), "--cores", "2", "-n"],
+                         cwd=REPO, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return Counter(re.findall(r"^(?:local)?rule (\w+):", res.stdout + res.stderr, re.M)) - Counter(["all"])
+
+
+def test_each_years_gep_is_computed_and_summed_in_its_own_jobs(demo):
+    """A run over two of the demo's three years redoes the tables that span every year (and what shows them)
+    from each year's stored results: never a year's service rasters, GEP sums, accounting or checks."""
+    cfg = yaml.safe_load((demo / "config.yaml").read_text(encoding="utf-8"))
+    jobs = _dry_run(demo, {**cfg, "years": [2019, 2020]})
+    assert jobs["gep_tables"] == 2 and jobs["landcover_tables"] == 1, jobs
+    assert not set(jobs) & {"gep_rasters", "gep_sums", "gep_ls", "account", "transition", "validate_year",
+                            "validate_inputs", "terrain_grid"}, jobs
+    assert not _dry_run(demo, cfg)  # back to the three years: nothing to redo
