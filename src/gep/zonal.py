@@ -283,17 +283,23 @@ def crosstab(lc, grid: Grid, zones: Zones, lut: CodeLUT, strata=None, ns: int = 
     return combine(results, len(zones), ns, lut.n)
 
 
-def _block_value_sums(values: np.ndarray, plan: BlockPlan, grid: Grid, nodata):
-    """Σ value × covered area (value·m²) and Σ covered area of valid cells (m²) per zone of one block."""
+def _valid_values(values: np.ndarray, nodata) -> tuple[np.ndarray, np.ndarray]:
+    """A block's values as float64 and where they are valid (finite, not ``nodata``)."""
     vals = values.astype(np.float64)
     valid = np.isfinite(vals)
     if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
         valid &= vals != nodata
-    area = grid.cell_area_cm2(plan.r0, plan.r0 + plan.h, plan.c0, plan.c0 + plan.w) / 1e4
+    return vals, valid
+
+
+def _block_value_sums(vals: np.ndarray, valid: np.ndarray, area_m2: np.ndarray, plan: BlockPlan) -> np.ndarray:
+    """Σ value × covered area (value·m²) and Σ covered area of valid cells (m²) per zone of one block
+    (``vals``, ``valid`` from :func:`_valid_values`; ``area_m2`` the block's cell areas): (zones of the plan, 2)."""
     out = np.zeros((len(plan.zone_ids) + 1, 2))
     bc, runs = plan.boundary, plan.runs
-    sum_block(vals, valid, area, runs.row, runs.col0, runs.col1, runs.zone, bc.row, bc.col, bc.zone, bc.frac, out)
-    return plan.zone_ids, out[1:]
+    sum_block(vals, valid, area_m2, runs.row, runs.col0, runs.col1, runs.zone, bc.row, bc.col, bc.zone, bc.frac,
+              out)
+    return out[1:]
 
 
 def zonal_sum(values, grid: Grid, zones: Zones, nodata=None, scheduler=None) -> np.ndarray:
@@ -342,8 +348,11 @@ def _block_sums_over_sets(entries: list[tuple[int, int]], *args, grid: Grid, nod
     touching it (``entries``: (zone set index, plan index in its band), then that band's plans as arguments):
     [(zone set index, zone ids, [sums of each raster])]."""
     blocks, band_plans = args[:nlayers], args[nlayers:]
-    out = []
-    for (z, k), plans in zip(entries, band_plans):
-        plan = plans[k]
-        out.append((z, plan.zone_ids, [_block_value_sums(values, plan, grid, nodata)[1] for values in blocks]))
-    return out
+    plans = [p[k] for (_, k), p in zip(entries, band_plans)]  # each zone set's plan of this one block
+    area = grid.cell_area_cm2(plans[0].r0, plans[0].r0 + plans[0].h, plans[0].c0, plans[0].c0 + plans[0].w) / 1e4
+    sums: list[list[np.ndarray]] = [[] for _ in plans]
+    for values in blocks:  # one raster at a time in float64, summed over every zone set
+        vals, valid = _valid_values(values, nodata)
+        for per_set, plan in zip(sums, plans):
+            per_set.append(_block_value_sums(vals, valid, area, plan))
+    return [(z, plan.zone_ids, per_set) for (z, _), plan, per_set in zip(entries, plans, sums)]
