@@ -189,6 +189,15 @@ def _price_carbon_per_co2(prices: PriceTable, co2_per_c: float) -> tuple[float, 
     return value / co2_per_c, f"元/t CO₂ (= {value:g} {unit} × 12/44)"
 
 
+def _raster_work(cfg: GepConfig) -> tuple[list[str], dict]:
+    """The selected Tier-2 raster services (in TIER2_RASTER_SERVICES order) and Tier-1 regulators given as
+    rasters ({name: RegulatorInput}): what a year's rasters are computed and summed for."""
+    wanted = set(cfg.services)
+    services = [s for s in TIER2_RASTER_SERVICES if s in wanted]
+    regs = {k: r for k, r in cfg.tier1.regulators.items() if r.raster is not None} if "tier1" in wanted else {}
+    return services, regs
+
+
 def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFrame, regions: gpd.GeoDataFrame,
             landcover_path_for_year: Callable[[int], str | Path], dem_path: str | Path | None = None,
             out_dir: str | Path, scheme: str = "clcd", landcover_nodata: int | None = None,
@@ -261,10 +270,9 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
 
     rows: list[pd.DataFrame] = []
     regulators = _regulator_table(cfg, names, years) if "tier1" in wanted else {}
-    raster_regs = {k: r for k, r in cfg.tier1.regulators.items() if r.raster is not None} if "tier1" in wanted else {}
+    raster_services, raster_regs = _raster_work(cfg)
 
     # ---- Tier 2 raster services
-    raster_services = [s for s in TIER2_RASTER_SERVICES if s in wanted]
     if raster_services or raster_regs:
         rows.append(_tier2(cfg, years, lca, regions, names, landcover_path_for_year, dem_path, raster_dir,
                            raster_services, raster_regs, regulators, scheme_codes, prices, landcover_nodata,
@@ -485,7 +493,7 @@ def write_service_rasters(cfg: GepConfig, year: int, *, landcover_path: str | Pa
     every year), else ``gep.ls.path``, else an LS computed from ``dem_path`` into ``raster_dir/ls_factor.tif``.
     Returns the written paths.
     """
-    services = [s for s in TIER2_RASTER_SERVICES if s in set(cfg.services)]
+    services, _ = _raster_work(cfg)
     names = service_raster_names(cfg)
     if not names:
         return []
@@ -554,9 +562,7 @@ def write_year_sums(cfg: GepConfig, year: int, *, levels: dict[str, gpd.GeoDataF
     builds that level's tables without reading a raster."""
     from ..tables import write_single
 
-    wanted = set(cfg.services)
-    raster_services = [s for s in TIER2_RASTER_SERVICES if s in wanted]
-    raster_regs = {k: r for k, r in cfg.tier1.regulators.items() if r.raster is not None} if "tier1" in wanted else {}
+    raster_services, raster_regs = _raster_work(cfg)
     problems = preflight(cfg, [year], dem_path if ls_path is None else None)
     if problems:
         raise InputError.many(problems)
