@@ -11,7 +11,7 @@ What it does (see benchmarks/README.md):
    ``gep crosstab … --classes clcd`` and ``exactextract.exact_extract(…, ["unique", "frac", "count"])``
    with ``coverage_weight=area_spherical_m2``;
 3. checks accuracy: gep's per-region total area vs the geodesic polygon area
-   (``gep.geodesy.polygon_area_m2``), and gep's per-region class fractions vs exactextract's ``frac``;
+   (``gep.vector.geodesy.polygon_area_m2``), and gep's per-region class fractions vs exactextract's ``frac``;
 4. prints a table and writes it to benchmarks/out/bench_crosstab.json.
 
 Generated data lives in benchmarks/data/ and outputs in benchmarks/out/ (both git-ignored).
@@ -309,7 +309,7 @@ def accuracy(regions_path: Path, gep_out: Path, ee_out: Path | None) -> dict:
     import geopandas as gpd
     import pandas as pd
 
-    from gep.geodesy import polygon_area_m2
+    from gep.vector.geodesy import polygon_area_m2
 
     gdf = gpd.read_file(regions_path, engine="pyogrio")
     poly = pd.Series(polygon_area_m2(np.asarray(gdf.geometry.values), gdf.crs), index=gdf["code"].astype(str))

@@ -1,4 +1,4 @@
-"""Throughput of ``gep.protected.protected_area`` (indicator 9): many small polygons over many regions.
+"""Throughput of ``gep.indicators.protected.areas.protected_area`` (indicator 9): many small polygons over many regions.
 
 Builds a grid of region cells in EPSG:4490 (default 20 × 15 = 300 cells of 0.5°) and N random polygons
 (default 100,000), then prints the wall time of ``protected_area`` and the peak RSS of the process.
@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gep.protected import OUTSIDE, protected_area
+from gep.indicators.protected.areas import OUTSIDE, protected_area
 
 
 def make_regions(nx: int, ny: int, size: float, lon0: float = 100.0, lat0: float = 25.0) -> gpd.GeoDataFrame:

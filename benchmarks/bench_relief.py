@@ -83,7 +83,7 @@ def main() -> int:
     import dask
     import dask.array as da
 
-    from gep.terrain import TerrainConfig, classify_relief, open_dem, relief, terrain_on_grid, window_cells, write_cog
+    from gep.indicators.coverage.terrain import TerrainConfig, classify_relief, open_dem, relief, terrain_on_grid, window_cells, write_cog
 
     dask.config.set(scheduler="threads", num_workers=args.workers)
     dem = open_dem(path, chunk=args.chunk)

@@ -86,7 +86,7 @@ def make_run(n: int, root: Path) -> Path:
     import pandas as pd
     from shapely.geometry import box
 
-    from gep.tables import write_table
+    from gep.io.tables import write_table
 
     if (root / "done").is_file():
         return root

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark the Tier-2 GEP services (gep.valuation) chunked on a large synthetic land-cover grid.
+"""Benchmark the Tier-2 GEP services (gep.indicators.gep) chunked on a large synthetic land-cover grid.
 
 What it does (not a test; run by hand):
 
@@ -15,7 +15,7 @@ What it does (not a test; run by hand):
    threads: memory bounded by the tile and the workers, not the DEM), then ``water_conservation``,
    ``soil_retention``, ``carbon_sequestration`` (O₂ follows from it), ``climate_regulation``: each reads the
    land cover lazily, resamples its inputs block by block onto the land-cover grid, computes the per-cell
-   density and aggregates it per region with ``gep.zonal.zonal_sum``; with ``--cog`` it also writes the
+   density and aggregates it per region with ``gep.raster.zonal.zonal_sum``; with ``--cog`` it also writes the
    service COG first (and aggregates from the written file, as ``run_gep`` does).
 
 Results are printed and written to benchmarks/out/bench_services.json. Examples::
@@ -166,19 +166,19 @@ def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk
     import dask
     import geopandas as gpd
 
-    from gep.landcover import LandcoverRaster
-    from gep.regions import to_crs
-    from gep.valuation import services as sv
-    from gep.valuation.ls_factor import compute_ls
-    from gep.valuation.params import (
+    from gep.accounting.landcover import LandcoverRaster
+    from gep.vector.regions import to_crs
+    from gep.indicators.gep import services as sv
+    from gep.hydrology.ls_factor import compute_ls
+    from gep.indicators.gep.params import (
         code_set,
         load_runoff,
         load_usle_cp,
         read_param_file,
         scalar,
     )
-    from gep.valuation.resample import warp_to_grid
-    from gep.zonal import Zones
+    from gep.raster.resample import warp_to_grid
+    from gep.raster.zonal import Zones
 
     t0 = time.perf_counter()
     ls_path = DATA / f"svc_ls_v2_{lc_path.stem}.tif"
@@ -226,9 +226,9 @@ def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk
         raise SystemExit(f"unknown stage {stage}")
     t_cog = None
     if cog:
-        from gep.grid import open_lazy
-        from gep.terrain import write_cog
-        from gep.valuation.run import _as_xr
+        from gep.raster.grid import open_lazy
+        from gep.raster.cog import write_cog
+        from gep.indicators.gep.run import _as_xr
 
         t1 = time.perf_counter()
         target = OUT / f"svc_{stage}_{lc_path.stem}.tif"

@@ -204,7 +204,7 @@ def write_config(size: int, paths: dict, out_dir: Path, chunk: int, years=YEARS,
             "rasters": {"precipitation": str(paths["precip"]), "et": str(paths["et"]), "npp": str(paths["npp"]),
                         "erosivity": str(paths["erosivity"]), "erodibility": str(paths["erodibility"])},
             "dem": str(paths["dem"]),
-            "deflator": str(ROOT / "config/parameters/deflator_demo.yaml"),
+            "deflator": str(ROOT / "src/gep/data/parameters/deflator_demo.yaml"),
         },
         "compute": {"chunk_size": chunk, "scheduler": "threads"},
     }

@@ -3,7 +3,7 @@
 
 # The resolved config every stage reads, written while the workflow is parsed when its content changes. Rules
 # take it as ancient: what tells Snakemake which results to redo is each stage's settings file (the part of the
-# config its results depend on, gep.config_files), rewritten only when that part changes.
+# config its results depend on, gep.workflow.config_files), rewritten only when that part changes.
 RUN_CONFIG = f"{OUT}/run/config.json"
 sync_resolved_config(CFG, RUN_CONFIG)
 SETTINGS = sync_stage_settings(CFG)

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from pyproj import CRS, Transformer
 from rasterio.features import rasterize
 
-from gep.cellarea import cell_areas_m2, row_areas_m2
-from gep.fraction import boundary_cells
-from gep.geodesy import lonlat_box_area_m2
-from gep.grid import Grid
-from gep.landcover import LandcoverRaster, crosstab_table, region_areas
-from gep.zonal import CodeLUT, Zones, _block_sums, crosstab, plan_blocks
+from gep.raster.cellarea import cell_areas_m2, row_areas_m2
+from gep.raster.fraction import boundary_cells
+from gep.vector.geodesy import lonlat_box_area_m2
+from gep.raster.grid import Grid
+from gep.accounting.landcover import LandcoverRaster, crosstab_table, region_areas
+from gep.raster.zonal import CodeLUT, Zones, _block_sums, crosstab, plan_blocks
 
 from helpers_raster import write_tif
 

@@ -32,8 +32,8 @@ from affine import Affine
 
 from gep import config
 from gep.cli.main import main
-from gep.errors import InputError
-from gep.validate import validate_inputs
+from gep.core.errors import InputError
+from gep.workflow.validate import validate_inputs
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
@@ -91,7 +91,7 @@ def test_checks_in_parts_as_the_workflow_runs_them(base, tmp_path, capsys):
     """The run's own inputs once, each year's on its own (so a new year is checked alone)."""
     import json
 
-    from gep.validate import validate_run, validate_year
+    from gep.workflow.validate import validate_run, validate_year
 
     d, cfg_path = _prepare(base, tmp_path, None)
     cfg = config.load(cfg_path)
@@ -170,7 +170,8 @@ def _bad_scheme(d: Path, cfg: dict) -> None:
 
 def _valuation():
     try:
-        from gep.valuation import params, statistics
+        from gep.indicators.gep import params
+        from gep.indicators.gep import statistics
     except Exception:  # noqa: BLE001 - module being written elsewhere
         pytest.skip("valuation module not available")
     return params, statistics
@@ -178,7 +179,9 @@ def _valuation():
 
 def _negative_price_file(d: Path) -> Path:
     _valuation()
-    src = Path(config.__file__).resolve().parents[2] / "config" / "parameters" / "prices_dolkar2017.yaml"
+    from gep.core.resources import builtin
+
+    src = builtin("parameters", "prices_dolkar2017")
     data = yaml.safe_load(src.read_text(encoding="utf-8"))
     data["prices"]["carbon"]["value"] = -380.0
     path = d / "prices_negative.yaml"

@@ -1,12 +1,12 @@
-"""The built-in land-cover class schemes in config/classes/ load and map forest/grass as METHODS.md §2 says."""
+"""The built-in land-cover class schemes in src/gep/data/classes/ load and map forest/grass as METHODS.md §2 says."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 
-from gep.classes import CATEGORIES, load_scheme
-from gep.resources import available
+from gep.accounting.classes import CATEGORIES, load_scheme
+from gep.core.resources import available
 
 BUILTINS = ("clcd", "worldcover", "modis_igbp", "sandiao", "sandiao_wetland")
 LINCAO = frozenset({"forest", "shrub", "grass"})

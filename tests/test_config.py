@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from gep import config
-from gep.errors import InputError
+from gep.core.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 GEP = [sys.executable, "-m", "gep.cli.main"]

@@ -1,4 +1,4 @@
-"""Which files each workflow stage reads because the config names them (gep.config_files): the rules declare
+"""Which files each workflow stage reads because the config names them (gep.workflow.config_files): the rules declare
 them, so editing one redoes exactly the stages it feeds, and provenance records their checksums."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from gep.config import validate
-from gep.config_files import all_files, stage_files
-from gep.errors import InputError
-from gep.provenance import input_files
-from gep.resources import CONFIG_DIR, resolve
+from gep.workflow.config_files import all_files, stage_files
+from gep.core.errors import InputError
+from gep.io.provenance import input_files
+from gep.core.resources import DATA_DIR, resolve
 
-BUILTIN = CONFIG_DIR.resolve()
+BUILTIN = DATA_DIR.resolve()
 
 
 def _config(tmp_path: Path, **gep) -> dict:
@@ -25,7 +25,7 @@ def _config(tmp_path: Path, **gep) -> dict:
             "gep": {"rasters": {"precipitation": str(tmp_path / "p_{year}.tif"), "et": str(tmp_path / "et_{year}.tif"),
                                 "npp": {"path": str(tmp_path / "npp_{year}.tif"), "scale": 0.1},
                                 "erosivity": 4000, "erodibility": 0.03},
-                    "deflator": "config/parameters/deflator_demo.yaml", **gep}}
+                    "deflator": "src/gep/data/parameters/deflator_demo.yaml", **gep}}
 
 
 def test_builtin_names_resolve_into_the_checkout(tmp_path, monkeypatch):
@@ -47,7 +47,7 @@ def test_builtin_names_resolve_into_the_checkout(tmp_path, monkeypatch):
     for name in ("prices_dolkar2017", "xie2015_equivalent_factors", "ecosystem_map_clcd", "carbon_pools_clcd",
                  "runoff_coefficients_clcd"):
         assert str(p / f"{name}.yaml") in tables
-    assert "config/parameters/deflator_demo.yaml" in tables  # a path, as given (relative to the run's folder)
+    assert "src/gep/data/parameters/deflator_demo.yaml" in tables  # a path, as given (relative to the run's folder)
     # the tables come from each year's stored sums, which read what the year's rasters read
     assert stage_files(cfg, "gep_sums", [2020]) == stage_files(cfg, "gep_rasters", [2020])
     assert not [f for f in tables if f.endswith(".tif")]
@@ -109,8 +109,8 @@ def test_an_unknown_name_is_left_to_the_stage_that_reads_it(tmp_path, monkeypatc
 
 
 def test_stage_settings_leave_out_what_a_stage_does_not_depend_on(tmp_path):
-    from gep.config_files import HOW, STAGES, stage_settings
-    from gep.valuation.config import RASTER_SETTINGS
+    from gep.workflow.config_files import HOW, STAGES, stage_settings
+    from gep.config.gep import RASTER_SETTINGS
 
     raw = _config(tmp_path, dem=str(tmp_path / "dem.tif"))
     raw["compute"] = {"scheduler": "processes", "workers": 3}
@@ -141,10 +141,10 @@ def test_stage_settings_leave_out_what_a_stage_does_not_depend_on(tmp_path):
 
 def test_protected_sources_follow_carry_forward(tmp_path):
     """Each year's red-line job lists the file that year reads: its own, or with carry_forward the latest
-    earlier one that exists (as gep.protected.resolve_sources picks it), so a year's job is redone when, and
+    earlier one that exists (as gep.indicators.protected.areas.resolve_sources picks it), so a year's job is redone when, and
     only when, its file changes."""
-    from gep.config_files import protected_sources
-    from gep.protected import resolve_sources
+    from gep.workflow.config_files import protected_sources
+    from gep.indicators.protected.areas import resolve_sources
 
     for y in (2019, 2021):
         (tmp_path / f"red_{y}.gpkg").write_bytes(b"x")
@@ -163,7 +163,7 @@ def test_protected_sources_follow_carry_forward(tmp_path):
 
 
 def test_settings_files_are_rewritten_only_where_they_change(tmp_path):
-    from gep.config_files import sync_stage_settings
+    from gep.workflow.config_files import sync_stage_settings
 
     raw = _config(tmp_path, dem=str(tmp_path / "dem.tif"))
     paths = sync_stage_settings(validate(raw))

@@ -1,4 +1,4 @@
-"""Indicator 7 (林草覆盖率) tables from a hand-built terrain × land-cover area table (gep.coverage_index).
+"""Indicator 7 (林草覆盖率) tables from a hand-built terrain × land-cover area table (gep.indicators.coverage.index).
 
 Every expected number below is worked out by hand from the rows of the table.
 """
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gep.coverage_index import (
+from gep.indicators.coverage.index import (
     CoverageConfig,
     available_standards,
     coverage_by_terrain,
@@ -20,8 +20,8 @@ from gep.coverage_index import (
     read_overrides,
     region_terrain_type,
 )
-from gep.errors import InputError
-from gep.terrain import TerrainConfig
+from gep.core.errors import InputError
+from gep.indicators.coverage.terrain import TerrainConfig
 
 CLCD = {"cropland": 1, "forest": 2, "shrub": 3, "grass": 4, "water": 5, "snow": 6, "barren": 7, "built": 8,
         "wetland": 9}

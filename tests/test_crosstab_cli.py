@@ -18,9 +18,9 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from gep.classes import load_scheme
-from gep.landcover import LandcoverRaster, crosstab_table
-from gep.regions import read_regions
+from gep.accounting.classes import load_scheme
+from gep.accounting.landcover import LandcoverRaster, crosstab_table
+from gep.vector.regions import read_regions
 
 from helpers_raster import write_gpkg, write_tif
 
@@ -177,7 +177,7 @@ def test_without_classes_reports_found_codes(cli):
     np.testing.assert_allclose(west.sort_index().to_numpy(), ref.sort_index().to_numpy(), rtol=1e-12)
     # 5×7 cells of code 42 (and of 200), all well inside the west region: their ellipsoidal cell areas
     # (Δλ/360 × zone area between the parallels), each rounded to cm² by gep: ≤ 35 × 0.5 cm²
-    from gep.geodesy import lonlat_box_area_m2
+    from gep.vector.geodesy import lonlat_box_area_m2
 
     for code, r0 in (("42", 100), ("200", 110)):
         lat_top = T.f + T.e * r0
@@ -223,7 +223,7 @@ def test_unknown_code_pixel_counts_are_right(cli):
 def test_numba_warm_up_leaves_scipy_importable():
     """The warm-up answers numba's BLAS probe "absent" while it runs; afterwards scipy.linalg must import
     normally in the same process (fresh interpreter, so the warm-up really sets numba up)."""
-    code = ("from gep.kernels import warm_up; warm_up().join(); import scipy.linalg.cython_blas; "
+    code = ("from gep.raster.kernels import warm_up; warm_up().join(); import scipy.linalg.cython_blas; "
             "import scipy.linalg as la, numpy as np; print(la.norm(np.array([3.0, 4.0])))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr

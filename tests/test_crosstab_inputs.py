@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 from affine import Affine
 
-from gep.geodesy import lonlat_box_area_m2
+from gep.vector.geodesy import lonlat_box_area_m2
 from helpers_raster import write_gpkg, write_tif
 
 GEP = [sys.executable, "-m", "gep.cli.main", "crosstab"]

@@ -21,6 +21,7 @@ import yaml
 from pyproj import Geod
 
 REPO = Path(__file__).resolve().parents[1]
+from gep.core.resources import DATA_DIR  # noqa: E402
 
 # Loaded by every Python process of the demo run (PYTHONPATH): each `gep` stage logs the files it opens for
 # reading through Python (YAML, CSV, JSON, workbooks; rasters and layers are read by GDAL and not seen).
@@ -178,7 +179,7 @@ def test_every_file_a_stage_reads_is_an_input_of_its_rule(demo):
     jobs = _declared_files(demo)
     inputs = set().union(*(i for _, i, _ in jobs.values()))
     outputs = set().union(*(o for _, _, o in jobs.values()))
-    watched = (str(REPO / "config"), str(demo / "data"), str(demo / "results"))
+    watched = (str(REPO / "config"), str(DATA_DIR), str(demo / "data"), str(demo / "results"))
     guard = str(demo / "results" / "published")  # the publish guard's own records
     seen_rules = set()
     for log in (json.loads(p.read_text(encoding="utf-8")) for p in (demo / "opens").glob("*.json")):
@@ -197,8 +198,8 @@ def test_every_file_a_stage_reads_is_an_input_of_its_rule(demo):
     # and no more than that: a price edit redoes the GEP tables, not the service rasters
     rasters = next(i for rule, i, _ in jobs.values() if rule == "gep_rasters")
     tables = next(i for rule, i, _ in jobs.values() if rule == "gep_tables")
-    prices = str(REPO / "config" / "parameters" / "prices_dolkar2017.yaml")
-    runoff = str(REPO / "config" / "parameters" / "runoff_coefficients_clcd.yaml")
+    prices = str(DATA_DIR / "parameters" / "prices_dolkar2017.yaml")
+    runoff = str(DATA_DIR / "parameters" / "runoff_coefficients_clcd.yaml")
     assert prices in tables and prices not in rasters and runoff in rasters
     # the GEP tables of every year come from each year's stored sums: they read no raster, so adding a year
     # reads that year's rasters alone (in its gep_rasters and gep_sums jobs)

@@ -1,4 +1,4 @@
-"""Ellipsoidal polygon areas (gep.geodesy.polygon_area_m2) against pyproj.Geod, and independent of batching."""
+"""Ellipsoidal polygon areas (gep.vector.geodesy.polygon_area_m2) against pyproj.Geod, and independent of batching."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import shapely
 from pyproj import CRS, Geod, Transformer
 
-from gep import geodesy
-from gep.geodesy import polygon_area_m2
+from gep.vector import geodesy
+from gep.vector.geodesy import polygon_area_m2
 
 
 def _layer() -> list:

@@ -23,9 +23,9 @@ from pyproj import CRS, Proj, Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from gep.cli.main import main
-from gep.errors import InputError
-from gep.geodesy import lonlat_box_area_m2
-from gep.protected import (
+from gep.core.errors import InputError
+from gep.vector.geodesy import lonlat_box_area_m2
+from gep.indicators.protected.areas import (
     OUTSIDE,
     ProtectedConfig,
     ProtectedLayerConfig,

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from gep.regions import overlaps
+from gep.vector.regions import overlaps
 
 
 def layer(*geoms) -> gpd.GeoDataFrame:

@@ -109,8 +109,8 @@ def test_unreachable_scheduler_is_a_clear_error(inputs):
 
 
 def test_worker_count_comes_from_the_argument_then_gep_threads(monkeypatch):
-    from gep.errors import InputError
-    from gep.workers import worker_count
+    from gep.core.errors import InputError
+    from gep.core.workers import worker_count
 
     monkeypatch.setenv("GEP_THREADS", "3")
     assert worker_count(5) == 5 and worker_count() == 3

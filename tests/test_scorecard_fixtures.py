@@ -14,7 +14,7 @@ import pandas as pd
 import pyogrio
 from shapely.geometry import box
 
-from gep.tables import write_table
+from gep.io.tables import write_table
 
 YEARS = [2019, 2020, 2021]
 SCRIPT_NAME = "<script>alert(1)</script>"

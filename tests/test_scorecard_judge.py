@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gep.errors import InputError
+from gep.core.errors import InputError
 from gep.scorecard import lianshan_index, load_lianshan_standard
 from gep.scorecard.judge import (
     MET,

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from test_scorecard_fixtures import YEARS, run_dir
 
-from gep.resources import REPO_ROOT
 from gep.scorecard import build_outputs
 
-NOTEBOOK = REPO_ROOT / "notebooks" / "worked_example.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "worked_example.ipynb"
 
 
 def _execute(path: Path, cwd: Path):

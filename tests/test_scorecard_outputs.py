@@ -20,12 +20,12 @@ from test_scorecard_fixtures import CODES, FORMULA_NAME, SCRIPT_NAME, YEARS, run
 from test_scorecard_fixtures import regions as fixture_regions
 
 from gep.cli.main import main
-from gep.coverage_index import forest_grass_coverage, region_terrain_type
-from gep.errors import InputError
-from gep.protected import protected_area, protected_change
+from gep.indicators.coverage.index import forest_grass_coverage, region_terrain_type
+from gep.core.errors import InputError
+from gep.indicators.protected.areas import protected_area, protected_change
 from gep.scorecard import INDEX_COLUMNS, build_outputs, lianshan_index, load_lianshan_standard, write_template
 from gep.scorecard.judge import MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED
-from gep.tables import write_table
+from gep.io.tables import write_table
 
 NAT = load_lianshan_standard("national")
 
@@ -331,7 +331,7 @@ def test_cli_scorecard(tmp_path, capsys):
 
 
 def test_tables_made_by_the_pipeline_functions_feed_the_scorecard(tmp_path):
-    """Contract with the stages upstream: tables from gep.coverage_index / gep.protected (not hand-made)."""
+    """Contract with the stages upstream: tables from gep.indicators.coverage.index / gep.indicators.protected.areas (not hand-made)."""
     reg = fixture_regions()
     rows = []
     for code, name in zip(reg["region_code"], reg["region_name"]):
@@ -363,7 +363,7 @@ def test_tables_made_by_the_pipeline_functions_feed_the_scorecard(tmp_path):
 
 
 def test_cjk_font_comes_from_a_package_or_the_env_var(tmp_path, monkeypatch):
-    from gep.errors import InputError
+    from gep.core.errors import InputError
     from gep.scorecard import fonts
 
     fonts.cjk_font_file.cache_clear()

@@ -11,7 +11,7 @@ import pytest
 from test_scorecard_fixtures import CODES, FORMULA_NAME, NAMES, YEARS, regions, run_dir
 
 from gep.cli.main import main
-from gep.errors import InputError
+from gep.core.errors import InputError
 from gep.scorecard import lianshan_index, load_lianshan_standard, read_template, write_template
 from gep.scorecard.judge import MET, NOT_COMPUTED, NOT_MET, NOT_SURVEYED
 

@@ -1,4 +1,4 @@
-"""Terrain classes from a DEM (gep.terrain): relief windows, classes, chunk independence, regridding, COG.
+"""Terrain classes from a DEM (gep.indicators.coverage.terrain): relief windows, classes, chunk independence, regridding, COG.
 
 Expected values are computed by hand (plane, step, cone) or by a brute-force loop over windows that shares no
 code with the Dask/scipy implementation.
@@ -21,8 +21,8 @@ from pyproj import CRS, Geod, Transformer
 from shapely.geometry import box
 
 from gep.cli.main import main
-from gep.errors import InputError
-from gep.terrain import (
+from gep.core.errors import InputError
+from gep.indicators.coverage.terrain import (
     NODATA_CODE,
     TERRAIN_CLASSES,
     GridSpec,

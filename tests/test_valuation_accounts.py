@@ -1,4 +1,4 @@
-"""Prices, deflators, constant prices and the 稳定提高 verdict (gep.valuation.accounts, params)."""
+"""Prices, deflators, constant prices and the 稳定提高 verdict (gep.indicators.gep.accounts, params)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gep.errors import InputError
-from gep.valuation.accounts import YUAN_PER_WAN, apply_prices, summarise
-from gep.valuation.params import load_deflator, load_prices
+from gep.core.errors import InputError
+from gep.indicators.gep.accounts import YUAN_PER_WAN, apply_prices, summarise
+from gep.indicators.gep.params import load_deflator, load_prices
 
 
 def rows(records):

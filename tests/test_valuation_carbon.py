@@ -1,4 +1,4 @@
-"""Carbon storage by class (gep.valuation.carbon_stock): Σ pools × ellipsoidal area, and its change."""
+"""Carbon storage by class (gep.indicators.gep.carbon_stock): Σ pools × ellipsoidal area, and its change."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from affine import Affine
 from helpers_raster import write_tif
 from shapely.geometry import box
 
-from gep.classes import load_scheme
-from gep.errors import InputError
-from gep.geodesy import lonlat_box_area_m2
-from gep.landcover import LandcoverRaster, crosstab_table, landcover_area
-from gep.regions import region_frame
-from gep.valuation.carbon_stock import carbon_stock
-from gep.valuation.params import POOLS, load_carbon_pools
+from gep.accounting.classes import load_scheme
+from gep.core.errors import InputError
+from gep.vector.geodesy import lonlat_box_area_m2
+from gep.accounting.landcover import LandcoverRaster, crosstab_table, landcover_area
+from gep.vector.regions import region_frame
+from gep.indicators.gep.carbon_stock import carbon_stock
+from gep.indicators.gep.params import POOLS, load_carbon_pools
 
 LON0, LAT0, RES = 110.5, 31.0, 0.002
 

@@ -11,12 +11,12 @@ from affine import Affine
 from helpers_raster import write_gpkg, write_tif
 from shapely.geometry import box
 
-from gep.classes import load_scheme
+from gep.accounting.classes import load_scheme
 from gep.cli.main import main
-from gep.landcover import LandcoverRaster, crosstab_table, landcover_area
-from gep.regions import region_frame
-from gep.tables import write_single
-from gep.valuation import load_gep_config, run_gep
+from gep.accounting.landcover import LandcoverRaster, crosstab_table, landcover_area
+from gep.vector.regions import region_frame
+from gep.io.tables import write_single
+from gep.indicators.gep import load_gep_config, run_gep
 
 LON0, LAT0, RES = 112.0, 28.0, 0.001
 
@@ -97,7 +97,7 @@ def test_tier1_values_through_run_gep_with_regulators(files):
     out = run_gep(c, years=[2019, 2020], landcover_area=lca, regions=regions,
                   landcover_path_for_year=lambda y: tmp / f"lc_{y}.tif", out_dir=tmp / "o", write=False)
     s = out["gep_services"].set_index(["region_code", "year", "service"])
-    from gep.valuation.params import load_deflator
+    from gep.indicators.gep.params import load_deflator
 
     d = load_deflator("deflator_demo")
     area = lca[(lca.region_code == "0101") & (lca.year == 2019)].set_index("lc_code")["area_km2"] * 100  # hm²

@@ -1,4 +1,4 @@
-"""Tiled D8 flow accumulation (gep.valuation.flow_tiles) and the tiled compute_ls against the in-memory ones."""
+"""Tiled D8 flow accumulation (gep.hydrology.flow_tiles) and the tiled compute_ls against the in-memory ones."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ import rasterio
 from affine import Affine
 from pyproj import CRS
 
-from gep.errors import InputError
-from gep.valuation import flow_tiles, ls_factor as ls_module
-from gep.valuation.flow_tiles import flow_accumulation_tiled as tiled
-from gep.valuation.flow_tiles import (
+from gep.core.errors import InputError
+from gep.hydrology import flow_tiles
+from gep.hydrology import ls_factor as ls_module
+from gep.hydrology.flow_tiles import flow_accumulation_tiled as tiled
+from gep.hydrology.flow_tiles import (
     in_order,
     n_perimeter,
     perimeter_cell,
     perimeter_slot,
     tile_windows,
 )
-from gep.valuation.ls_factor import (
+from gep.hydrology.ls_factor import (
     cell_geometry,
     compute_ls,
     d8_receivers,

@@ -1,4 +1,4 @@
-"""LS factor (gep.valuation.ls_factor): D8 flow accumulation against a brute-force loop, L and S by hand."""
+"""LS factor (gep.hydrology.ls_factor): D8 flow accumulation against a brute-force loop, L and S by hand."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import rasterio
 from affine import Affine
 from pyproj import CRS
 
-from gep.errors import InputError
-from gep.valuation.ls_factor import (
+from gep.core.errors import InputError
+from gep.hydrology.ls_factor import (
     OFFSETS,
     cell_geometry,
     compute_ls,
@@ -137,7 +137,7 @@ def test_aspect_term_for_diagonal_slopes():
 def test_geographic_cell_geometry_uses_the_ellipsoid():
     t = Affine(0.001, 0, 112.0, 0, -0.001, 28.0)
     dx, dy, area = cell_geometry(t, (3, 4), CRS.from_epsg(4326))
-    from gep.geodesy import lonlat_box_area_m2
+    from gep.vector.geodesy import lonlat_box_area_m2
 
     assert area[0] == pytest.approx(lonlat_box_area_m2(112.0, 27.999, 112.001, 28.0), rel=1e-9)
     # 0.001° of longitude at 28° ≈ 98.3 m, of latitude ≈ 110.8 m

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import yaml
 
-from gep.errors import InputError
-from gep.resources import CONFIG_DIR
-from gep.valuation.config import GepConfig, load_gep_config
-from gep.valuation.params import code_set, load_carbon_pools, load_runoff, load_usle_cp, read_param_file, scalar
+from gep.core.errors import InputError
+from gep.core.resources import DATA_DIR
+from gep.config.gep import GepConfig, load_gep_config
+from gep.indicators.gep.params import code_set, load_carbon_pools, load_runoff, load_usle_cp, read_param_file, scalar
 
 OURS = ["xie2015_equivalent_factors", "ecosystem_map_clcd", "runoff_coefficients_clcd", "usle_cp_clcd",
         "soil_retention_dolkar2017", "carbon_oxygen", "climate_regulation", "prices_dolkar2017", "deflator_demo",
@@ -42,7 +42,7 @@ def test_runoff_values_follow_gong_2017():
     r = load_runoff(scheme_codes=range(1, 10))
     assert r.values["alpha"][2] == pytest.approx(0.0465) and r.values["alpha"][9] == 0.0
     assert np.isnan(r.values["alpha"][8])  # impervious: not counted
-    raw = yaml.safe_load((CONFIG_DIR / "parameters" / "runoff_coefficients_clcd.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((DATA_DIR / "parameters" / "runoff_coefficients_clcd.yaml").read_text(encoding="utf-8"))
     assert raw["types"]["落叶阔叶林"]["alpha_pct"] == 2.70 and raw["types"]["园地"]["alpha_pct"] == 9.57
     assert raw["types"]["草地"]["alpha_pct_range"] == [3.9, 9.4]
 

@@ -1,4 +1,4 @@
-"""Statistics table of provisioning and cultural services (gep.valuation.statistics) and the CLI template."""
+"""Statistics table of provisioning and cultural services (gep.indicators.gep.statistics) and the CLI template."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from gep.cli.main import main
-from gep.errors import InputError
-from gep.valuation.statistics import STAT_SERVICES, read_statistics, template
+from gep.core.errors import InputError
+from gep.indicators.gep.statistics import STAT_SERVICES, read_statistics, template
 
 
 def test_template_and_round_trip(tmp_path):

@@ -1,13 +1,13 @@
-"""Tier 1 equivalent-factor method (gep.valuation.tier1) and its parameter files, by hand."""
+"""Tier 1 equivalent-factor method (gep.indicators.gep.tier1) and its parameter files, by hand."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from gep.errors import InputError
-from gep.valuation.params import load_ecosystem_map, load_equivalent_factors
-from gep.valuation.tier1 import tier1_quantities
+from gep.core.errors import InputError
+from gep.indicators.gep.params import load_ecosystem_map, load_equivalent_factors
+from gep.indicators.gep.tier1 import tier1_quantities
 
 CLCD = list(range(1, 10))
 

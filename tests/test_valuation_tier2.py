@@ -1,6 +1,6 @@
-"""Tier-2 services (gep.valuation.services, resample, run): hand-computed values on a tiny geographic grid.
+"""Tier-2 services (gep.indicators.gep.services, resample, run): hand-computed values on a tiny geographic grid.
 
-Cell areas in the expectations come from gep.geodesy.lonlat_box_area_m2 (exact ellipsoidal boxes), the
+Cell areas in the expectations come from gep.vector.geodesy.lonlat_box_area_m2 (exact ellipsoidal boxes), the
 per-class densities are written out by hand from the parameter files' numbers, and every unit conversion
 (mm·m² → m³, t/hm² → t, g → t, yuan → 万元) is spelled out here again.
 """
@@ -16,16 +16,16 @@ import rasterio
 from affine import Affine
 from shapely.geometry import box
 
-from gep.classes import load_scheme
-from gep.errors import InputError
-from gep.geodesy import lonlat_box_area_m2
-from gep.grid import Grid
-from gep.landcover import LandcoverRaster, crosstab_table, landcover_area
-from gep.regions import region_frame
-from gep.valuation import load_gep_config, run_gep, write_service_rasters
-from gep.valuation import services as sv
-from gep.valuation.resample import warp_to_grid
-from gep.valuation.statistics import template
+from gep.accounting.classes import load_scheme
+from gep.core.errors import InputError
+from gep.vector.geodesy import lonlat_box_area_m2
+from gep.raster.grid import Grid
+from gep.accounting.landcover import LandcoverRaster, crosstab_table, landcover_area
+from gep.vector.regions import region_frame
+from gep.indicators.gep import load_gep_config, run_gep, write_service_rasters
+from gep.indicators.gep import services as sv
+from gep.raster.resample import warp_to_grid
+from gep.indicators.gep.statistics import template
 
 LON0, LAT0, RES = 112.0, 28.0, 0.001
 LC = np.array([[2, 2, 4, 4, 5, 8],
@@ -265,7 +265,7 @@ def test_tables_from_stored_sums_equal_tables_computed_in_one_process(tiny, serv
     """The workflow sums each year's rasters over every level's regions once (write_year_sums, rule gep_sums)
     and builds the tables from the stored sums: the tables are exactly those of one process that reads the
     rasters itself, including Tier-1 regulator rasters (mean NPP / reference)."""
-    from gep.valuation.run import write_year_sums
+    from gep.indicators.gep.run import write_year_sums
 
     tmp, regions, lca, cfg_dict = tiny
     cfg = load_gep_config({**cfg_dict, "services": services,
@@ -307,7 +307,7 @@ def test_tables_from_stored_sums_equal_tables_computed_in_one_process(tiny, serv
 
 
 def test_stored_sums_that_do_not_fit_the_regions_name_the_file(tiny):
-    from gep.valuation.run import write_year_sums
+    from gep.indicators.gep.run import write_year_sums
 
     tmp, regions, lca, cfg_dict = tiny
     cfg = load_gep_config({**cfg_dict, "services": ["water_conservation"]})
@@ -326,9 +326,9 @@ def test_stored_sums_that_do_not_fit_the_regions_name_the_file(tiny):
 
 
 def test_settings_that_only_value_gep_leave_the_service_rasters_unchanged(tiny, tmp_path):
-    """The workflow redoes the service rasters only when a setting in RASTER_SETTINGS changes (gep.config_files);
+    """The workflow redoes the service rasters only when a setting in RASTER_SETTINGS changes (gep.workflow.config_files);
     every other GepConfig field must leave them byte-identical."""
-    from gep.valuation.config import RASTER_SETTINGS, GepConfig
+    from gep.config.gep import RASTER_SETTINGS, GepConfig
 
     assert set(GepConfig.model_fields) - set(RASTER_SETTINGS) == {
         "tier1", "gep_tier", "statistics", "statistics_services", "deflator", "constant_price_year", "verdict"}
@@ -357,7 +357,7 @@ def test_missing_shared_raster_names_the_stage_to_run(tiny):
 
 
 def test_rasters_an_older_gep_wrote_per_level_are_pointed_out(tmp_path, capsys):
-    from gep.pipeline import _note_superseded_rasters
+    from gep.workflow.pipeline import _note_superseded_rasters
 
     old = tmp_path / "tables" / "county" / "rasters"
     _note_superseded_rasters(old, tmp_path / "rasters" / "gep")  # no such folder: silent

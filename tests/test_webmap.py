@@ -7,8 +7,8 @@ import numpy as np
 import shapely
 from pyproj import Geod
 
-from gep.regions import read_regions
-from gep.webmap import bd09_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
+from gep.vector.regions import read_regions
+from gep.vector.webmap import bd09_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
 
 NINGXIANG = (112.55, 28.28)
 

@@ -18,7 +18,7 @@ import shapely
 import yaml
 from rasterio.transform import from_origin
 
-from gep.geodesy import lonlat_box_area_m2
+from gep.vector.geodesy import lonlat_box_area_m2
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -158,7 +158,7 @@ def _dry_run_jobs(folder: Path, cfg: dict, env: dict) -> Counter:
 
 
 def test_settings_that_change_no_number_redo_nothing(run):
-    """Each stage's results depend on its settings file (gep.config_files); a run moved to other compute
+    """Each stage's results depend on its settings file (gep.workflow.config_files); a run moved to other compute
     settings redoes nothing, a new name redoes only what shows it, and a new area tolerance the accounting."""
     folder, _, _, env = run
     cfg = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
@@ -204,7 +204,7 @@ def test_provenance_records_inputs_and_versions(run):
     folder, *_ = run
     prov = json.loads((folder / "results/provenance.json").read_text(encoding="utf-8"))
     assert set(prov) >= {"config", "inputs", "outputs", "versions", "gep_commit", "created"}
-    from gep.provenance import sha256
+    from gep.io.provenance import sha256
 
     lc = folder / "lc_2019.tif"
     assert prov["inputs"][str(lc)] == sha256(lc)

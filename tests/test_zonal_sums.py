@@ -1,4 +1,4 @@
-"""Area-weighted zonal sums of continuous rasters (gep.zonal.zonal_sum, zonal_sums): against cell areas summed
+"""Area-weighted zonal sums of continuous rasters (gep.raster.zonal.zonal_sum, zonal_sums): against cell areas summed
 by hand, the same for any chunking and scheduler, and several rasters over several zone sets in one pass."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from gep.geodesy import lonlat_box_area_m2
-from gep.grid import Grid
-from gep.zonal import Zones, zonal_sum, zonal_sums
+from gep.vector.geodesy import lonlat_box_area_m2
+from gep.raster.grid import Grid
+from gep.raster.zonal import Zones, zonal_sum, zonal_sums
 
 RES, LON0, LAT0 = 0.01, 110.0, 30.0
 SHAPE = (40, 50)
@@ -64,7 +64,7 @@ def test_any_chunking_and_scheduler_give_close_sums():
     np.testing.assert_allclose(tiled, whole, rtol=1e-12)
     assert whole[:, 1].min() > 0
     # the covered area is each polygon's ellipsoidal area less its nodata cells (a tenth of the cells)
-    from gep.geodesy import polygon_area_m2
+    from gep.vector.geodesy import polygon_area_m2
 
     share = whole[:, 1] / polygon_area_m2(np.asarray(shapes), grid.crs)
     assert np.all((share > 0.85) & (share < 0.95)), share

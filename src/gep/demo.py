@@ -41,8 +41,8 @@ from affine import Affine
 from rasterio.features import shapes as raster_shapes
 from scipy import ndimage
 
-from . import __version__
-from .atomic import atomic_path, write_text
+from gep import __version__
+from gep.core.atomic import atomic_path, write_text
 
 YEARS = (2019, 2020, 2021)
 COUNTY_CODE = "430124000000"

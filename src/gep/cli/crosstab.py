@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import InputError
+from gep.core.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,13 +38,13 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from ..cellarea import CM2_PER_M2
-    from ..classes import load_scheme
-    from ..compute import progress, scheduler
-    from ..kernels import warm_up
-    from ..landcover import LandcoverRaster, code_histogram, crosstab_table, unknown_codes, unknown_codes_error
-    from ..regions import overlaps, read_regions
-    from ..tables import write_single
+    from gep.raster.cellarea import CM2_PER_M2
+    from gep.accounting.classes import load_scheme
+    from gep.core.compute import progress, scheduler
+    from gep.raster.kernels import warm_up
+    from gep.accounting.landcover import LandcoverRaster, code_histogram, crosstab_table, unknown_codes, unknown_codes_error
+    from gep.vector.regions import overlaps, read_regions
+    from gep.io.tables import write_single
 
     if args.out.suffix.lower() not in (".csv", ".parquet"):
         raise InputError(f"--out {args.out}: use a .csv or .parquet file name")

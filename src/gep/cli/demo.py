@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from ..errors import InputError
+from gep.core.errors import InputError
 
 
 def register(sub) -> None:
@@ -24,7 +24,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import demo  # heavy imports only when the command runs
+    from gep import demo  # heavy imports only when the command runs
 
     out = Path(args.outdir)
     if out.exists() and not out.is_dir():

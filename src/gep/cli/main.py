@@ -11,8 +11,8 @@ import pkgutil
 import sys
 import traceback
 
-from .. import __version__
-from ..errors import InputError
+from gep import __version__
+from gep.core.errors import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     import gep.cli as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name == "main":
+        if info.name in ("main", "process"):
             continue
         module = importlib.import_module(f"gep.cli.{info.name}")
         register = getattr(module, "register", None)
@@ -68,6 +68,9 @@ def console() -> None:
     sixth of a county's whole crosstab. All outputs are written and closed when :func:`main` returns, so the
     script runs the exit handlers, flushes the standard streams and leaves without that teardown.
     """
+    from gep.cli.process import tune_process
+
+    tune_process()
     rc = main()
     import atexit
     import os

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def _config_module():
     """gep.config, imported when a command runs (keeps ``gep --help`` and other commands fast)."""
-    from .. import config
+    from gep import config
 
     return config
 
@@ -20,15 +20,15 @@ def _load(path):
 
 
 def _pipeline():
-    """gep.pipeline, imported when a command runs."""
-    from .. import pipeline
+    """gep.workflow.pipeline, imported when a command runs."""
+    from gep.workflow import pipeline
 
     return pipeline
 
 
 def _threads() -> int:
     """The job's threads: GEP_THREADS (the rule's ``threads``), else every CPU."""
-    from ..workers import worker_count
+    from gep.core.workers import worker_count
 
     return worker_count()
 
@@ -105,7 +105,7 @@ def register_protected(sub) -> None:
 
 
 def run_protected_tables(args) -> int:
-    from .. import protected_tables as pt
+    from gep.indicators.protected import stage as pt
 
     cfg = _load(args.config)
     for level in _levels(cfg, args.level):
@@ -115,18 +115,18 @@ def run_protected_tables(args) -> int:
 
 
 def run_protected_changes(args) -> int:
-    from .. import protected_tables as pt
+    from gep.indicators.protected import stage as pt
 
     pt.change_geopackage(_load(args.config), args.out)
     return 0
 
 
 def run_redline_account(args) -> int:
-    from .. import protected_tables as pt
+    from gep.indicators.protected import stage as pt
 
     cfg = _load(args.config)
     if not (args.years or args.year):
-        from ..errors import InputError
+        from gep.core.errors import InputError
 
         raise InputError("redline-account: give --year YEAR or --years FROM TO")
     for level, out in _outputs(cfg, args.level, args.out):
@@ -150,14 +150,14 @@ def register_coverage(sub) -> None:
 
 
 def run_terrain_grid(args) -> int:
-    from ..coverage_tables import write_terrain
+    from gep.indicators.coverage.stage import write_terrain
 
     write_terrain(_load(args.config), args.out)
     return 0
 
 
 def run_coverage_tables(args) -> int:
-    from ..coverage_tables import coverage_tables
+    from gep.indicators.coverage.stage import coverage_tables
 
     cfg = _load(args.config)
     for level in _levels(cfg, args.level):
@@ -213,7 +213,7 @@ def run_gep_sums(args) -> int:
 
 def _year(cfg, year: int) -> int:
     if year not in cfg.years:
-        from ..errors import InputError
+        from gep.core.errors import InputError
 
         raise InputError(f"--year {year}: not one of the config's years ({', '.join(map(str, cfg.years))})")
     return year
@@ -240,7 +240,7 @@ def _levels(cfg, levels: list[str]) -> list[str]:
 
 def _level(cfg, level: str) -> str:
     if level not in cfg.regions:
-        from ..errors import InputError
+        from gep.core.errors import InputError
 
         raise InputError(f"--level {level}: no such region level; the config has {', '.join(cfg.regions)}")
     return level
@@ -255,7 +255,7 @@ def run_validate_config(args) -> int:
 def run_schema(args) -> int:
     text = _config_module().schema_text()
     if args.out:
-        from ..atomic import write_text
+        from gep.core.atomic import write_text
 
         write_text(args.out, text)
     else:
@@ -278,7 +278,7 @@ def run_account(args) -> int:
     cfg = _load(args.config)
     part = tuple(args.part) if args.part else None
     if part and not 0 <= part[0] < part[1]:
-        from ..errors import InputError
+        from gep.core.errors import InputError
 
         raise InputError(f"--part {part[0]} {part[1]}: INDEX must be in 0..COUNT-1")
     for level, out in _outputs(cfg, args.level, args.out):
@@ -289,7 +289,7 @@ def run_account(args) -> int:
 def _outputs(cfg, levels: list[str], out: str) -> list[tuple[str, Path]]:
     """(level, output path) for each level; ``out`` must hold {level} when there are several."""
     if len(levels) > 1 and "{level}" not in out:
-        from ..errors import InputError
+        from gep.core.errors import InputError
 
         raise InputError(f"--out {out}: with several levels the output must be a template containing {{level}}")
     return [(_level(cfg, level), Path(out.replace("{level}", level))) for level in levels]
@@ -312,7 +312,7 @@ def run_tables(args) -> int:
     cfg = _load(args.config)
     levels = _levels(cfg, args.level)
     if args.out_dir and len(levels) > 1:
-        from ..errors import InputError
+        from gep.core.errors import InputError
 
         raise InputError("--out-dir works with one --level only")
     for level in levels:
@@ -321,7 +321,7 @@ def run_tables(args) -> int:
 
 
 def run_validate(args) -> int:
-    from ..validate import validate_inputs, validate_run, validate_year, write_report
+    from gep.workflow.validate import validate_inputs, validate_run, validate_year, write_report
 
     cfg = _load(args.config)
     if args.year is not None:
@@ -352,7 +352,7 @@ def register_validate(sub) -> None:
 
 
 def run_publish(args) -> int:
-    from ..publish import publish
+    from gep.io.publish import publish
 
     cfg = _load(args.config)
     target = publish(cfg.out, cfg.as_dict(), args.year, republish=args.republish)
@@ -361,7 +361,7 @@ def run_publish(args) -> int:
 
 
 def run_provenance(args) -> int:
-    from .. import provenance
+    from gep.io import provenance
 
     cfg = _load(args.config)
     provenance.write(cfg.as_dict(), args.out, outputs=args.outputs)

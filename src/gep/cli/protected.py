@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from gep.core.errors import InputError
 
 
 def register(sub) -> None:
@@ -33,8 +33,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..protected import protected_area, read_layer
-    from ..tables import write_single
+    from gep.indicators.protected.areas import protected_area, read_layer
+    from gep.io.tables import write_single
 
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from gep.core.errors import InputError
 
 
 def _region_args(p: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def _region_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--years", required=True, type=int, nargs="+", metavar="Y", help="years of the run")
     p.add_argument("--standard", default="national", metavar="NAME|YAML",
                    help="两山指数 list: national (default), guizhou, or a YAML file laid out like "
-                        "config/standards/lianshan_national.yaml")
+                        "src/gep/data/standards/lianshan_national.yaml")
 
 
 def register(sub) -> None:
@@ -64,7 +64,7 @@ def register(sub) -> None:
 
 
 def _regions(args):
-    from ..regions import read_regions
+    from gep.vector.regions import read_regions
 
     regions, _ = read_regions(args.regions, args.id_field, args.name_field, layer=args.layer, crs=args.crs,
                               coord_system=args.coord_system, key="--id-field")
@@ -72,7 +72,7 @@ def _regions(args):
 
 
 def run_template(args: argparse.Namespace) -> int:
-    from ..scorecard import load_lianshan_standard, write_template
+    from gep.scorecard import load_lianshan_standard, write_template
 
     if args.out.suffix.lower() not in (".xlsx", ".csv"):
         raise InputError(f"{args.out}: unknown template format '{args.out.suffix}'; use .xlsx or .csv")
@@ -86,7 +86,7 @@ def run_template(args: argparse.Namespace) -> int:
 
 
 def run_scorecard(args: argparse.Namespace) -> int:
-    from ..scorecard import build_outputs
+    from gep.scorecard import build_outputs
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: give a number of processes ≥ 1 (or leave it out)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..errors import InputError
+from gep.core.errors import InputError
 
 
 def register(sub) -> None:
@@ -24,12 +24,12 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="TERRAIN.tif", help="output terrain-class COG")
     p.add_argument("--window-m", type=float, default=None, metavar="M",
                    help="side of the relief window in metres (default 4583 ≈ √21 km²)")
-    p.add_argument("--config", default=None, metavar="YAML", help="terrain settings (gep.terrain.TerrainConfig)")
+    p.add_argument("--config", default=None, metavar="YAML", help="terrain settings (gep.indicators.coverage.terrain.TerrainConfig)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..terrain import TERRAIN_BAND_BLOCKS, TERRAIN_CLASSES, load_terrain_config, terrain_on_grid, write_cog
+    from gep.indicators.coverage.terrain import TERRAIN_BAND_BLOCKS, TERRAIN_CLASSES, load_terrain_config, terrain_on_grid, write_cog
 
     if args.window_m is not None and not args.window_m > 0:
         raise InputError(f"--window-m {args.window_m:g}: must be a positive number of metres")

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import InputError
+from gep.core.errors import InputError
 
 
 def register(sub) -> None:
@@ -35,7 +35,7 @@ def register(sub) -> None:
         description=(
             "Compute the GEP accounts of one region level: gep_services, gep_summary, carbon_stock tables and the "
             "service rasters (COG) in --out-dir. Settings come from a GEP config (the 'gep:' section of the run "
-            "config, or a file with just those keys; see gep.valuation.config.GepConfig). METHODS.md §4."
+            "config, or a file with just those keys; see gep.config.gep.GepConfig). METHODS.md §4."
         ),
     )
     p.add_argument("--config", type=Path, required=True, metavar="YAML", help="GEP settings (GepConfig)")
@@ -73,7 +73,7 @@ def register(sub) -> None:
 
 
 def _regions(args):
-    from ..regions import read_regions
+    from gep.vector.regions import read_regions
 
     if not args.id_field:
         raise InputError("--id-field is required with --regions; name the region code field")
@@ -82,8 +82,8 @@ def _regions(args):
 
 
 def run_template(args: argparse.Namespace) -> int:
-    from ..tables import write_single
-    from ..valuation.statistics import template
+    from gep.io.tables import write_single
+    from gep.indicators.gep.statistics import template
 
     if args.out.suffix.lower() != ".csv":
         raise InputError(f"{args.out}: the template is a CSV; give a .csv file name")
@@ -95,9 +95,9 @@ def run_template(args: argparse.Namespace) -> int:
 
 
 def run_services(args: argparse.Namespace) -> int:
-    from ..compute import progress, scheduler
-    from ..tables import read_table
-    from ..valuation import load_gep_config, run_gep
+    from gep.core.compute import progress, scheduler
+    from gep.io.tables import read_table
+    from gep.indicators.gep import load_gep_config, run_gep
 
     if "{year}" not in args.landcover:
         raise InputError(f"--landcover {args.landcover}: must contain {{year}}, e.g. data/clcd_{{year}}.tif")
@@ -118,7 +118,7 @@ def run_services(args: argparse.Namespace) -> int:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    from ..valuation.ls_factor import compute_ls
+    from gep.hydrology.ls_factor import compute_ls
 
     s = compute_ls(args.dem, args.out, l_max=args.l_max, area_form=args.area_form, z_scale=args.z_scale)
     print(f"gep ls-factor: wrote {args.out} ({s['cells']} cells, mean LS {s['ls_mean']:.3f}, "

@@ -1,6 +1,6 @@
 """The 两山指数 scorecard: the 20 indicators judged per region and year, and the deliverables built on them.
 
-- :mod:`.standard`: the indicator list as data (``config/standards/lianshan_*.yaml``);
+- :mod:`.standard`: the indicator list as data (``src/gep/data/standards/lianshan_*.yaml``);
 - :mod:`.judge`: judgements (threshold, 稳定提高, 不减少, 建立实施, 获得) → 达标 / 不达标 / 暂未核算 / 暂未调查 / 无数据;
 - :mod:`.template`: the department template for the 17 non-spatial indicators, written and read back;
 - :mod:`.index`: the tidy ``lianshan_index`` table;
@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-from .build import build_outputs, load_tables
-from .index import INDEX_COLUMNS, lianshan_index
-from .judge import (
+from gep.scorecard.build import build_outputs, load_tables
+from gep.scorecard.index import INDEX_COLUMNS, lianshan_index
+from gep.scorecard.judge import (
     MET,
     NO_DATA,
     NOT_COMPUTED,
@@ -24,8 +24,8 @@ from .judge import (
     judge_threshold,
     judge_trend,
 )
-from .standard import Indicator, LianshanStandard, available_standards, load_lianshan_standard
-from .template import DepartmentData, read_template, write_template
+from gep.scorecard.standard import Indicator, LianshanStandard, available_standards, load_lianshan_standard
+from gep.scorecard.template import DepartmentData, read_template, write_template
 
 __all__ = [
     "INDEX_COLUMNS",

@@ -20,16 +20,16 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from ..errors import InputError
-from ..provenance import sha256
-from ..tables import read_table, write_table
-from ..workers import worker_count
-from .figure_pool import drawing
-from .geopackage import indicator_layer, write_indicators_gpkg
-from .index import INDEX_UNITS, consistency_notes, lianshan_index
-from .standard import LianshanStandard, load_lianshan_standard
-from .template import read_template
-from .workbook import write_workbook
+from gep.core.errors import InputError
+from gep.io.provenance import sha256
+from gep.io.tables import read_table, write_table
+from gep.core.workers import worker_count
+from gep.scorecard.figure_pool import drawing
+from gep.scorecard.geopackage import indicator_layer, write_indicators_gpkg
+from gep.scorecard.index import INDEX_UNITS, consistency_notes, lianshan_index
+from gep.scorecard.standard import LianshanStandard, load_lianshan_standard
+from gep.scorecard.template import read_template
+from gep.scorecard.workbook import write_workbook
 
 TABLES = ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary", "region_area")
 
@@ -110,9 +110,9 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     need = {"region_code", "region_name", "geometry"}
     if not need <= set(regions.columns):
         raise InputError(f"regions lack {', '.join(sorted(need - set(regions.columns)))}; read them with "
-                         "gep.regions.read_regions")
+                         "gep.vector.regions.read_regions")
     if regions.crs is None:
-        raise InputError("regions have no CRS; read them with gep.regions.read_regions (set regions.crs in the "
+        raise InputError("regions have no CRS; read them with gep.vector.regions.read_regions (set regions.crs in the "
                          "config for files without one)")
     regions = regions.assign(region_code=regions["region_code"].astype(str))
     t = load_tables(tables_dir, years)
@@ -159,7 +159,7 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     trend_figs = [(caption, path) for (caption, _), path in zip(trend_jobs, paths[len(map_jobs):])]
     written += paths
     if report:
-        from .report import write_report
+        from gep.scorecard.report import write_report
 
         extra = _table_paths(tables_dir)
         if template is not None:
@@ -173,7 +173,7 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
 def _figure_jobs(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks):
     """The maps and one trend chart per region as (caption, job) pairs for :mod:`.figure_pool`: maps first,
     then the trend charts in region-code order."""
-    from .maps import coverage_map, gep_map, redline_map, safe_stem, trend_chart
+    from gep.scorecard.maps import coverage_map, gep_map, redline_map, safe_stem, trend_chart
 
     maps: list[tuple[str, tuple]] = []  # (caption, job)
     cov, gep, pc = t["forest_grass_coverage"], t["gep_summary"], t["protected_change"]

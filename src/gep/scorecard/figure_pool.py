@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
-from ..workers import MEM_VAR, memory_budget_mb
+from gep.core.workers import MEM_VAR, memory_budget_mb
 
 Job = tuple[Callable[..., Any], tuple, dict]
 

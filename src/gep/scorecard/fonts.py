@@ -13,7 +13,7 @@ import functools
 import os
 from pathlib import Path
 
-from ..errors import InputError
+from gep.core.errors import InputError
 
 ENV_VAR = "GEP_CJK_FONT"
 _FACE = "Noto Sans CJK SC"

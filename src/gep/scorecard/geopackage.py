@@ -21,10 +21,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from ..atomic import atomic_path
-from ..errors import InputError
-from .judge import MET, NOT_MET
-from .standard import LianshanStandard
+from gep.core.atomic import atomic_path
+from gep.core.errors import InputError
+from gep.scorecard.judge import MET, NOT_MET
+from gep.scorecard.standard import LianshanStandard
 
 LAYER = "indicators"
 STYLE_TABLE = "layer_styles"

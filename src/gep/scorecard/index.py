@@ -13,8 +13,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from .judge import (
+from gep.core.errors import InputError
+from gep.scorecard.judge import (
     NOT_COMPUTED,
     Judgement,
     judge_no_decrease,
@@ -25,8 +25,8 @@ from .judge import (
     status_from_meets,
     status_from_protected,
 )
-from .standard import Indicator, LianshanStandard
-from .template import DepartmentData, _region_frame
+from gep.scorecard.standard import Indicator, LianshanStandard
+from gep.scorecard.template import DepartmentData, _region_frame
 
 INDEX_COLUMNS = ["region_code", "region_name", "year", "group", "task", "indicator_no", "indicator", "unit",
                  "target", "value", "value_text", "status", "note", "source", "responsible_unit"]
@@ -234,7 +234,7 @@ def consistency_notes(standard: LianshanStandard, coverage: pd.DataFrame | None)
 
 def summary_counts(index: pd.DataFrame) -> pd.DataFrame:
     """Number of indicators per status word for each region and year (columns: the status words)."""
-    from .judge import STATUSES
+    from gep.scorecard.judge import STATUSES
 
     if index.empty:
         return pd.DataFrame(columns=["region_code", "region_name", "year", *STATUSES])

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..atomic import atomic_path
-from .fonts import cjk_font, mpl_text
-from .judge import STATUSES
-from .standard import LianshanStandard
+from gep.core.atomic import atomic_path
+from gep.scorecard.fonts import cjk_font, mpl_text
+from gep.scorecard.judge import STATUSES
+from gep.scorecard.standard import LianshanStandard
 
 DPI = 110
 #: White margin (inches) kept around what a cropped figure draws (:func:`save_png`).

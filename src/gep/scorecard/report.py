@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..atomic import write_text
-from .index import by_indicator
-from .judge import STATUSES
-from .standard import JUDGEMENTS, LianshanStandard
+from gep.core.atomic import write_text
+from gep.scorecard.index import by_indicator
+from gep.scorecard.judge import STATUSES
+from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
 
 STATUS_CLASS = {"达标": "met", "不达标": "notmet", "暂未核算": "pending", "暂未调查": "pending", "无数据": "nodata"}
 DATA_LABELS = {"department": "部门填报（模板）", "coverage": "gep：forest_grass_coverage",
@@ -173,7 +173,7 @@ def embedded_font_css(text: str) -> str:
         from fontTools import subset
         from fontTools.ttLib import TTFont
 
-        from .fonts import cjk_font_file
+        from gep.scorecard.fonts import cjk_font_file
 
         f = cjk_font_file()
         font = TTFont(str(f), fontNumber=int(getattr(f, "face_index", 0)), lazy=True)
@@ -284,7 +284,7 @@ def render_report(index: pd.DataFrame, standard: LianshanStandard, *, maps: Iter
     pipeline's tables (table → {key: value}). ``embed_font``: embed a subset of the bundled CJK font (see
     :func:`embedded_font_css`).
     """
-    from .. import __version__
+    from gep import __version__
 
     years = sorted(int(y) for y in index["year"].unique()) if len(index) else []
     last = years[-1] if years else None

@@ -1,4 +1,4 @@
-"""The 两山指数 indicator list as data: ``config/standards/lianshan_NAME.yaml`` (METHODS.md §1).
+"""The 两山指数 indicator list as data: ``src/gep/data/standards/lianshan_NAME.yaml`` (METHODS.md §1).
 
 A standard names each indicator's group (目标层), task (任务层), unit, target text, judgement type and where its
 values come from (a department template or one of gep's tables). The national list and Guizhou's variant ship
@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import InputError
-from ..resources import CONFIG_DIR, resolve
+from gep.core.errors import InputError
+from gep.core.resources import available, resolve
 
 PREFIX = "lianshan_"
 
@@ -114,15 +114,14 @@ class LianshanStandard:
 
 
 def available_standards() -> list[str]:
-    """Names of the built-in 两山指数 lists (files ``config/standards/lianshan_NAME.yaml``)."""
-    folder = CONFIG_DIR / "standards"
-    return sorted(p.stem[len(PREFIX):] for p in folder.glob(f"{PREFIX}*.yaml")) if folder.is_dir() else []
+    """Names of the built-in 两山指数 lists (files ``src/gep/data/standards/lianshan_NAME.yaml``)."""
+    return available("standards", PREFIX)
 
 
 def standard_file(name_or_path: str | Path) -> Path:
     """The YAML file of a 两山指数 list given by built-in name (``national``) or by path."""
     return resolve(name_or_path, "standards", "两山指数 standard", prefix=PREFIX,
-                   layout="config/standards/lianshan_national.yaml")
+                   layout="src/gep/data/standards/lianshan_national.yaml")
 
 
 def _number(v: Any) -> bool:
@@ -142,7 +141,7 @@ def load_lianshan_standard(name_or_path: str | Path) -> LianshanStandard:
         raise InputError(f"{path}: not valid YAML ({str(err).splitlines()[0]}); fix the file") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with 'name', 'groups' and 'indicators'; "
-                         "see config/standards/lianshan_national.yaml")
+                         "see src/gep/data/standards/lianshan_national.yaml")
     problems: list[str] = []
 
     def bad(key: str, what: str, fix: str) -> None:

@@ -23,11 +23,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..atomic import atomic_path
-from ..errors import InputError, problem
-from .judge import STATUS_WORDS, TEXT_ANSWERS, text_answer
-from .standard import Indicator, LianshanStandard
-from .xlsx_util import HEADER_FILL, HEADER_FONT, THIN_BORDER, set_text
+from gep.core.atomic import atomic_path
+from gep.core.errors import InputError, problem
+from gep.scorecard.judge import STATUS_WORDS, TEXT_ANSWERS, text_answer
+from gep.scorecard.standard import Indicator, LianshanStandard
+from gep.scorecard.xlsx_util import HEADER_FILL, HEADER_FONT, THIN_BORDER, set_text
 
 #: (key, Chinese header) of the fixed columns, in order; the year columns sit between 目标值 and 责任单位.
 LEAD = [("region_code", "区域代码"), ("region_name", "区域名称"), ("indicator_no", "序号"), ("indicator", "指标"),
@@ -54,7 +54,7 @@ def _region_frame(regions) -> pd.DataFrame:
     """region_code (text) and region_name from a (Geo)DataFrame or an iterable of codes."""
     if isinstance(regions, pd.DataFrame):
         if "region_code" not in regions.columns:
-            raise InputError("regions table lacks 'region_code'; pass the output of gep.regions.read_regions")
+            raise InputError("regions table lacks 'region_code'; pass the output of gep.vector.regions.read_regions")
         df = pd.DataFrame({"region_code": regions["region_code"].astype(str),
                            "region_name": (regions["region_name"] if "region_name" in regions.columns
                                            else regions["region_code"]).astype(str)})

@@ -19,11 +19,11 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from ..atomic import atomic_path
-from .index import by_indicator, present
-from .judge import STATUSES
-from .standard import JUDGEMENTS, LianshanStandard
-from .xlsx_util import (
+from gep.core.atomic import atomic_path
+from gep.scorecard.index import by_indicator, present
+from gep.scorecard.judge import STATUSES
+from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
+from gep.scorecard.xlsx_util import (
     CENTER,
     HEADER_FILL,
     HEADER_FONT,

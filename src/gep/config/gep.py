@@ -1,0 +1,250 @@
+"""The ``gep:`` section of the run config (indicator 10 and the GEP accounts), as a pydantic v2 model.
+
+Raster inputs may be given as a path template (``data/precip_{year}.tif``), a constant (``erodibility:
+0.03``) or a mapping with ``path``/``value`` and ``scale``, ``offset`` (raw × scale + offset = the unit the
+service expects), ``kind`` (intensity or amount per cell), ``resampling`` and ``nodata``. Parameter files
+are built-in names (``src/gep/data/parameters/NAME.yaml``) or paths. See :class:`GepConfig` for every field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+SERVICE_NAMES = ("tier1", "water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
+                 "climate_regulation", "statistics", "carbon_stock")
+ServiceName = Literal["tier1", "water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
+                      "climate_regulation", "statistics", "carbon_stock"]
+#: service → (name_zh, category, {quantity unit: factor to the first (base) unit})
+STAT_SERVICES: dict[str, tuple[str, str, dict[str, float]]] = {
+    "agriculture": ("农业产品", "provisioning", {"t": 1.0, "万t": 1e4}),
+    "forestry": ("林业产品", "provisioning", {"m³": 1.0, "万m³": 1e4, "t": 1.0, "万t": 1e4}),
+    "animal_husbandry": ("畜牧业产品", "provisioning", {"t": 1.0, "万t": 1e4, "头": 1.0, "万头": 1e4}),
+    "fishery": ("渔业产品", "provisioning", {"t": 1.0, "万t": 1e4}),
+    "water_supply": ("水资源供给", "provisioning", {"m³": 1.0, "万m³": 1e4, "亿m³": 1e8}),
+    "hydropower": ("水电", "provisioning", {"kWh": 1.0, "万kWh": 1e4, "亿kWh": 1e8}),
+    "tourism": ("休闲旅游", "cultural", {"人次": 1.0, "万人次": 1e4}),
+}
+
+TIER2_RASTER_SERVICES = ("water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
+                         "climate_regulation")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RasterInput(_Model):
+    """A raster (path template with optional ``{year}``) or a constant, in the unit the service expects."""
+
+    path: str | None = Field(None, description="raster path; '{year}' is replaced by the accounting year")
+    value: float | None = Field(None, description="a constant used everywhere instead of a raster")
+    scale: float = Field(1.0, description="multiply raw values by this (e.g. MOD17 NPP 0.1 kg C → g C: use "
+                                          "the product's scale × 1000)")
+    offset: float = Field(0.0, description="then add this")
+    kind: Literal["intensity", "amount"] = Field(
+        "intensity", description="intensity: per unit area or a state (mm, g C/m², R, K); amount: per cell "
+                                 "(divided by the cell's ellipsoidal area before resampling so totals are kept; "
+                                 "the service then sees amount per m², e.g. m³/m² = m: use scale 1000 for mm)")
+    resampling: Literal["bilinear", "nearest", "cubic", "average"] = Field(
+        "bilinear", description="onto the land-cover grid; bilinear suits continuous fields")
+    nodata: float | None = Field(None, description="nodata value when the file declares none (or to override)")
+    band: int = Field(1, ge=1, description="band to read")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, (str, Path)):
+            return {"path": str(data)}
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            return {"value": float(data)}
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RasterInput:
+        if (self.path is None) == (self.value is None):
+            raise ValueError("give exactly one of 'path' (a raster) or 'value' (a constant)")
+        return self
+
+    def path_for(self, year: int) -> Path | None:
+        return None if self.path is None else Path(self.path.format(year=year))
+
+
+class Rasters(_Model):
+    """Climate and soil inputs of the Tier-2 services (any grid and CRS; resampled onto the land cover)."""
+
+    precipitation: RasterInput | None = Field(None, description="annual precipitation P, mm/a (水源涵养)")
+    et: RasterInput | None = Field(None, description="annual actual evapotranspiration ET, mm/a (水源涵养, 气候调节)")
+    evaporation: RasterInput | None = Field(
+        None, description="open-water evaporation, mm/a, for water classes in 气候调节 (default: et)")
+    npp: RasterInput | None = Field(None, description="net primary production, g C m⁻² a⁻¹ (固碳, 释氧)")
+    erosivity: RasterInput | None = Field(None, description="rainfall erosivity R, MJ·mm/(hm²·h·a) (土壤保持)")
+    erodibility: RasterInput | None = Field(None, description="soil erodibility K, t·hm²·h/(hm²·MJ·mm) (土壤保持)")
+
+
+class Parameters(_Model):
+    """Parameter files (built-in names under src/gep/data/parameters/ or paths to the user's own files)."""
+
+    equivalent_factors: str = Field("xie2015_equivalent_factors", description="Tier-1 factor table [V2]")
+    ecosystem_map: str = Field("ecosystem_map_clcd", description="land-cover code → ecosystem type [P]")
+    runoff: str = Field("runoff_coefficients_clcd", description="runoff coefficient α by class [V values, P map]")
+    usle_cp: str = Field("usle_cp_clcd", description="USLE C and P by class [P]")
+    soil_valuation: str = Field("soil_retention_dolkar2017", description="λ, bulk density, soil N/P [V, one study]")
+    carbon_oxygen: str = Field("carbon_oxygen", description="NEP/NPP ratio [P], stoichiometry [V], classes [P]")
+    climate: str = Field("climate_regulation", description="latent heat [V], COP [P], classes [P]")
+    prices: str = Field("prices_dolkar2017", description="unit prices with base year [V, one study]")
+    carbon_pools: str = Field("carbon_pools_clcd", description="carbon density by class, t C/ha [P]")
+
+
+class RegulatorInput(_Model):
+    """A Tier-1 regulator (local / national ratio): a constant, a table, or a raster with a reference mean."""
+
+    value: float | None = Field(None, gt=0, description="one ratio for every region and year")
+    table: str | None = Field(None, description="CSV with columns region_code, year, ratio")
+    raster: RasterInput | None = Field(None, description="raster of the quantity (e.g. NPP); its area-weighted "
+                                                         "mean per region is divided by reference_mean")
+    reference_mean: float | None = Field(None, gt=0, description="national mean of the raster's quantity")
+
+    @model_validator(mode="after")
+    def _one(self) -> RegulatorInput:
+        given = [x is not None for x in (self.value, self.table, self.raster)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of value, table or raster")
+        if self.raster is not None and self.reference_mean is None:
+            raise ValueError("a raster regulator needs reference_mean (the national mean of the same quantity)")
+        return self
+
+
+class Tier1Config(_Model):
+    """Options of the equivalent-factor method."""
+
+    class_types: dict[int, dict[str, float]] = Field(
+        default_factory=dict, description="override the class → ecosystem type map, e.g. {1: {水田: 1.0}} or "
+                                          "{1: {旱地: 0.6, 水田: 0.4}}, {2: {阔叶林: 1.0}}")
+    regulators: dict[Literal["npp", "precipitation", "soil_conservation"], RegulatorInput] = Field(
+        default_factory=dict, description="optional local/national ratios (Xie 2015); absent = 1")
+
+
+class LSConfig(_Model):
+    """LS factor from the DEM (soil retention)."""
+
+    path: str | None = Field(None, description="a precomputed LS raster to use instead of computing one")
+    l_max: float = Field(122.0, gt=0, description="cap on L (InVEST SDR default 122)")
+    area_form: Literal["area", "sqrt"] = Field("area", description="upslope area (Desmet & Govers) or its square "
+                                                                   "root (InVEST ≥ 3.14)")
+    z_scale: float = Field(1.0, gt=0, description="DEM elevation unit → metres")
+
+
+class VerdictConfig(_Model):
+    """The 稳定提高 rule, applied to constant-price GEP per km² [P]."""
+
+    rule: Literal["previous", "monotone"] = Field("previous", description="vs previous year, or monotone over "
+                                                                          "the period so far")
+    min_change_pct: float = Field(0.0, description="a step counts as 提高 when change ≥ this (%)")
+
+
+class GepConfig(_Model):
+    """Configuration of the GEP accounts (indicator 10). Every default is documented; none is official."""
+
+    services: list[ServiceName] = Field(
+        default_factory=lambda: list(SERVICE_NAMES),
+        description="what to compute: tier1, water_conservation, soil_retention, carbon_sequestration, "
+                    "oxygen_release, climate_regulation, statistics, carbon_stock")
+    gep_tier: Literal[1, 2] = Field(2, description="which tier the GEP sum uses: 1 = equivalent factors; 2 = "
+                                                   "biophysical regulating services + statistics")
+    rasters: Rasters = Field(default_factory=Rasters)
+    dem: str | None = Field(None, description="DEM for the LS factor (m; any CRS)")
+    ls: LSConfig = Field(default_factory=LSConfig)
+    parameters: Parameters = Field(default_factory=Parameters)
+    tier1: Tier1Config = Field(default_factory=Tier1Config)
+    statistics: str | None = Field(None, description="CSV of provisioning/cultural values (gep gep-template)")
+    statistics_services: list[str] = Field(
+        default_factory=lambda: ["agriculture", "forestry", "animal_husbandry", "fishery", "water_supply",
+                                 "hydropower", "tourism"],
+        description="statistics services every region × year must have")
+    deflator: str | None = Field(None, description="deflator table (YAML or CSV year,index); required. "
+                                                   "src/gep/data/parameters/deflator_demo.yaml is a DEMO only")
+    constant_price_year: int | None = Field(None, description="year of constant prices (default: the price "
+                                                              "table's base year)")
+    verdict: VerdictConfig = Field(default_factory=VerdictConfig)
+    clip_negative_water: bool = Field(False, description="set negative water conservation (ET > P − R) to 0")
+    min_coverage_pct: float = Field(99.0, ge=0, le=100, description="min. share of a region's land cover that "
+                                                                    "every service raster must cover")
+    write_rasters: bool = Field(True, description="write a COG of each service's physical quantity per year")
+    chunk: int = Field(2048, ge=64, description="Dask block side in cells (rounded to the land cover's tiles)")
+
+    @field_validator("services")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("services repeat; list each once")
+        return v
+
+    @field_validator("statistics_services")
+    @classmethod
+    def _stat_names(cls, v: list[str]) -> list[str]:
+
+        bad = [s for s in v if s not in STAT_SERVICES]
+        if bad:
+            raise ValueError(f"unknown statistics service(s) {', '.join(bad)}; use {', '.join(STAT_SERVICES)}")
+        return v
+
+
+def load_gep_config(source: str | Path | Mapping[str, Any] | None = None, where: str = "gep") -> GepConfig:
+    """A :class:`GepConfig` from a mapping (the ``gep:`` section), a YAML file (whole file or its ``gep:``
+    key) or defaults; every validation problem is reported at once (InputError, one line each)."""
+    from gep.core.settings import load_model
+
+    return load_model(GepConfig, source, where, "see gep.config.gep.GepConfig", section="gep")
+
+
+#: the services whose per-cell density is written as a raster of its own (oxygen_release is derived from the
+#: carbon_sequestration raster)
+DENSITY_SERVICES = ("water_conservation", "soil_retention", "carbon_sequestration", "climate_regulation")
+
+
+def service_raster_names(cfg: GepConfig) -> list[str]:
+    """The service rasters one year gets (``SERVICE_YEAR.tif``), in the order they are written; empty when
+    ``write_rasters`` is off."""
+    if not cfg.write_rasters:
+        return []
+    wanted = set(cfg.services)
+    return [s for s in (*DENSITY_SERVICES, "oxygen_release") if s in wanted]
+
+
+#: the parameter tables (fields of :class:`Parameters`) each service reads; every priced service (all but
+#: carbon_stock) also reads ``prices`` and the deflator
+SERVICE_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "tier1": ("equivalent_factors", "ecosystem_map"),
+    "water_conservation": ("runoff",),
+    "soil_retention": ("usle_cp", "soil_valuation"),
+    "carbon_sequestration": ("carbon_oxygen",),
+    "oxygen_release": ("carbon_oxygen",),
+    "climate_regulation": ("climate",),
+    "statistics": (),
+    "carbon_stock": ("carbon_pools",),
+}
+
+
+def priced(services) -> bool:
+    """Whether any of ``services`` is valued in yuan (all but carbon_stock are)."""
+    return bool(set(services) - {"carbon_stock"})
+
+
+def parameter_fields(services, *, prices: bool = True) -> list[str]:
+    """The :class:`Parameters` fields ``services`` read (in field order), with ``prices`` when one is priced."""
+    wanted = {f for s in services for f in SERVICE_PARAMETERS[s]}
+    if prices and priced(services):
+        wanted.add("prices")
+    return [f for f in Parameters.model_fields if f in wanted]
+
+
+#: the :class:`GepConfig` fields the service rasters (and the LS factor) depend on; the others (tier1, gep_tier,
+#: statistics, statistics_services, deflator, constant_price_year, verdict) only value and report them, so
+#: changing one redoes the GEP tables, not the rasters
+RASTER_SETTINGS = ("services", "rasters", "dem", "ls", "parameters", "clip_negative_water", "min_coverage_pct",
+                   "write_rasters", "chunk")

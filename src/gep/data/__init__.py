@@ -1,0 +1,1 @@
+"""Reference data shipped with gep: class schemes, GEP parameter tables, standards (read with importlib.resources)."""

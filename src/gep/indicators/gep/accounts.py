@@ -1,0 +1,145 @@
+"""Prices, constant prices, GEP per region and year, and the 稳定提高 verdict of indicator 10.
+
+Prices. A priced row has a unit price of its *price year* (the price table's ``base_year``, or the year of
+E for Tier 1). With the deflator index D (year → index, any base):
+
+- current prices of accounting year Y:   unit_price(Y) = price × D(Y) / D(price year)
+- constant prices of year B:             unit_price_B  = price × D(B) / D(price year)
+
+Statistics rows arrive as values in current prices of their own year Y: constant value = value × D(B)/D(Y).
+B is ``GepConfig.constant_price_year`` (default: the price table's base year). Every year used must be in
+the deflator table, else InputError. Deflating with one general index is our proposal [P] (METHODS.md §4).
+
+GEP(region, year) = Σ value_yuan of the rows of the chosen tier (Tier 1: the 11 equivalent-factor services;
+Tier 2: the biophysical regulating services + the statistics rows). Indicator 10 = GEP / land area, in
+万元/km² (1 万元 = 10⁴ 元). The verdict compares the constant-price GEP per km² across years [P]:
+
+- ``previous``: a year is 达标 when its change against the previous accounted year is ≥ ``min_change_pct``;
+- ``monotone``: a year is 达标 when every step from the first accounted year up to it is ≥ ``min_change_pct``.
+
+The first accounted year has no comparison: verdict 无数据, change_pct empty.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from gep.indicators.gep.params import Deflator
+
+YUAN_PER_WAN = 1e4  # 1 万元 = 10,000 元
+
+SERVICE_COLUMNS = ["region_code", "region_name", "year", "service", "tier", "quantity", "quantity_unit",
+                   "unit_price", "price_unit", "value_yuan", "method", "source", "service_zh", "category",
+                   "value_constant_yuan", "constant_price_year"]
+
+SERVICE_UNITS = {"quantity": "see quantity_unit", "unit_price": "yuan per quantity_unit, current prices of year",
+                 "value_yuan": "yuan, current prices of year", "value_constant_yuan": "yuan, constant prices of "
+                 "constant_price_year", "year": "calendar year"}
+
+SUMMARY_COLUMNS = ["region_code", "region_name", "year", "gep_yuan", "gep_constant_yuan", "land_area_km2",
+                   "gep_per_km2_wan_yuan", "change_pct", "verdict", "gep_constant_per_km2_wan_yuan",
+                   "constant_price_year", "gep_scope", "verdict_rule"]
+
+SUMMARY_UNITS = {"gep_yuan": "yuan, current prices", "gep_constant_yuan": "yuan, constant prices",
+                 "land_area_km2": "km2 (ellipsoidal area of the region polygon)",
+                 "gep_per_km2_wan_yuan": "10^4 yuan per km2, current prices",
+                 "gep_constant_per_km2_wan_yuan": "10^4 yuan per km2, constant prices",
+                 "change_pct": "% change of constant-price GEP per km2 vs the previous accounted year"}
+
+VERDICT_OK, VERDICT_FAIL, VERDICT_NONE, VERDICT_NOT_COMPUTED = "达标", "不达标", "无数据", "暂未核算"
+
+
+def required_years(rows: pd.DataFrame, constant_year: int) -> set[int]:
+    """Every year whose deflator the pricing needs: accounting years, price years, the constant-price year."""
+    years = {int(y) for y in rows["year"].unique()}
+    years |= {int(y) for y in rows["price_year"].dropna().unique()}
+    years.add(int(constant_year))
+    return years
+
+
+def apply_prices(rows: pd.DataFrame, deflator: Deflator, constant_year: int) -> pd.DataFrame:
+    """Turn service rows into the ``gep_services`` table (current and constant prices).
+
+    ``rows`` columns: region_code, region_name, year, service, service_zh, category, tier, quantity,
+    quantity_unit, base_price (yuan per unit in prices of price_year; NaN for statistics), price_year,
+    price_unit, given_value_yuan (statistics: current-price value; NaN otherwise), method, source.
+    """
+    deflator.require(required_years(rows, constant_year),
+                     "needed for current/constant prices: accounting years, price years and the constant-price year")
+    out = rows.copy()
+    idx = deflator.index
+    d_year = out["year"].map(lambda y: idx[int(y)]).astype(float)
+    d_const = float(idx[int(constant_year)])
+    priced = out["base_price"].notna()
+    d_price = out["price_year"].where(priced).map(lambda y: idx[int(y)] if pd.notna(y) else np.nan).astype(float)
+    unit_current = out["base_price"] * d_year / d_price
+    out["unit_price"] = np.where(priced, unit_current, np.nan)
+    out["value_yuan"] = np.where(priced, out["quantity"] * unit_current, out["given_value_yuan"])
+    out["value_constant_yuan"] = np.where(priced, out["quantity"] * out["base_price"] * d_const / d_price,
+                                          out["given_value_yuan"] * d_const / d_year)
+    # statistics rows with a quantity: implied unit price (value / quantity), for information
+    implied = (~priced) & out["quantity"].notna() & (out["quantity"] > 0)
+    out.loc[implied, "unit_price"] = out.loc[implied, "value_yuan"] / out.loc[implied, "quantity"]
+    out.loc[implied, "price_unit"] = "元/" + out.loc[implied, "quantity_unit"].astype(str) + " (implied)"
+    out["constant_price_year"] = int(constant_year)
+    out = out.sort_values(["region_code", "year", "tier", "category", "service"], kind="stable")
+    return out[SERVICE_COLUMNS].reset_index(drop=True)
+
+
+def verdicts(change_pct: pd.Series, first: pd.Series, rule: Literal["previous", "monotone"],
+             min_change_pct: float, region: pd.Series) -> list[str]:
+    """Verdict per row (rows sorted by region, year); see the module docstring."""
+    out = []
+    ok_so_far: dict = {}
+    for ch, is_first, reg in zip(change_pct, first, region):
+        if is_first:
+            out.append(VERDICT_NONE)
+            ok_so_far[reg] = True
+            continue
+        if pd.isna(ch):
+            out.append(VERDICT_NOT_COMPUTED)
+            ok_so_far[reg] = False
+            continue
+        step_ok = bool(ch >= min_change_pct)
+        if rule == "monotone":
+            ok_so_far[reg] = ok_so_far.get(reg, True) and step_ok
+            out.append(VERDICT_OK if ok_so_far[reg] else VERDICT_FAIL)
+        else:
+            out.append(VERDICT_OK if step_ok else VERDICT_FAIL)
+    return out
+
+
+def summarise(services: pd.DataFrame, land_area: pd.DataFrame, *, tier: int, region_names: pd.DataFrame,
+              years, rule: Literal["previous", "monotone"] = "previous", min_change_pct: float = 0.0,
+              constant_year: int) -> pd.DataFrame:
+    """``gep_summary``: GEP per region × year in current and constant prices, per km², change and verdict.
+
+    ``land_area`` has region_code, land_area_km2; ``region_names`` has region_code, region_name. Every region
+    × year gets a row (GEP NaN and verdict 暂未核算 where no service row exists).
+    """
+    sel = services[services["tier"] == tier]
+    scope = "+".join(sorted(sel["category"].dropna().unique())) or "none"
+    g = sel.groupby(["region_code", "year"], as_index=False)[["value_yuan", "value_constant_yuan"]].sum(min_count=1)
+    g = g.rename(columns={"value_yuan": "gep_yuan", "value_constant_yuan": "gep_constant_yuan"})
+    grid = region_names[["region_code", "region_name"]].drop_duplicates("region_code").merge(
+        pd.DataFrame({"year": sorted(int(y) for y in years)}), how="cross")
+    out = grid.merge(g, on=["region_code", "year"], how="left").merge(land_area, on="region_code", how="left")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["gep_per_km2_wan_yuan"] = out["gep_yuan"] / out["land_area_km2"] / YUAN_PER_WAN
+        out["gep_constant_per_km2_wan_yuan"] = out["gep_constant_yuan"] / out["land_area_km2"] / YUAN_PER_WAN
+    out = out.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
+    prev = out.groupby("region_code")["gep_constant_per_km2_wan_yuan"].shift(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["change_pct"] = np.where(prev.abs() > 0,
+                                     (out["gep_constant_per_km2_wan_yuan"] - prev) / prev.abs() * 100.0, np.nan)
+    first = out.groupby("region_code").cumcount() == 0
+    out["verdict"] = verdicts(out["change_pct"], first, rule, min_change_pct, out["region_code"])
+    missing = out["gep_constant_yuan"].isna()
+    out.loc[missing, "verdict"] = VERDICT_NOT_COMPUTED
+    out["constant_price_year"] = int(constant_year)
+    out["gep_scope"] = f"tier {tier}: {scope}"
+    out["verdict_rule"] = f"{rule}, change ≥ {min_change_pct:g}% (constant prices)"
+    return out[SUMMARY_COLUMNS]

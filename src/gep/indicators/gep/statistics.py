@@ -1,0 +1,185 @@
+"""Tabular services: provisioning (农林牧渔 products, water supply, hydropower) and cultural (tourism) values
+per region and year from statistical yearbooks (METHODS.md §4.2), as a validated CSV.
+
+Template (``gep gep-template OUT.csv`` writes it, one row per region × year × service to fill in):
+
+=============  ==========================================================================================
+column         meaning
+=============  ==========================================================================================
+region_code    region code as in the region layer (text; leading zeros kept)
+region_name    region name (informative; not checked)
+year           calendar year of the values
+service        one of :data:`STAT_SERVICES` (agriculture, forestry, animal_husbandry, fishery,
+               water_supply, hydropower, tourism)
+service_zh     Chinese name (informative)
+value          value of the year in CURRENT prices of that year (≥ 0); write 0 for none
+value_unit     元, 万元 or 亿元
+quantity       optional physical amount (≥ 0), e.g. 万m³ of water supplied
+quantity_unit  required with a quantity; one of the service's units (see :data:`STAT_SERVICES`)
+source         where the number comes from (yearbook, table, page)
+note           free text (ignored)
+=============  ==========================================================================================
+
+:func:`read_statistics` reports every problem at once (one line each, with the CSV line number): unknown
+services, units, regions; non-numeric or negative values; duplicates; and missing region × year × service
+rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from gep.config.gep import STAT_SERVICES
+from gep.core.errors import InputError
+
+
+#: value unit → yuan
+VALUE_UNITS = {"元": 1.0, "万元": 1e4, "亿元": 1e8}
+
+COLUMNS = ["region_code", "region_name", "year", "service", "service_zh", "value", "value_unit", "quantity",
+           "quantity_unit", "source", "note"]
+REQUIRED = ["region_code", "year", "service", "value", "value_unit"]
+
+METHOD = "statistics: yearbook value in current prices (provisioning/cultural)"
+
+
+def template(regions: pd.DataFrame | None = None, years: Iterable[int] | None = None,
+             services: Iterable[str] | None = None) -> pd.DataFrame:
+    """The statistics template: one empty row per region × year × service (or one example region)."""
+    services = list(services or STAT_SERVICES)
+    if regions is None or len(regions) == 0:
+        regions = pd.DataFrame({"region_code": ["430000000000"], "region_name": ["示例县 example county"]})
+    years = list(years or [2020])
+    rows = []
+    for rc, rn in zip(regions["region_code"].astype(str), regions.get("region_name", regions["region_code"])):
+        for y in years:
+            for s in services:
+                zh, cat, units = STAT_SERVICES[s]
+                rows.append({"region_code": rc, "region_name": rn, "year": int(y), "service": s, "service_zh": zh,
+                             "value": None, "value_unit": "万元", "quantity": None, "quantity_unit": "",
+                             "source": "", "note": f"{cat}; quantity units: {', '.join(units)}"})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _num(text) -> float | None:
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return None
+    s = str(text).strip().replace(",", "")
+    if s == "":
+        return None
+    try:
+        v = float(s)
+    except ValueError:
+        return math.nan
+    return v
+
+
+
+def _amount_ok(value: float, raw, name: str, where: str, problems: list[str]) -> bool:
+    """A number ≥ 0; otherwise one problem line naming ``name`` (value or quantity) and False."""
+    if math.isnan(value):
+        problems.append(f"{where}: {name} '{raw}' is not a number")
+        return False
+    if value < 0:
+        problems.append(f"{where}: {name} {value:g} is negative; {name}s must be ≥ 0")
+        return False
+    return True
+
+def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = None,
+                    years: Iterable[int] | None = None, services: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read and validate a statistics CSV; return one row per region × year × service.
+
+    Columns of the result: region_code, year, service, service_zh, category, value_yuan (current prices),
+    quantity (base unit or NaN), quantity_unit, source. ``region_codes``/``years``/``services`` are what must
+    be present (rows for other years are ignored); all problems raise one InputError listing each.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: statistics table does not exist; write a template with `gep gep-template`")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise InputError(f"{path}: cannot be read as UTF-8 CSV ({str(err).splitlines()[0]}); save it as "
+                         f"CSV UTF-8") from None
+    missing_cols = [c for c in REQUIRED if c not in df.columns]
+    if missing_cols:
+        raise InputError(f"{path}: column(s) {', '.join(missing_cols)} missing; use the layout written by "
+                         f"`gep gep-template`")
+    need_services = list(services) if services is not None else list(STAT_SERVICES)
+    want_years = None if years is None else {int(y) for y in years}
+    known_regions = None if region_codes is None else {str(c) for c in region_codes}
+    problems: list[str] = []
+    out = []
+    seen: dict[tuple, int] = {}
+    for i, row in df.iterrows():
+        line = i + 2
+        where = f"{path}: line {line}"
+        rc = str(row["region_code"]).strip()
+        if rc == "":
+            problems.append(f"{where}: region_code is empty; give the region's code")
+            continue
+        try:
+            year = int(str(row["year"]).strip())
+        except ValueError:
+            problems.append(f"{where}: year '{row['year']}' is not a year")
+            continue
+        if want_years is not None and year not in want_years:
+            continue  # rows of years not accounted are not an error
+        if known_regions is not None and rc not in known_regions:
+            problems.append(f"{where}: region_code '{rc}' is not in the region layer; fix the code "
+                            f"(codes are text: keep leading zeros)")
+        service = str(row["service"]).strip()
+        if service not in STAT_SERVICES:
+            problems.append(f"{where}: service '{service}' is not one of {', '.join(STAT_SERVICES)}")
+            continue
+        zh, cat, qunits = STAT_SERVICES[service]
+        value = _num(row["value"])
+        vunit = str(row["value_unit"]).strip()
+        ok = True
+        if value is None:
+            problems.append(f"{where}: value of {service} {rc} {year} is empty; fill it in (0 if none)")
+            ok = False
+        else:
+            ok = _amount_ok(value, row["value"], "value", where, problems)
+        if vunit not in VALUE_UNITS:
+            problems.append(f"{where}: value_unit '{vunit}' is not one of {', '.join(VALUE_UNITS)}")
+            ok = False
+        q = _num(row["quantity"]) if "quantity" in df.columns else None
+        qunit = str(row["quantity_unit"]).strip() if "quantity_unit" in df.columns else ""
+        if q is not None:
+            if not _amount_ok(q, row["quantity"], "quantity", where, problems):
+                ok = False
+            elif qunit not in qunits:
+                problems.append(f"{where}: quantity_unit '{qunit}' is not one of {', '.join(qunits)} for {service}")
+                ok = False
+        key = (rc, year, service)
+        if key in seen:
+            problems.append(f"{where}: duplicate row for {rc} {year} {service} (also line {seen[key]}); keep one")
+            ok = False
+        seen[key] = line
+        if not ok:
+            continue
+        base_unit = next(iter(qunits))
+        out.append({"region_code": rc, "year": year, "service": service, "service_zh": zh, "category": cat,
+                    "value_yuan": value * VALUE_UNITS[vunit],
+                    "quantity": (q * qunits[qunit]) if q is not None else math.nan,
+                    "quantity_unit": base_unit if q is not None else "",
+                    "source": str(row.get("source", "")).strip() or str(path.name)})
+    if known_regions is not None and want_years is not None:
+        present = set(seen)
+        for rc in sorted(known_regions):
+            for y in sorted(want_years):
+                lack = [s for s in need_services if (rc, y, s) not in present]
+                if lack:
+                    problems.append(f"{path}: region {rc} year {y}: no row for {', '.join(lack)}; add the rows "
+                                    f"(value 0 where a service does not exist)")
+    if problems:
+        raise InputError.many(problems)
+    cols = ["region_code", "year", "service", "service_zh", "category", "value_yuan", "quantity", "quantity_unit",
+            "source"]
+    res = pd.DataFrame(out, columns=cols)
+    return res[res["service"].isin(need_services)].reset_index(drop=True)

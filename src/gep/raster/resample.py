@@ -1,0 +1,153 @@
+"""Bring climate and soil rasters of any grid/CRS onto the land-cover grid, lazily and chunk by chunk.
+
+:func:`warp_to_grid` returns a Dask array on the target grid whose blocks are read through
+``rasterio.vrt.WarpedVRT`` (target transform, shape and CRS; GDAL's approximate transformer with an error
+threshold of 1e-6 cell, i.e. exact for all purposes — rasterio 1.4 fails on ``tolerance=0``): each block
+opens the source, warps only the window it needs and closes it again, so memory depends on the block size,
+never on the raster size, and the graph pickles for process schedulers.
+
+Two kinds of rasters:
+
+- ``intensity`` (a quantity per unit area or a state: mm of precipitation, g C/m², an R or K factor):
+  resampled as is (bilinear by default: values are continuous fields).
+- ``amount`` (a quantity per cell, e.g. t per cell): it is turned into a density first (÷ the source cell's
+  ellipsoidal area at the target cell's centre), resampled, and then either returned as a density
+  (``output="density"``, per m², for the services, which multiply by the target cell areas themselves) or
+  multiplied back by the target cell's ellipsoidal area (``output="amount"``). Totals are then preserved:
+  exactly for nearest-neighbour on grids that nest, up to interpolation error at the edges otherwise.
+
+Cells of the target grid outside the source, or on source nodata, are NaN.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Literal
+
+import dask.array as da
+import numpy as np
+import rasterio
+from pyproj import CRS, Transformer
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from gep.raster.cellarea import _areal_scale, band_area_m2
+from gep.core.errors import InputError
+from gep.raster.grid import Grid
+
+RESAMPLING = {"nearest": Resampling.nearest, "bilinear": Resampling.bilinear, "cubic": Resampling.cubic,
+              "average": Resampling.average}
+
+_counter = itertools.count()
+
+
+def _src_cell_area_m2(xs: np.ndarray, ys: np.ndarray, src_transform, src_crs: CRS) -> np.ndarray:
+    """Ellipsoidal area (m²) of the source cell containing each point (xs, ys given in the source CRS)."""
+    if src_crs.is_geographic:
+        # exact: the cell's row from its latitude, then the row's band area on the ellipsoid
+        rows = np.floor((ys - src_transform.f) / src_transform.e)
+        lat_top = src_transform.f + src_transform.e * rows
+        return band_area_m2(lat_top, lat_top + src_transform.e, src_crs.ellipsoid) * abs(src_transform.a) / 360.0
+    # projected: nominal cell area / the projection's areal scale factor, evaluated at the point (smooth)
+    nominal = abs(src_transform.a * src_transform.e - src_transform.b * src_transform.d)
+    return nominal / _areal_scale(src_crs, xs, ys)
+
+
+class WarpReader:
+    """Array-like (shape, dtype, ndim, ``__getitem__``) reading windows of a raster warped onto ``grid``."""
+
+    def __init__(self, path: str | Path, grid: Grid, *, resampling: str = "bilinear",
+                 kind: Literal["intensity", "amount"] = "intensity", output: Literal["density", "amount"] = "density",
+                 scale: float = 1.0, offset: float = 0.0, nodata: float | None = None, band: int = 1):
+        self.path = str(path)
+        self.grid = grid
+        if resampling not in RESAMPLING:
+            raise InputError(f"{path}: resampling '{resampling}' is not one of {', '.join(RESAMPLING)}")
+        self.resampling = resampling
+        self.kind = kind
+        self.output = output
+        self.scale = float(scale)
+        self.offset = float(offset)
+        self.nodata = nodata
+        self.band = band
+        self.shape = tuple(grid.shape)
+        self.dtype = np.dtype(np.float32)
+        self.ndim = 2
+        with _open(self.path) as src:
+            if src.crs is None:
+                raise InputError(f"{self.path}: raster has no CRS; assign one (gdal_edit.py -a_srs EPSG:4490)")
+            if not 1 <= band <= src.count:
+                raise InputError(f"{self.path}: band {band} does not exist (the file has {src.count})")
+            self.src_crs_wkt = src.crs.to_wkt()
+            self.src_transform = src.transform
+        # rasterio wants its own CRS object; keep WKT so the reader pickles
+        self.dst_crs_wkt = grid.crs.to_wkt()
+
+    def __getitem__(self, key) -> np.ndarray:
+        rows, cols = key
+        r0, r1, _ = rows.indices(self.shape[0])
+        c0, c1, _ = cols.indices(self.shape[1])
+        h, w = max(0, r1 - r0), max(0, c1 - c0)
+        if h == 0 or w == 0:
+            return np.empty((h, w), dtype=np.float32)
+        g = self.grid
+        with _open(self.path) as src:
+            src_nodata = self.nodata if self.nodata is not None else src.nodata
+            with WarpedVRT(src, crs=rasterio.crs.CRS.from_wkt(self.dst_crs_wkt), transform=g.transform, width=g.shape[1], height=g.shape[0],
+                           resampling=RESAMPLING[self.resampling], tolerance=1e-6, src_nodata=src_nodata,
+                           nodata=np.nan, dtype="float32") as vrt:
+                data = vrt.read(self.band, window=Window(c0, r0, w, h), masked=False).astype(np.float64)
+        if self.scale != 1.0 or self.offset != 0.0:
+            data = data * self.scale + self.offset
+        if self.kind == "amount":
+            data /= self._src_area(r0, r1, c0, c1)  # → density per m², resampled as such
+            if self.output == "amount":
+                data *= g.cell_area_cm2(r0, r1, c0, c1) / 1e4
+        return data.astype(np.float32)
+
+    def _src_area(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        t = self.grid.transform
+        cc, rr = np.meshgrid(np.arange(c0, c1) + 0.5, np.arange(r0, r1) + 0.5)
+        xs = t.c + t.a * cc + t.b * rr
+        ys = t.f + t.d * cc + t.e * rr
+        src_crs = CRS.from_wkt(self.src_crs_wkt)
+        if src_crs != self.grid.crs:
+            xs, ys = Transformer.from_crs(self.grid.crs, src_crs, always_xy=True).transform(xs, ys)
+        return _src_cell_area_m2(np.asarray(xs), np.asarray(ys), self.src_transform, src_crs)
+
+
+def _open(path: str):
+    try:
+        return rasterio.open(path)
+    except rasterio.errors.RasterioIOError as err:
+        raise InputError(f"{path}: cannot be opened as a raster ({str(err).splitlines()[0]}); check the path "
+                         f"and the {{year}} in its template") from None
+
+
+def warp_to_grid(path: str | Path, grid: Grid, chunks, *, resampling: str = "bilinear",
+                 kind: Literal["intensity", "amount"] = "intensity", output: Literal["density", "amount"] = "density",
+                 scale: float = 1.0, offset: float = 0.0, nodata: float | None = None, band: int = 1) -> da.Array:
+    """A lazy float32 Dask array of the raster at ``path`` on ``grid`` with the given ``chunks``.
+
+    ``chunks`` is a Dask chunks spec, normally the land-cover array's ``.chunks`` so that blocks line up.
+    Values are ``raw × scale + offset`` in the unit the caller expects; see the module docstring for
+    ``kind``/``output``. Missing file, missing CRS or a bad band raise InputError.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: raster does not exist; check the path (and the {{year}} in its template)")
+    reader = WarpReader(p, grid, resampling=resampling, kind=kind, output=output, scale=scale, offset=offset,
+                        nodata=nodata, band=band)
+    name = f"warp-{p.name}-{next(_counter)}-{abs(hash((str(p), resampling, kind, output, scale, offset)))}"
+    return da.from_array(reader, chunks=chunks, lock=False, asarray=False, name=name,
+                         meta=np.array((), dtype=np.float32))
+
+
+def constant_on_grid(value: float, grid: Grid, chunks) -> da.Array:
+    """A lazy float32 array of one value on ``grid`` (for inputs given as a scalar)."""
+    if not math.isfinite(value):
+        raise InputError(f"constant input {value}: must be a finite number")
+    return da.full(grid.shape, value, dtype=np.float32, chunks=chunks)

@@ -1,0 +1,239 @@
+"""Up-front validation of every input a config names, before any computation.
+
+All problems are collected and reported together (one line each: file, key, value, what to do); nothing is
+written when there is a problem. ``gep validate CONFIG`` checks everything at once. The workflow checks in
+parts, so that adding a year checks (and redoes) only that year: the run's own inputs once (regions, DEM,
+standards, price tables; :func:`validate_run`), and each year's land cover, protected areas and GEP rasters
+in a job of its own (:func:`validate_year`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import shapely
+
+from gep.core.atomic import write_text
+from gep.accounting.classes import ClassScheme, load_scheme
+from gep.config import Config
+from gep.core.errors import InputError
+from gep.vector.geodesy import polygon_area_m2
+from gep.raster.grid import Grid
+from gep.indicators.coverage.index import load_standard, read_overrides
+from gep.accounting.landcover import LandcoverRaster, code_histogram
+from gep.vector.regions import overlaps, read_regions, to_crs
+
+
+def _landcover(cfg: Config, scheme: ClassScheme | None, problems: list[str], report: dict,
+               years: list[int]) -> dict[int, LandcoverRaster]:
+    """Open the land cover of ``years`` and of the run's first year, whose grid every year must share."""
+    rasters: dict[int, LandcoverRaster] = {}
+    if not years:
+        return rasters
+    for year in sorted({cfg.years[0], *years}):
+        try:
+            rasters[year] = LandcoverRaster.open(cfg.landcover_path(year), chunk=cfg.compute.chunk_size,
+                                                 nodata=cfg.landcover.nodata, crs=cfg.landcover.crs,
+                                                 scheme_nodata=scheme.nodata if scheme else None)
+        except InputError as err:
+            problems.extend(f"landcover.path (year {year}): {line}" for line in err.lines())
+    grids = {y: r.grid for y, r in rasters.items()}
+    if grids:
+        first_year = min(grids)
+        for year, grid in grids.items():
+            if year in years and not grid.same_as(grids[first_year]):
+                problems.append(f"{rasters[year].path}: grid differs from {rasters[first_year].path} (shape, "
+                                f"transform or CRS); resample all years onto one grid (nearest neighbour for classes)")
+    rasters = {y: r for y, r in rasters.items() if y in years}
+    for year, r in rasters.items():
+        if r.nodata is None:
+            report.setdefault("warnings", []).append(
+                f"{r.path}: no nodata value declared; every cell is taken as a class code "
+                f"(set 'landcover.nodata' if the raster has one)")
+    return rasters
+
+
+def _codes(cfg: Config, scheme: ClassScheme, rasters: dict[int, LandcoverRaster], problems: list[str],
+           report: dict) -> None:
+    known = set(int(c) for c in scheme.codes)
+    for year, r in rasters.items():
+        try:
+            hist = code_histogram(r.blocks)
+        except rasterio.errors.RasterioIOError as err:
+            problems.append(f"{r.path}: pixels cannot be read ({str(err).splitlines()[0]}); the file is damaged "
+                            f"or truncated: replace it")
+            continue
+        nodata = r.nodata
+        valid = sum(n for v, n in hist.items() if v != nodata)
+        report.setdefault("landcover", {})[str(year)] = {
+            "path": str(r.path), "pixels": int(sum(hist.values())), "valid_pixels": int(valid)}
+        if valid == 0:
+            problems.append(f"{r.path}: every cell is nodata ({nodata}); check the file or 'landcover.nodata'")
+        unknown = {v: n for v, n in hist.items() if v not in known and v != nodata}
+        if unknown and cfg.landcover.unknown_codes == "error":
+            listed = ", ".join(f"{v} ({n} pixels)" for v, n in list(unknown.items())[:20])
+            problems.append(f"{r.path}: codes not in class scheme '{scheme.name}': {listed}; add them to the "
+                            f"scheme, fix the raster, or set 'landcover.unknown_codes: nodata'")
+
+
+def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) -> dict:
+    """Read and check every region level; returns the levels that could be read."""
+    levels = {}
+    for level, rc in cfg.regions.items():
+        try:
+            regions, rep = read_regions(rc.path, rc.id_field, rc.name_field, layer=rc.layer, crs=rc.crs,
+                                        coord_system=rc.coord_system, key=f"regions.{level}")
+        except InputError as err:
+            problems.extend(err.lines())
+            continue
+        levels[level] = regions
+        entry = {"path": rc.path, "features": rep["features"], "repaired_geometries": rep["repaired"]}
+        report.setdefault("regions", {})[level] = entry
+        bad = overlaps(regions)
+        if bad:
+            listed = ", ".join(f"{a}/{b} ({share:.2%})" for a, b, share in bad[:5])
+            problems.append(f"{rc.path}: regions overlap: {listed}; regions of one level must not overlap "
+                            f"(put other levels in their own entry under 'regions')")
+        if grid is None:
+            continue
+        geoms = np.asarray(to_crs(regions, grid.crs).geometry.values)
+        total = polygon_area_m2(geoms, grid.crs)
+        inside = polygon_area_m2(shapely.intersection(geoms, shapely.box(*grid.bounds)), grid.crs)
+        share = np.divide(inside, total, out=np.zeros_like(total), where=total > 0) * 100
+        entry["min_coverage_pct"] = float(share.min()) if len(share) else 100.0
+        low = share < cfg.checks.min_coverage_pct
+        if low.any():
+            codes = regions["region_code"].to_numpy()[low]
+            listed = ", ".join(f"{c} ({s:.1f}%)" for c, s in zip(codes[:10], share[low][:10]))
+            problems.append(f"{rc.path}: region(s) not covered by the land cover: {listed}; check the CRS of both "
+                            f"files (swapped lat/lon?), or lower 'checks.min_coverage_pct' "
+                            f"({cfg.checks.min_coverage_pct}%)")
+    return levels
+
+
+def _terrain(cfg: Config, levels: dict, problems: list[str], report: dict) -> None:
+    try:
+        load_standard(cfg.coverage.standard)
+    except InputError as err:
+        problems.append(f"coverage.standard: {err}")
+    if cfg.terrain is None:
+        return
+    from gep.indicators.coverage.terrain import dem_coverage, open_dem, window_cells
+
+    try:
+        for level, regions in levels.items():
+            cov = dem_coverage(cfg.terrain.dem_path, regions, min_pct=cfg.terrain.dem_min_coverage_pct)
+            report.setdefault("dem", {})[level] = {"min_covered_pct": float(cov["dem_covered_pct"].min())}
+        window_cells(open_dem(cfg.terrain.dem_path, cfg.terrain.chunk), cfg.terrain.window_m)
+    except InputError as err:
+        problems.extend(f"terrain.dem_path: {line}" for line in err.lines())
+    except rasterio.errors.RasterioIOError as err:
+        problems.append(f"terrain.dem_path: {cfg.terrain.dem_path}: cannot be read as a raster "
+                        f"({str(err).splitlines()[0]}); check the file")
+    if cfg.terrain.overrides_path:
+        try:
+            overrides = read_overrides(cfg.terrain.overrides_path)
+            known = set().union(*(set(r["region_code"]) for r in levels.values())) if levels else set()
+            unknown = sorted(set(overrides["region_code"]) - known)
+            if levels and unknown:
+                problems.append(f"terrain.overrides_path: {cfg.terrain.overrides_path}: region code(s) "
+                                f"{', '.join(unknown[:10])} are in no region level; fix the codes or remove the rows")
+        except InputError as err:
+            problems.extend(f"terrain.overrides_path: {line}" for line in err.lines())
+
+
+def _protected(cfg: Config, problems: list[str], report: dict, years: list[int]) -> None:
+    if cfg.protected is None:
+        return
+    from gep.indicators.protected.areas import read_layer, resolve_sources
+
+    for name, lc in cfg.protected.layers().items():
+        try:  # the years before them too: a year without a file carries an earlier year's forward
+            sources = resolve_sources(lc, [y for y in cfg.years if y <= max(years)], name=f"protected.{name}")
+            for src in {s.path: s for s in sources if s.year in years}.values():
+                _, rep = read_layer(src.path, layer=lc.layer, id_field=lc.id_field, type_field=lc.type_field,
+                                    name=f"protected.{name} ({src.year})")
+                report.setdefault("protected", {}).setdefault(name, {})[str(src.year)] = {
+                    k: v for k, v in rep.items() if isinstance(v, (int, str))}
+        except InputError as err:
+            problems.extend(err.lines())
+
+
+def _gep(cfg: Config, problems: list[str], years: list[int], tables: bool) -> None:
+    """Inputs of the GEP section: the climate rasters of ``years``; with ``tables`` the price and deflator
+    tables too."""
+    if cfg.gep is None:
+        return
+    from gep.indicators.gep.params import load_deflator, load_prices
+    from gep.indicators.gep.run import preflight
+
+    dem = cfg.gep.dem or (cfg.terrain.dem_path if cfg.terrain else None)
+    problems.extend(preflight(cfg.gep, years, dem))
+    for label, load, ref in (("gep.parameters.prices", load_prices, cfg.gep.parameters.prices),
+                             ("gep.deflator", load_deflator, cfg.gep.deflator)):
+        if ref is None or not tables:
+            continue
+        try:
+            load(ref)
+        except InputError as err:
+            problems.extend(f"{label}: {line}" for line in err.lines())
+
+
+def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
+    """Check every input of ``cfg``; return a report, or raise :class:`InputError` listing all problems."""
+    return _validate(cfg, cfg.years, run=True, scan_codes=scan_codes)
+
+
+def validate_run(cfg: Config) -> dict:
+    """Check the inputs that do not change with the year: class scheme, regions (against the first year's
+    grid), DEM, standards, terrain-type overrides, price and deflator tables."""
+    return _validate(cfg, [], run=True, scan_codes=False)
+
+
+def validate_year(cfg: Config, year: int, *, scan_codes: bool = True) -> dict:
+    """Check one year's inputs: its land cover (readable, on the first year's grid, only known class codes),
+    its protected-area layers and its GEP rasters."""
+    if year not in cfg.years:
+        raise InputError(f"year {year}: not in the config's years ({', '.join(map(str, cfg.years))}); add it "
+                         f"to 'years' or pick one of them")
+    return _validate(cfg, [year], run=False, scan_codes=scan_codes)
+
+
+def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool) -> dict:
+    problems: list[str] = []
+    report: dict = {"years": years} if years else {}
+    scheme = None
+    try:
+        scheme = load_scheme(cfg.landcover.scheme)
+    except InputError as err:
+        problems.append(f"landcover.scheme: {err}")
+    rasters = _landcover(cfg, scheme, problems, report, years)
+    if scan_codes and rasters and scheme is not None:
+        _codes(cfg, scheme, rasters, problems, report)
+    if run:
+        grid = next(iter(rasters.values())).grid if rasters else _first_grid(cfg)
+        levels = _regions(cfg, grid, problems, report)
+        _terrain(cfg, levels, problems, report)
+    if years:
+        _protected(cfg, problems, report, years)
+    _gep(cfg, problems, years, tables=run)
+    if problems:
+        raise InputError.many(problems)
+    return report
+
+
+def _first_grid(cfg: Config) -> Grid | None:
+    """The grid of the first year's land cover, which every year shares (None when it does not open: that
+    year's own check says why)."""
+    try:
+        return LandcoverRaster.open(cfg.landcover_path(cfg.years[0]), chunk=cfg.compute.chunk_size,
+                                    crs=cfg.landcover.crs).grid
+    except InputError:
+        return None
+
+
+def write_report(report: dict, path: Path) -> None:
+    write_text(path, json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
