@@ -79,11 +79,26 @@ class LandcoverRaster:
         return cls(path, grid, nd, chunk)
 
 
+def _value_counts(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of ``block`` and their pixel counts (int64, values ascending).
+
+    8- and 16-bit codes (every land-cover product gep knows) are counted with one histogram pass
+    (``np.bincount`` over at most 65,536 bins); wider types fall back to a sort (``np.unique``)."""
+    if block.dtype.kind in "ui" and block.dtype.itemsize <= 2:
+        offset = -int(np.iinfo(block.dtype).min)  # 0 for unsigned, 128 or 32,768 for signed codes
+        flat = block.ravel()
+        counts = np.bincount(flat.astype(np.int64) + offset if offset else flat,
+                             minlength=1 << (8 * block.dtype.itemsize))
+        values = np.flatnonzero(counts)
+        return values.astype(np.int64) - offset, counts[values].astype(np.int64)
+    values, counts = np.unique(block, return_counts=True)
+    return values.astype(np.int64), counts.astype(np.int64)
+
+
 def code_histogram(data: da.Array | RasterBlocks) -> dict[int, int]:
     """Pixel count of every value in a land-cover array or its blocks (one chunked pass)."""
     def count(block):
-        values, counts = np.unique(np.asarray(block), return_counts=True)
-        return values.astype(np.int64), counts.astype(np.int64)
+        return _value_counts(np.asarray(block))
 
     blocks = data.windows() if isinstance(data, RasterBlocks) else data.to_delayed()
     parts = dask.compute(*[dask.delayed(count)(b) for b in blocks.ravel()])
