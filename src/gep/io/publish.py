@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from gep.config import Config
 
 YEAR_COLUMNS = ("year", "year_to")
+# columns that name a row in the error that says which rows would change
+KEY_COLUMNS = ("region_code", "level", "lc_code", "lc_from", "lc_to", "terrain_code", "service", "item", "layer",
+               "type", "category")
 
 
 def _year_rows(df: pd.DataFrame, year: int) -> pd.DataFrame | None:
@@ -90,42 +93,96 @@ def _why(manifest: dict, cfg_dict: dict) -> str:
     return "; ".join(reasons) or "same inputs and settings (a software change?)"
 
 
+def _differing(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Cells whose values differ, True where they do. Both tables are read as text; a cell counts as the same
+    when the texts match or both parse as the same number (a year printed ``2020.0`` by a column that also holds
+    blanks equals ``2020``; CSV floats round-trip exactly, so equal numbers are equal bit for bit)."""
+    out = pd.DataFrame(False, index=new.index, columns=new.columns)
+    for col in new.columns:
+        a, b = old[col], new[col]
+        num_a, num_b = pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")
+        same_number = num_a.notna() & num_b.notna() & (num_a == num_b)
+        out[col] = (a != b) & ~same_number
+    return out
+
+
+def _key(df: pd.DataFrame, i: int) -> str:
+    """The row's key: every column that names a row (region, year, class, service …), not its values."""
+    keys = [c for c in df.columns if c in KEY_COLUMNS or c.endswith(("_code", "_id", "_name")) or c.startswith("year")]
+    return ", ".join(f"{c}={df.iloc[i][c]}" for c in (keys or list(df.columns[:2])))
+
+
 def _diff(old: pd.DataFrame, new: pd.DataFrame, limit: int = 5) -> str:
+    """What would change, naming each row by its key columns; '' when the values are the same."""
     if list(old.columns) != list(new.columns):
         return f"columns {list(old.columns)} → {list(new.columns)}"
     if len(old) != len(new):
         return f"{len(old)} rows → {len(new)} rows"
+    cells = _differing(old, new)
     lines = []
-    for col in old.columns:
-        a, b = old[col].astype(str), new[col].astype(str)
-        for i in (a != b).to_numpy().nonzero()[0][:limit - len(lines)]:
-            key = "/".join(str(new.iloc[i][c]) for c in new.columns[:2])
-            lines.append(f"{key} {col}: {a.iloc[i]} → {b.iloc[i]}")
+    for i, col in zip(*cells.to_numpy().nonzero()):
+        lines.append(f"[{_key(new, i)}] {new.columns[col]}: {old.iloc[i, col]} → {new.iloc[i, col]}")
         if len(lines) >= limit:
             break
     return "; ".join(lines)
 
 
+def frozen_problems(out_root: Path, skip_years=()) -> list[str]:
+    """Published years whose frozen files were edited or deleted since publishing (checked against the
+    checksums in each year's manifest): one line each, naming the file and what to do."""
+    root = Path(out_root) / "published"
+    problems = []
+    years = sorted(p for p in root.iterdir() if p.is_dir() and p.name.isdigit()) if root.is_dir() else []
+    for year_dir in (y for y in years if int(y.name) not in set(skip_years)):
+        manifest_path = year_dir / "manifest.json"
+        if not manifest_path.is_file():
+            problems.append(f"{manifest_path}: missing, so published {year_dir.name} cannot be checked; publish "
+                            f"{year_dir.name} again (gep publish --republish) or restore the file")
+            continue
+        for rel, digest in sorted(json.loads(manifest_path.read_text(encoding="utf-8"))["files"].items()):
+            path = year_dir / rel
+            if not path.is_file():
+                problems.append(f"{path}: published file was deleted; restore it from your archive, or publish "
+                                f"{year_dir.name} again with --republish")
+            elif sha256(path) != digest:
+                problems.append(f"{path}: published file was edited since publishing (checksum differs from "
+                                f"manifest.json); restore it, or publish {year_dir.name} again with --republish")
+    return problems
+
+
 def guard(out_root: Path, level: str, name: str, df: pd.DataFrame, cfg_dict: dict) -> None:
-    """Stop when ``df`` would change rows of a published year (see module docstring)."""
+    """Stop when ``df`` would change rows of a published year (see module docstring), or when a published
+    year's frozen files no longer match its manifest (a deleted frozen table is never a reason to let new
+    numbers through)."""
     root = Path(out_root) / "published"
     if not root.is_dir():
         return
     allowed = set(cfg_dict.get("republish") or [])
+    problems = frozen_problems(out_root, skip_years=allowed)
+    if problems:
+        raise InputError.many(problems)
     for year_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name.isdigit()):
         year = int(year_dir.name)
-        frozen = year_dir / level / f"{name}.csv"
-        if year in allowed or not frozen.exists():
+        if year in allowed:
             continue
+        manifest = json.loads((year_dir / "manifest.json").read_text(encoding="utf-8"))
+        rel = f"{level}/{name}.csv"
         rows = _year_rows(df, year)
-        if rows is None:
+        if rows is None or (rel not in manifest["files"] and rows.empty):
             continue
+        frozen = year_dir / level / f"{name}.csv"
+        if rel not in manifest["files"]:
+            raise InputError(f"{frozen}: published {year} had no {name} rows at level {level}, the run now gives "
+                             f"{len(rows)}; why: {_why(manifest, cfg_dict)}; review, then add {year} to "
+                             f"'republish' in the config")
         if _csv_bytes(rows) == frozen.read_bytes():
             continue
         old = pd.read_csv(frozen, dtype=str, keep_default_na=False)
         new = pd.read_csv(io.BytesIO(_csv_bytes(rows)), dtype=str, keep_default_na=False)
-        manifest = json.loads((year_dir / "manifest.json").read_text(encoding="utf-8"))
-        raise InputError(f"{frozen}: published {year} numbers would change ({_diff(old, new)}); why: "
+        change = _diff(old, new)
+        if not change:
+            continue  # the same values, printed differently
+        raise InputError(f"{frozen}: published {year} numbers would change ({change}); why: "
                          f"{_why(manifest, cfg_dict)}; review, then add {year} to 'republish' in the config "
                          f"to replace them")
 
