@@ -305,7 +305,7 @@ CASES = [
          (("protected.redline (2019) file '<d>/redline_2019.gpkg' layer 'redline' has no coordinate reference "
           "system"),), 1),
     Case("redline_not_a_vector_file", lambda d, c: _random_bytes(d / "redline_2020.gpkg"),
-         ("protected.redline (2020) file '<d>/redline_2020.gpkg': GDAL cannot open it",), 1),
+         ("protected.redline (2020) file '<d>/redline_2020.gpkg': cannot be read as a vector file",), 1),
     Case("redline_points_only", lambda d, c: _redline(d, 2020, geoms=[shapely.Point(110.1, 29.9)]),
          ("protected.redline (2020) file '<d>/redline_2020.gpkg' layer 'redline': no feature has a polygon area",),
          1),

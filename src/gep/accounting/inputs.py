@@ -11,7 +11,7 @@ from gep.vector.regions import read_regions
 def load_regions(cfg: Config, level: str):
     rc = cfg.regions[level]
     regions, _ = read_regions(rc.path, rc.id_field, rc.name_field, layer=rc.layer, crs=rc.crs,
-                              coord_system=rc.coord_system, key=f"regions.{level}")
+                              coord_system=rc.coord_system, key=f"regions.{level}", encoding=rc.encoding)
     return regions
 
 

@@ -49,6 +49,8 @@ class RegionLayerConfig(_Model):
     id_field: str = Field(description="Field holding the region code (kept as text: leading zeros survive)")
     name_field: str | None = Field(None, description="Field holding the region name")
     crs: str | None = Field(None, description="CRS to assume when the file has none")
+    encoding: str | None = Field(None, description="Text encoding of a shapefile without .cpg (e.g. GBK); by default "
+                                                   "UTF-8 or GB18030 is detected from the text")
     coord_system: Literal["standard", "gcj02", "bd09"] = Field(
         "standard", description="Web-map offsets to remove: gcj02 (AMap, Tencent) or bd09 (Baidu)")
 

@@ -14,6 +14,8 @@ class ProtectedLayerConfig(BaseModel):
     layer: str | None = Field(None, description="layer inside the file (needed when it holds several)")
     id_field: str | None = Field(None, description="field with polygon ids (default: 1-based feature numbers)")
     type_field: str | None = Field(None, description="field with the type (国家公园 / 自然保护区 / 自然公园)")
+    encoding: str | None = Field(None, description="text encoding of a shapefile without .cpg (e.g. GBK); by "
+                                                   "default UTF-8 or GB18030 is detected from the text")
     carry_forward: bool = Field(False, description="a year without a file reuses the previous year's file")
     tolerance_km2: float = Field(0.0, ge=0, description="decrease (km²) still judged 不减少")
     baseline_year: int | None = Field(None, description="baseline year (default: first year)")

@@ -11,40 +11,26 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 
 from gep.core.errors import InputError
+from gep.vector.read import id_text, open_layer
+from gep.vector.repair import repair_polygons
 from gep.vector.webmap import to_wgs84
 
 
-def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    if not path.exists():
-        raise InputError(f"{path}: file does not exist; check the path in the config")
-    try:
-        layers = [name for name, _ in pyogrio.list_layers(path)]
-    except Exception as err:  # noqa: BLE001 - GDAL raises various types for unreadable files
-        raise InputError(f"{path}: cannot be read as a vector file ({str(err).splitlines()[0]}); "
-                         f"check the file") from None
-    if layer is not None and layer not in layers:
-        raise InputError(f"{path}: layer '{layer}' not found; available layers: {', '.join(layers)}")
-    try:
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as err:  # noqa: BLE001
-        raise InputError(f"{path}: cannot be read ({str(err).splitlines()[0]}); check the file") from None
-
-
 def read_regions(path: str | Path, id_field: str, name_field: str | None = None, *, layer: str | None = None,
-                 crs: str | None = None, coord_system: str = "standard", key: str = "regions") -> tuple[
-                     gpd.GeoDataFrame, dict]:
+                 crs: str | None = None, coord_system: str = "standard", key: str = "regions",
+                 encoding: str | None = None) -> tuple[gpd.GeoDataFrame, dict]:
     """Read region polygons and check them; returns (regions, report).
 
-    ``report`` counts repaired geometries. Raises :class:`InputError` listing every problem: missing id
+    ``report`` counts repaired geometries and the area (in the file's CRS units², planar) their repair changed.
+    Raises :class:`InputError` listing every problem: missing id
     field (with the fields available), empty or duplicate ids, empty layer, no CRS, non-polygon features.
     """
     path = Path(path)
-    gdf = _read_vector(path, layer)
+    gdf, _ = open_layer(path, layer=layer, where=str(path), encoding=encoding)
     problems: list[str] = []
     where = f"{path}"
     if len(gdf) == 0:
@@ -62,7 +48,7 @@ def read_regions(path: str | Path, id_field: str, name_field: str | None = None,
     if problems:
         raise InputError.many(problems)
     raw = gdf[id_field]
-    codes = raw.map(_code_text)
+    codes = pd.Series(id_text(raw), index=raw.index)
     empty = codes.isna() | (codes == "")
     if empty.any():
         rows = ", ".join(str(i + 1) for i in np.flatnonzero(empty.to_numpy())[:10])
@@ -85,31 +71,19 @@ def read_regions(path: str | Path, id_field: str, name_field: str | None = None,
                            geometry=np.asarray(geom), crs=gdf.crs)
     if coord_system != "standard":
         out = _remove_webmap_offset(out, coord_system, where)
-    invalid = ~shapely.is_valid(np.asarray(out.geometry.values))
-    report = {"features": len(out), "repaired": int(invalid.sum())}
-    if invalid.any():
-        fixed = shapely.make_valid(np.asarray(out.geometry.values)[invalid])
-        out.loc[invalid, "geometry"] = _polygonal(fixed)
+    before = np.asarray(out.geometry.values)
+    fixed, repaired = repair_polygons(before)
+    report = {"features": len(out), "repaired": int(repaired.sum()),
+              "repaired_area_change": float(np.abs(shapely.area(fixed[repaired]) - shapely.area(before[repaired])
+                                                   ).sum()) if repaired.any() else 0.0}
+    if repaired.any():
+        if shapely.is_missing(fixed).any():
+            bad = ", ".join(codes[shapely.is_missing(fixed)].astype(str).tolist()[:10])
+            raise InputError(f"{where}: region(s) {bad} have no polygon area left after repairing their "
+                             "geometry; fix them in a GIS")
+        out["geometry"] = fixed
     out = out.sort_values("region_code", kind="stable").reset_index(drop=True)
     return out, report
-
-
-def _code_text(value) -> str | None:
-    """Region code as text; integral floats (from formats without text fields) lose their '.0'."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygonal parts of repaired geometries (make_valid can return collections)."""
-    out = []
-    for g in geoms:
-        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-        out.append(shapely.union_all(parts) if parts else shapely.Polygon())
-    return np.asarray(out, dtype=object)
 
 
 def _remove_webmap_offset(gdf: gpd.GeoDataFrame, system: str, where: str) -> gpd.GeoDataFrame:

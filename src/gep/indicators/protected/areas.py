@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyproj import CRS
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -40,6 +39,8 @@ from scipy.sparse.csgraph import connected_components
 from gep.config.protected import ProtectedConfig, ProtectedLayerConfig  # noqa: F401
 from gep.core.atomic import atomic_path
 from gep.core.errors import ConservationError, InputError
+from gep.vector.read import id_text, open_layer
+from gep.vector.repair import polygonal as _polygonal, repair_polygons as _repair
 from gep.vector.geodesy import polygon_area_m2
 
 #: region_code of the row holding area outside every region.
@@ -59,7 +60,6 @@ BEFORE_BASELINE = "基准年前"
 VERDICT_EPS_KM2 = 1e-9
 
 M2_PER_KM2 = 1e6
-_POLY_TYPE_IDS = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 _INTERIORS_MEET = "T********"  # DE-9IM: the interiors share area (touching along an edge does not)
 
 AREA_COLUMNS = ["region_code", "region_name", "year", "layer", "type", "area_km2", "share_of_region_pct"]
@@ -71,49 +71,6 @@ CHANGE_UNITS = {
 
 
 # ---------------------------------------------------------------------------------------------- geometry
-
-
-def _flatten_polygons(geom) -> list:
-    """Polygon parts of any geometry, descending into collections (make_valid may nest them)."""
-    if geom is None or geom.is_empty:
-        return []
-    tid = shapely.get_type_id(geom)
-    if tid == 3:
-        return [geom]
-    if tid in (6, 7):
-        out = []
-        for part in shapely.get_parts(geom):
-            out.extend(_flatten_polygons(part))
-        return out
-    return []
-
-
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygonal part of each geometry (None where nothing polygonal is left)."""
-    out = np.array(geoms, dtype=object, copy=True)
-    tids = shapely.get_type_id(out)
-    # Only collections, lines and points reach the loop: make_valid's output and stray non-areal features.
-    for i in np.flatnonzero(~np.isin(tids, _POLY_TYPE_IDS)):
-        polys = _flatten_polygons(out[i])
-        # union, not multipolygons(): members of a collection may overlap each other
-        out[i] = None if not polys else polys[0] if len(polys) == 1 else shapely.union_all(polys)
-    empty = shapely.is_missing(out) | shapely.is_empty(out)
-    out[empty] = None
-    return out
-
-
-def _repair(geoms) -> tuple[np.ndarray, np.ndarray]:
-    """2-D, valid, polygonal geometries; returns (geoms, repaired mask). Unusable geometries become None."""
-    geoms = np.asarray(geoms, dtype=object)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    geoms = np.where(present, shapely.force_2d(geoms), None)
-    invalid = present & ~shapely.is_valid(geoms)
-    if invalid.any():
-        # "structure" treats rings as area boundaries (union of shells minus holes), which is what a GIS
-        # polygon means; "linework" would turn a self-overlapping ring into an even-odd patchwork.
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-    return _polygonal(geoms), invalid
 
 
 def _explode(geoms: np.ndarray) -> np.ndarray:
@@ -208,13 +165,6 @@ def _interior_pairs(tree_geoms: np.ndarray, query_geoms: np.ndarray) -> tuple[np
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def _id_strings(values: pd.Series) -> np.ndarray:
-    """Ids as strings; integral floats (ints that went through a NULL-capable column) lose their '.0'."""
-    if pd.api.types.is_float_dtype(values) and np.all(np.mod(values.to_numpy(), 1) == 0):
-        values = values.astype("int64")
-    return np.array([str(v).strip() for v in values], dtype=object)
-
-
 def read_layer(
     path: str | Path,
     *,
@@ -223,8 +173,9 @@ def read_layer(
     type_field: str | None = None,
     name: str = "layer",
     extra_fields: Sequence[str] = (),
+    encoding: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict]:
-    """Read a polygon layer (any format GDAL reads) for indicator 9.
+    """Read a polygon layer (any format GDAL reads, through :func:`gep.vector.read.open_layer`) for indicator 9.
 
     Returns ``(gdf, report)``. ``gdf`` has columns ``id`` (str: the ``id_field`` value, or the 1-based
     feature number when no id field is given), ``type`` (str, only with ``type_field``; missing types are
@@ -236,24 +187,7 @@ def read_layer(
     """
     src = str(path)
     where = f"{name} file '{src}'"
-    if not src.startswith("/vsi") and not Path(src).exists():
-        raise InputError(f"{where} does not exist; check the path")
-    try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(src)]
-    except Exception as err:  # noqa: BLE001 - GDAL's reasons vary; the user needs the first line only
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(f"{where}: GDAL cannot open it ({first}); give a vector file GDAL reads "
-                         "(GeoPackage, Shapefile, GeoJSON, FileGDB, ...)") from None
-    if layer is None and len(layers) > 1:
-        raise InputError(f"{where} has {len(layers)} layers ({', '.join(layers)}); name the one to use "
-                         "with the 'layer' setting")
-    if layer is not None and layer not in layers:
-        raise InputError(f"{where} has no layer '{layer}'; available layers: {', '.join(layers)}")
-    try:
-        gdf = gpd.read_file(src, layer=layer, engine="pyogrio")
-    except Exception as err:  # noqa: BLE001
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(f"{where}: cannot be read ({first}); check that the file is complete") from None
+    gdf, layer_name = open_layer(src, layer=layer, where=where, encoding=encoding)
     lname = f" layer '{layer}'" if layer else ""
     if len(gdf) == 0:
         raise InputError(f"{where}{lname} has no features; check that it is the right file and layer")
@@ -275,7 +209,7 @@ def read_layer(
             raise InputError(f"{where}: {int(missing.sum())} feature(s) have no value in id field '{id_field}' "
                              f"(first at feature {int(np.flatnonzero(missing.to_numpy())[0]) + 1}); fill them "
                              "or choose another id_field")
-        ids = _id_strings(gdf[id_field])
+        ids = id_text(gdf[id_field])
     else:
         ids = np.array([str(i) for i in range(1, n + 1)], dtype=object)
 
@@ -299,7 +233,7 @@ def read_layer(
     report = {
         "name": name,
         "file": src,
-        "layer": layer if layer is not None else (layers[0] if layers else None),
+        "layer": layer_name,
         "crs": out.crs.to_string(),
         "features": n,
         "kept": int(keep.sum()),

@@ -48,7 +48,7 @@ def read_year_layers(cfg: Config, name: str, lc: ProtectedLayerConfig) -> dict[i
     out = {}
     for src in resolve_sources(lc, cfg.years, name=name):
         gdf, _ = read_layer(src.path, layer=lc.layer, id_field=lc.id_field, type_field=lc.type_field,
-                            name=f"{name} layer ({src.year})")
+                            encoding=lc.encoding, name=f"{name} layer ({src.year})")
         out[src.year] = gdf
     return out
 
