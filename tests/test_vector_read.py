@@ -75,3 +75,39 @@ def test_a_repaired_region_is_counted_with_the_area_it_changed(tmp_path):
     assert report["repaired_area_change"] == pytest.approx(0.5)
     assert shapely.area(regions.geometry.iloc[0]) == pytest.approx(0.5)
     assert regions.geometry.is_valid.all()
+
+
+# --------------------------------------------------------------------------------------------- CRS sanity
+
+from gep.raster.crs_sanity import check_extent  # noqa: E402
+
+# a township near Changsha: 112.9°E 28.2°N; in CGCS2000 3-degree Gauss-Krüger CM 114E (EPSG:4547, no zone
+# prefix) that is x ≈ 391,000 m, y ≈ 3,121,000 m
+GK_BOUNDS = (391_000.0, 3_121_000.0, 401_000.0, 3_131_000.0)
+
+
+def test_gauss_kruger_metres_declared_as_degrees():
+    with pytest.raises(InputError, match=r"look like metres, but the declared CRS China Geodetic Coordinate System "
+                                         r"2000 is in degrees"):
+        check_extent(GK_BOUNDS, "EPSG:4490", "towns.gpkg")
+
+
+def test_swapped_latitude_and_longitude():
+    with pytest.raises(InputError, match="latitude and longitude swapped"):
+        check_extent((28.1, 112.8, 28.3, 113.0), "EPSG:4490", "towns.gpkg")
+
+
+def test_wrong_gauss_kruger_zone_prefix():
+    check_extent(GK_BOUNDS, "EPSG:4547", "towns.gpkg")  # the right CRS passes
+    # EPSG:4513+ are the zone-prefixed 3-degree zones: zone 38 (CM 114E) expects x ≈ 38,391,000
+    check_extent((38_391_000.0, 3_121_000.0, 38_401_000.0, 3_131_000.0), "EPSG:4526", "towns.gpkg")
+    with pytest.raises(InputError, match="lie outside the area where"):
+        check_extent(GK_BOUNDS, "EPSG:4526", "towns.gpkg")
+
+
+def test_regions_in_metres_declared_as_degrees_are_refused_before_any_work(tmp_path):
+    gdf = gpd.GeoDataFrame({"code": ["1"]}, geometry=[shapely.box(*GK_BOUNDS)], crs="EPSG:4490")
+    path = tmp_path / "mislabelled.gpkg"
+    gdf.to_file(path, engine="pyogrio")
+    with pytest.raises(InputError, match="mislabelled.gpkg: coordinates .* look like metres"):
+        read_regions(path, "code")

@@ -23,6 +23,10 @@ class InputError(Exception):
     def lines(self) -> list[str]:
         return self.problems
 
+    def __reduce__(self):
+        # raised inside a dask worker process, the error travels back pickled: keep every problem line
+        return (self.__class__, (str(self),), {"problems": self.problems})
+
 
 def problem(where: str, what: str, fix: str) -> str:
     """Format one problem as a single line: ``where: what; fix``."""

@@ -21,6 +21,7 @@ from rasterio.windows import Window
 
 from gep.raster.cellarea import apply_affine, cell_areas_m2, row_areas_m2, to_cm2
 from gep.core.errors import InputError
+from gep.raster.crs_sanity import check_extent
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -66,6 +67,10 @@ def grid_of(path: str | Path, crs_override: str | None = None) -> Grid:
                 raise InputError(f"{path}: raster has no CRS; declare it (config 'landcover.crs', or --crs for "
                                  f"gep crosstab), e.g. EPSG:4490")
             crs = crs_override
+        if src.transform.b != 0 or src.transform.d != 0:
+            raise InputError(f"{path}: raster has a rotated geotransform; warp it to a north-up grid first "
+                             "(gdalwarp)")
+        check_extent(tuple(src.bounds), crs, f"{path}")
         return Grid(src.transform, (src.height, src.width), CRS.from_user_input(crs))
 
 
@@ -110,8 +115,13 @@ class WindowRead:
     c1: int
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        with rasterio.open(self.path) as src:
-            block = src.read(1, window=Window(self.c0, self.r0, self.c1 - self.c0, self.r1 - self.r0))
+        try:
+            with rasterio.open(self.path) as src:
+                block = src.read(1, window=Window(self.c0, self.r0, self.c1 - self.c0, self.r1 - self.r0))
+        except rasterio.errors.RasterioError as err:
+            raise InputError(f"{self.path}: rows {self.r0}-{self.r1}, columns {self.c0}-{self.c1} cannot be read "
+                             f"({str(err).splitlines()[0]}); the file is truncated or corrupted: copy it again "
+                             "or rebuild it (gdal_translate)") from None
         return block if dtype is None else block.astype(dtype, copy=False)
 
 

@@ -15,6 +15,7 @@ import shapely
 from pyproj import CRS
 
 from gep.core.errors import InputError
+from gep.raster.crs_sanity import check_extent
 from gep.vector.read import id_text, open_layer
 from gep.vector.repair import repair_polygons
 from gep.vector.webmap import to_wgs84
@@ -40,6 +41,8 @@ def read_regions(path: str | Path, id_field: str, name_field: str | None = None,
             problems.append(f"{where}: no CRS; set '{key}.crs' in the config (e.g. EPSG:4490) or fix the file")
         else:
             gdf = gdf.set_crs(crs)
+    if gdf.crs is not None:
+        check_extent(tuple(gdf.total_bounds), gdf.crs, where)
     fields = [c for c in gdf.columns if c != gdf.geometry.name]
     for field, what in ((id_field, "id_field"), (name_field, "name_field")):
         if field is not None and field not in gdf.columns:

@@ -39,6 +39,7 @@ from scipy.sparse.csgraph import connected_components
 from gep.config.protected import ProtectedConfig, ProtectedLayerConfig  # noqa: F401
 from gep.core.atomic import atomic_path
 from gep.core.errors import ConservationError, InputError
+from gep.raster.crs_sanity import check_extent
 from gep.vector.read import id_text, open_layer
 from gep.vector.repair import polygonal as _polygonal, repair_polygons as _repair
 from gep.vector.geodesy import polygon_area_m2
@@ -194,6 +195,7 @@ def read_layer(
     if gdf.crs is None:
         raise InputError(f"{where}{lname} has no coordinate reference system; add one (e.g. a .prj file, or "
                          "assign EPSG:4490 for CGCS2000 data) and try again")
+    check_extent(tuple(gdf.total_bounds), gdf.crs, f"{where}{lname}")
     fields = [c for c in gdf.columns if c != gdf.geometry.name]
     for role, field in [("id_field", id_field), ("type_field", type_field)] + [
         ("extra field", f) for f in extra_fields
