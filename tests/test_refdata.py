@@ -141,3 +141,15 @@ def test_list_top_level_problems(tmp_path):
     text = "\n".join(err.value.lines())
     assert "key 'groups'" in text and "key 'trend.rule' = 'sometimes'" in text and "key 'trend.strict'" in text
     assert "key 'indicators'" in text and all(line.startswith(str(p)) for line in err.value.lines())
+
+
+def test_scorecard_notes_a_run_judged_with_another_coverage_standard():
+    import pandas as pd
+
+    from gep.scorecard.index import consistency_notes
+    nat = load_lianshan_standard("national")
+    cov = pd.DataFrame({"region_code": ["1"], "year": [2020], "standard": ["guizhou"], "comparison": ["≥"],
+                        "terrain_type": ["山区"], "target_pct": [60.0]})
+    notes = consistency_notes(nat, cov)
+    assert len(notes) == 1 and "'guizhou'" in notes[0] and "coverage.standard: national" in notes[0]
+    assert consistency_notes(nat, cov.assign(standard="national", comparison=">")) == []

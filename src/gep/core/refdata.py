@@ -71,7 +71,7 @@ def _key(loc: tuple) -> str:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
-    return out or "(top level)"
+    return out
 
 
 def problems(err: ValidationError, where: str, fix: str) -> list[str]:
@@ -83,6 +83,8 @@ def problems(err: ValidationError, where: str, fix: str) -> list[str]:
             lines.append(f"{where}: key '{key}' is missing; add it, {fix}")
         elif e["type"] == "extra_forbidden":
             lines.append(f"{where}: key '{key}' is not a known key; check its spelling, {fix}")
+        elif not e["loc"]:  # a check across keys (a model validator): the message names the keys itself
+            lines.append(f"{where}: {e['msg'].removeprefix('Value error, ')}; {fix}")
         else:
             msg = e["msg"].removeprefix("Value error, ")
             value = e.get("input")
