@@ -70,11 +70,12 @@ def test_unknown_comparison_is_a_bug():
 # ------------------------------------------------------------------------------------------------ trend
 
 
-def test_trend_equal_values_count_as_stable_unless_strict():
+def test_trend_equal_values_are_no_improvement_unless_a_standard_lets_stable_count():
     s = {2019: 50.0, 2020: 50.0}
-    j = judge_trend(s, 2020)
-    assert j.status == MET and "稳定" in j.note
+    assert judge_trend(s, 2020).status == NOT_MET          # 稳定提高 needs a rise (docs/methods.md §5)
     assert judge_trend(s, 2020, strict=True).status == NOT_MET
+    j = judge_trend(s, 2020, strict=False)                   # a local standard with trend.strict: false
+    assert j.status == MET and "稳定" in j.note
 
 
 def test_trend_one_year_cannot_be_judged():
@@ -105,11 +106,16 @@ def test_trend_rule_previous_vs_monotone():
     assert judge_trend(s, 2021, rule="previous").status == MET
     j = judge_trend(s, 2021, rule="monotone")
     assert j.status == NOT_MET and "2020" in j.note
-    assert judge_trend({2019: 80.0, 2020: 80.0, 2021: 85.0}, 2021, rule="monotone").status == MET
+    assert judge_trend({2019: 80.0, 2020: 80.0, 2021: 85.0}, 2021, rule="monotone").status == NOT_MET
+    assert judge_trend({2019: 80.0, 2020: 80.0, 2021: 85.0}, 2021, rule="monotone", strict=False).status == MET
+    assert judge_trend({2019: 79.0, 2020: 80.0, 2021: 85.0}, 2021, rule="monotone").status == MET
 
 
-def test_trend_float_noise_is_stable_not_a_decrease():
-    assert judge_trend({2019: 0.3, 2020: 0.1 * 3}, 2020).status == MET  # 0.30000000000000004 vs 0.3
+def test_trend_float_noise_is_neither_a_rise_nor_a_decrease():
+    # 0.30000000000000004 vs 0.3: the rounded change is 0, so no rise (strict) and no decrease (not strict)
+    assert judge_trend({2019: 0.3, 2020: 0.1 * 3}, 2020).status == NOT_MET
+    assert judge_trend({2019: 0.3, 2020: 0.1 * 3}, 2020, strict=False).status == MET
+    assert judge_trend({2019: 0.1 * 3, 2020: 0.3}, 2020, strict=False).status == MET
 
 
 # ------------------------------------------------------------------------------------------------ no decrease

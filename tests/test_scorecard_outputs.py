@@ -37,7 +37,7 @@ def _filled_template(path, regions):
     ws = wb["填报"]
     header = [c.value for c in ws[1]]
     col = {h: j for j, h in enumerate(header)}
-    fill = {1: [91, 90, 92.5], 4: [80, 80, 79], 18: ["建立实施", "建立实施", "建立实施"], 20: [3.09, None, 2.5]}
+    fill = {1: [91, 90, 92.5], 4: [80, 80.5, 79], 18: ["建立实施", "建立实施", "建立实施"], 20: [3.09, None, 2.5]}
     for row in ws.iter_rows(min_row=2):
         if row[0].value == CODES[0] and row[2].value in fill:
             for y, v in zip(YEARS, fill[row[2].value]):
@@ -92,7 +92,7 @@ def test_index_table(built):
     assert [s.loc[(a, 10, y), "status"] for y in YEARS] == [NO_DATA, MET, NOT_MET]
     # department values
     assert [s.loc[(a, 1, y), "status"] for y in YEARS] == [MET, NOT_MET, MET]
-    assert [s.loc[(a, 4, y), "status"] for y in YEARS] == [NOT_COMPUTED, MET, NOT_MET]
+    assert [s.loc[(a, 4, y), "status"] for y in YEARS] == [NOT_COMPUTED, MET, NOT_MET]  # 80 → 80.5 rises, → 79 falls
     assert s.loc[(a, 18, 2019), "value_text"] == "建立实施" and s.loc[(a, 18, 2019), "status"] == MET
     assert s.loc[(a, 20, 2020), "status"] == NOT_COMPUTED and s.loc[(a, 20, 2021), "status"] == NOT_MET
     assert s.loc[(a, 17, 2021), "status"] == NOT_SURVEYED

@@ -92,7 +92,7 @@ def test_filled_xlsx_round_trip(tmp_path):
     assert s.loc[(1, 2020), "status"] == NOT_MET            # exactly 90 under ">90%"
     assert s.loc[(1, 2021), "status"] == MET
     assert s.loc[(4, 2019), "status"] == NOT_COMPUTED       # first year of a trend
-    assert s.loc[(4, 2020), "status"] == MET                # equal → 稳定
+    assert s.loc[(4, 2020), "status"] == NOT_MET            # equal: no rise, so not 稳定提高
     assert s.loc[(4, 2021), "status"] == NOT_MET
     assert s.loc[(8, 2020), "status"] == MET and s.loc[(8, 2021), "status"] == NOT_COMPUTED
     assert s.loc[(16, 2020), "status"] == MET and s.loc[(16, 2019), "status"] == NOT_COMPUTED

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from gep.core.errors import InputError
+from gep.core.refdata import Reference, Text, load_reference
 from gep.core.resources import resolve
 
 CATEGORIES = ("forest", "shrub", "grass", "cropland", "wetland", "water", "built", "barren", "snow", "other")
@@ -50,8 +51,39 @@ class ClassScheme:
         return [c.code for c in self.classes if c.category in categories]
 
 
-def _fail(path: Path, msg: str) -> InputError:
-    return InputError(f"{path}: {msg}; fix the class scheme file (see src/gep/data/classes/clcd.yaml for the layout)")
+class LandClassEntry(BaseModel):
+    """One entry of a scheme file's ``classes`` list."""
+
+    model_config = ConfigDict(frozen=True)
+    code: StrictInt
+    name_zh: Text
+    name_en: Text
+    category: Literal[CATEGORIES]  # type: ignore[valid-type]
+
+
+class ClassSchemeFile(Reference):
+    """Layout of a class-scheme file (src/gep/data/classes/clcd.yaml)."""
+
+    name: Text | None = None
+    title: Text = ""
+    source: Text = ""
+    status: Text = ""
+    nodata: StrictInt | None = None
+    classes: list[LandClassEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _codes(self) -> "ClassSchemeFile":
+        seen: set[int] = set()
+        for c in self.classes:
+            if c.code in seen:
+                raise ValueError(f"code {c.code} appears twice in 'classes'")
+            seen.add(c.code)
+        if self.nodata is not None and self.nodata in seen:
+            raise ValueError(f"nodata {self.nodata} is also a class code")
+        return self
+
+
+LAYOUT = "src/gep/data/classes/clcd.yaml"
 
 
 def scheme_file(name_or_path: str | Path) -> Path:
@@ -60,39 +92,14 @@ def scheme_file(name_or_path: str | Path) -> Path:
 
 
 def load_scheme(name_or_path: str | Path) -> ClassScheme:
-    """Load a class scheme by built-in name (``clcd``) or by path to a YAML file."""
-    path = scheme_file(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise _fail(path, f"not valid YAML ({str(err).splitlines()[0]})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("classes"), list) or not data["classes"]:
-        raise _fail(path, "needs a non-empty 'classes' list")
-    classes = []
-    seen: set[int] = set()
-    for i, item in enumerate(data["classes"]):
-        if not isinstance(item, dict):
-            raise _fail(path, f"classes[{i}] is not a mapping")
-        missing = [k for k in ("code", "name_zh", "name_en", "category") if k not in item]
-        if missing:
-            raise _fail(path, f"classes[{i}] lacks {', '.join(missing)}")
-        code = item["code"]
-        if isinstance(code, bool) or not isinstance(code, int):
-            raise _fail(path, f"classes[{i}].code '{code}' is not an integer")
-        if code in seen:
-            raise _fail(path, f"code {code} appears twice")
-        if item["category"] not in CATEGORIES:
-            raise _fail(path, f"classes[{i}].category '{item['category']}' is not one of {', '.join(CATEGORIES)}")
-        seen.add(code)
-        classes.append(LandClass(code, str(item["name_zh"]), str(item["name_en"]), str(item["category"])))
-    nodata = data.get("nodata")
-    if nodata is not None and nodata in seen:
-        raise _fail(path, f"nodata {nodata} is also a class code")
+    """Load a class scheme by built-in name (``clcd``) or by path to a YAML file (layout :class:`ClassSchemeFile`)."""
+    f = load_reference("classes", name_or_path, ClassSchemeFile, what="class scheme", layout=LAYOUT)
+    path = f.file
     return ClassScheme(
-        name=str(data.get("name", path.stem)),
-        classes=tuple(classes),
-        nodata=nodata,
-        source=str(data.get("source", "")),
-        status=str(data.get("status", "")),
+        name=f.name if f.name is not None else path.stem,
+        classes=tuple(LandClass(c.code, c.name_zh, c.name_en, c.category) for c in f.classes),
+        nodata=f.nodata,
+        source=f.source,
+        status=f.status,
         path=str(path),
     )

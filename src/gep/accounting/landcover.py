@@ -19,7 +19,7 @@ import pandas as pd
 import rasterio
 import shapely
 
-from gep.raster.cellarea import CM2_PER_M2
+from gep.core.units import CM2_PER_KM2, M2_PER_KM2
 from gep.accounting.classes import ClassScheme
 from gep.core.errors import ConservationError, InputError
 from gep.vector.geodesy import polygon_area_m2
@@ -30,7 +30,6 @@ from gep.raster.zonal import CodeLUT, Zones, crosstab
 if TYPE_CHECKING:
     import dask.array as da
 
-CM2_PER_KM2 = CM2_PER_M2 * 1_000_000
 NODATA = "nodata"
 UNKNOWN = "unknown"
 
@@ -164,8 +163,8 @@ def region_areas(regions: gpd.GeoDataFrame, grid: Grid) -> pd.DataFrame:
     inside = shapely.intersection(geoms, shapely.box(*grid.bounds))
     return pd.DataFrame({
         "region_code": regions["region_code"].to_numpy(),
-        "polygon_area_km2": polygon_area_m2(geoms, grid.crs) / 1e6,
-        "in_raster_km2": polygon_area_m2(inside, grid.crs) / 1e6,
+        "polygon_area_km2": polygon_area_m2(geoms, grid.crs) / M2_PER_KM2,
+        "in_raster_km2": polygon_area_m2(inside, grid.crs) / M2_PER_KM2,
     })
 
 

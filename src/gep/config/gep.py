@@ -144,7 +144,8 @@ class VerdictConfig(_Model):
 
     rule: Literal["previous", "monotone"] = Field("previous", description="vs previous year, or monotone over "
                                                                           "the period so far")
-    min_change_pct: float = Field(0.0, description="a step counts as 提高 when change ≥ this (%)")
+    min_change_pct: float = Field(0.0, description="a step counts as 提高 when its change (rounded to 6 decimals) "
+                                                   "is > 0 and ≥ this (%); an unchanged value never counts")
 
 
 class GepConfig(_Model):

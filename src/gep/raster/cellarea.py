@@ -15,7 +15,7 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS, Proj, Transformer
 
-CM2_PER_M2 = 10_000
+from gep.core.units import CM2_PER_M2  # noqa: F401  (cell areas are integer cm²)
 
 
 def apply_affine(t: Affine, x, y) -> tuple[np.ndarray, np.ndarray]:

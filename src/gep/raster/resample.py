@@ -34,6 +34,7 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from gep.core.units import CM2_PER_M2
 from gep.raster.cellarea import _areal_scale, band_area_m2
 from gep.core.errors import InputError
 from gep.raster.grid import Grid
@@ -105,7 +106,7 @@ class WarpReader:
         if self.kind == "amount":
             data /= self._src_area(r0, r1, c0, c1)  # → density per m², resampled as such
             if self.output == "amount":
-                data *= g.cell_area_cm2(r0, r1, c0, c1) / 1e4
+                data *= g.cell_area_cm2(r0, r1, c0, c1) / CM2_PER_M2
         return data.astype(np.float32)
 
     def _src_area(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:

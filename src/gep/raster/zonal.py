@@ -23,6 +23,7 @@ import dask
 import numpy as np
 import shapely
 
+from gep.core.units import CM2_PER_M2
 from gep.raster.fraction import BoundaryCells, Coverage, Runs, coverage
 from gep.raster.grid import Grid, RasterBlocks
 from gep.raster.kernels import class_table, count_block, run_keys, sum_block, unsigned
@@ -349,7 +350,7 @@ def _block_sums_over_sets(entries: list[tuple[int, int]], *args, grid: Grid, nod
     [(zone set index, zone ids, [sums of each raster])]."""
     blocks, band_plans = args[:nlayers], args[nlayers:]
     plans = [p[k] for (_, k), p in zip(entries, band_plans)]  # each zone set's plan of this one block
-    area = grid.cell_area_cm2(plans[0].r0, plans[0].r0 + plans[0].h, plans[0].c0, plans[0].c0 + plans[0].w) / 1e4
+    area = grid.cell_area_cm2(plans[0].r0, plans[0].r0 + plans[0].h, plans[0].c0, plans[0].c0 + plans[0].w) / CM2_PER_M2
     sums: list[list[np.ndarray]] = [[] for _ in plans]
     for values in blocks:  # one raster at a time in float64, summed over every zone set
         vals, valid = _valid_values(values, nodata)

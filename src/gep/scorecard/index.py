@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-import numpy as np
 import pandas as pd
 
 from gep.core.errors import InputError
 from gep.scorecard.judge import (
     NOT_COMPUTED,
+    NOT_MET,
+    STATUS_WORDS,
+    STATUSES,
     Judgement,
     judge_no_decrease,
     judge_text,
@@ -31,7 +33,7 @@ from gep.scorecard.template import DepartmentData, _region_frame
 INDEX_COLUMNS = ["region_code", "region_name", "year", "group", "task", "indicator_no", "indicator", "unit",
                  "target", "value", "value_text", "status", "note", "source", "responsible_unit"]
 INDEX_UNITS = {"value": "the row's unit column (%, km², 万元/km², 种)", "year": "calendar year",
-               "status": "达标 / 不达标 / 暂未核算 / 暂未调查 / 无数据",
+               "status": " / ".join(STATUSES),
                "source": "pipeline (computed by gep from maps) or department (filled template)"}
 
 _NEED = {
@@ -149,7 +151,7 @@ def _department_row(ind: Indicator, series: dict, refs: dict, year: int, decimal
     elif ind.judgement == "no_decrease":
         j = judge_no_decrease(numbers, year, missing_status=ind.missing_status, decimals=decimals)
     else:
-        if text is not None and text in ("暂未核算", "暂未调查", "无数据"):
+        if text is not None and text in STATUS_WORDS:
             return {"value": math.nan, "value_text": text, "status": text, "note": "部门填报"}
         j = judge_text(ind.judgement, text, missing_status=ind.missing_status)
     return {"value": value if ind.numeric else math.nan, "value_text": text, "status": j.status, "note": j.note}
@@ -166,7 +168,7 @@ def _coverage_row(ind: Indicator, row: dict | None, have_table: bool) -> dict:
         target = f"{ttype}{comp if isinstance(comp, str) else ind.comparison}{float(tpct):g}%"
     note = ""
     gap = row.get("gap_pct")
-    if status == "不达标" and gap is not None and not pd.isna(gap) and gap > 0:
+    if status == NOT_MET and gap is not None and not pd.isna(gap) and gap > 0:
         note = f"差 {_fmt(float(gap))} 个百分点"
         if row.get("gap_km2") is not None and not pd.isna(row.get("gap_km2")):
             note += f"（约 {_fmt(float(row['gap_km2']))} km² 林草）"
@@ -207,35 +209,22 @@ def _gep_row(row: dict | None, have_table: bool) -> dict:
 
 
 def consistency_notes(standard: LianshanStandard, coverage: pd.DataFrame | None) -> list[str]:
-    """Warnings when the pipeline's 林草覆盖率 judgement used another comparison than the standard asks for."""
+    """A warning when the run's 林草覆盖率 table was judged with another coverage standard than the one the
+    list's indicator 7 names (its targets and comparison are that standard's, stored there only)."""
     notes: list[str] = []
     ind = next((i for i in standard.indicators if i.data == "coverage"), None)
-    if ind is None or coverage is None or coverage.empty:
+    if ind is None or coverage is None or coverage.empty or "standard" not in coverage.columns:
         return notes
-    if "comparison" in coverage.columns:
-        used = sorted(set(coverage["comparison"].dropna().astype(str)))
-        if used and used != [ind.comparison]:
-            notes.append(f"forest_grass_coverage was judged with '{', '.join(used)}' but standard "
-                         f"'{standard.name}' asks for '{ind.comparison}' on indicator {ind.no}; rerun the coverage "
-                         f"stage with the matching coverage standard ({ind.coverage_standard or standard.name})")
-    if "standard" in coverage.columns and ind.coverage_standard:
-        used = sorted(set(coverage["standard"].dropna().astype(str)))
-        if used and used != [ind.coverage_standard]:
-            notes.append(f"forest_grass_coverage used coverage standard '{', '.join(used)}', standard "
-                         f"'{standard.name}' names '{ind.coverage_standard}'")
-    if ind.targets_pct and {"terrain_type", "target_pct"} <= set(coverage.columns):
-        for t, pct in coverage.groupby("terrain_type")["target_pct"].first().items():
-            want = ind.targets_pct.get(str(t))
-            if want is not None and not np.isclose(float(pct), want):
-                notes.append(f"forest_grass_coverage target for {t} is {float(pct):g}%, standard "
-                             f"'{standard.name}' says {want:g}%")
+    used = sorted(set(coverage["standard"].dropna().astype(str)))
+    if ind.coverage_standard and used and used != [ind.coverage_standard]:
+        notes.append(f"forest_grass_coverage was judged with coverage standard '{', '.join(used)}', but standard "
+                     f"'{standard.name}' names '{ind.coverage_standard}' for indicator {ind.no}; rerun the coverage "
+                     f"stage with coverage.standard: {ind.coverage_standard}")
     return notes
 
 
 def summary_counts(index: pd.DataFrame) -> pd.DataFrame:
     """Number of indicators per status word for each region and year (columns: the status words)."""
-    from gep.scorecard.judge import STATUSES
-
     if index.empty:
         return pd.DataFrame(columns=["region_code", "region_name", "year", *STATUSES])
     t = pd.crosstab([index["region_code"], index["region_name"], index["year"]], index["status"])

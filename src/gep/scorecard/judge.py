@@ -1,14 +1,16 @@
 """Judgements of the 两山指数: from a value (or a series of yearly values) to a status word.
 
 Status words are those of the published tables: 达标 / 不达标 / 暂未核算 (not yet computed) / 暂未调查 (not yet
-surveyed) / 无数据. Judgement types (METHODS.md §1):
+surveyed) / 无数据; they, the comparisons and the rounding policy live in :mod:`gep.indicators.judgement`
+(docs/methods.md §5). Judgement types:
 
-- ``threshold``: value > threshold (strict, as in ">90%") or value ≥ threshold (as in "100%" or Guizhou's "≥");
-  values and thresholds are rounded to ``decimals`` first, so float noise cannot flip a value that sits exactly
-  on the threshold;
+- ``threshold``: value > threshold (strict, as in ">90%") or value ≥ threshold (as in "100%" or Guizhou's "≥"),
+  judged on the difference rounded to ``decimals``, so float noise cannot flip a value that sits exactly on
+  the threshold;
 - ``trend`` (稳定提高): the year's value against the previous year with a value (rule ``previous``) or every
-  step from the first year on (rule ``monotone``); a step passes when it is ≥ (``strict=False``: 稳定 counts) or
-  > (``strict=True``). A year without an earlier value cannot be judged: 暂未核算;
+  step from the first year on (rule ``monotone``); a step passes when the rounded change is > 0
+  (``strict=True``, the default: an unchanged value is no improvement) or ≥ 0 (``strict=False``: a standard
+  that lets 稳定 count). A year without an earlier value cannot be judged: 暂未核算;
 - ``no_decrease`` (不减少): value ≥ the previous year's value and ≥ the first (baseline) year's value;
 - ``established`` (建立实施) and ``obtained`` (获得): text answers such as 已建立 / 建立实施 / 是 or 已获得.
 
@@ -26,15 +28,25 @@ from itertools import pairwise
 
 import pandas as pd
 
-MET = "达标"
-NOT_MET = "不达标"
-NOT_COMPUTED = "暂未核算"
-NOT_SURVEYED = "暂未调查"
-NO_DATA = "无数据"
-#: All status words, in report order.
-STATUSES = (MET, NOT_MET, NOT_COMPUTED, NOT_SURVEYED, NO_DATA)
-#: Status words a department may write into a cell instead of a value.
-STATUS_WORDS = (NOT_COMPUTED, NOT_SURVEYED, NO_DATA)
+from gep.indicators.judgement import (
+    BASELINE,
+    DECIMALS,
+    IMPROVED,
+    IMPROVES,
+    MET,
+    NO_DATA,
+    NOT_COMPUTED,
+    NOT_DECREASED,
+    NOT_MET,
+    NOT_SURVEYED,
+    PROTECTED_STATUS,
+    STABLE,
+    STATUS_WORDS,
+    STATUSES,
+    improved,
+    meets,
+    not_decreased,
+)
 
 #: Text answers (after cutting at the first bracket or colon, e.g. "已获得（国家森林城市）" → "已获得").
 TEXT_ANSWERS = {
@@ -49,9 +61,8 @@ TEXT_ANSWERS = {
 }
 _CUT = re.compile(r"[（(：:，,；;。\s]")
 
-#: Verdicts of the pipeline's ``protected_change`` table → status. The baseline year counts as 达标: its area
-#: is the baseline itself, so it has not decreased; years before the baseline are not judged.
-PROTECTED_VERDICTS = {"不减少": MET, "基准年": MET, "减少": NOT_MET, "基准年前": NOT_COMPUTED}
+#: Verdicts of the pipeline's ``protected_change`` table → status (see :data:`gep.indicators.judgement.PROTECTED_STATUS`).
+PROTECTED_VERDICTS = PROTECTED_STATUS
 
 
 @dataclass(frozen=True)
@@ -66,21 +77,17 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def passes(value: float, threshold: float, comparison: str, decimals: int = 6) -> bool:
+def passes(value: float, threshold: float, comparison: str, decimals: int = DECIMALS) -> bool:
     """True when ``value`` meets ``threshold`` under ``comparison`` (">" strict, "≥" non-strict).
 
-    Both numbers are rounded to ``decimals`` first: 0.1 × 3 × 100 = 30.000000000000004 must not pass "> 30".
+    The difference is rounded to ``decimals`` first: 0.1 × 3 × 100 = 30.000000000000004 must not pass "> 30"
+    (:func:`gep.indicators.judgement.meets`).
     """
-    v, t = round(float(value), decimals), round(float(threshold), decimals)
-    if comparison == ">":
-        return v > t
-    if comparison in ("≥", ">="):
-        return v >= t
-    raise ValueError(f"unknown comparison {comparison!r}")
+    return meets(float(value), float(threshold), comparison, decimals)
 
 
 def judge_threshold(value: float | None, threshold: float | None, comparison: str, *,
-                    missing_status: str = NOT_COMPUTED, decimals: int = 6, unit: str = "") -> Judgement:
+                    missing_status: str = NOT_COMPUTED, decimals: int = DECIMALS, unit: str = "") -> Judgement:
     """达标 when ``value`` meets ``threshold`` (same unit), else 不达标; no value → ``missing_status``.
 
     A missing threshold (a per-year reference value nobody supplied) gives 暂未核算.
@@ -98,35 +105,39 @@ def _earlier(series: Mapping[int, float | None], year: int) -> list[tuple[int, f
     return sorted((int(y), float(v)) for y, v in series.items() if int(y) < year and not _missing(v))
 
 
-def judge_trend(series: Mapping[int, float | None], year: int, *, rule: str = "previous", strict: bool = False,
-                missing_status: str = NOT_COMPUTED, decimals: int = 6) -> Judgement:
+def judge_trend(series: Mapping[int, float | None], year: int, *, rule: str = "previous", strict: bool = True,
+                missing_status: str = NOT_COMPUTED, decimals: int = DECIMALS) -> Judgement:
     """稳定提高 for ``year`` from the yearly values ``series`` (year → value; None/NaN = no value).
 
     ``rule="previous"``: compare with the latest earlier year that has a value; ``"monotone"``: every step
     between consecutive years with values, from the first up to ``year``, must pass. A step passes when the
-    later value is ≥ the earlier one (``strict=False``: an unchanged value is 稳定) or > it (``strict=True``).
-    Without an earlier value the trend cannot be judged: 暂未核算.
+    later value is above the earlier one after rounding (``strict=True``: :func:`gep.indicators.judgement.improved`)
+    or at least equal to it (``strict=False``: an unchanged value is 稳定). Without an earlier value the trend
+    cannot be judged: 暂未核算.
     """
     value = series.get(year)
     if _missing(value):
         return Judgement(missing_status, "无数值")
     earlier = _earlier(series, year)
     if not earlier:
-        return Judgement(NOT_COMPUTED, "无上一年数值，无法判断稳定提高")
+        return Judgement(NOT_COMPUTED, f"无上一年数值，无法判断{IMPROVES}")
     seq = earlier + [(year, float(value))]
     pairs = [(seq[-2], seq[-1])] if rule == "previous" else list(pairwise(seq))
-    op = ">" if strict else "≥"
-    bad = [(a, b) for a, b in pairs if not passes(b[1], a[1], op, decimals)]
+
+    def step_ok(a: float, b: float) -> bool:
+        return improved(b - a, 0.0, decimals) if strict else not_decreased(b, a, 0.0, decimals)
+
+    bad = [(a, b) for a, b in pairs if not step_ok(a[1], b[1])]
     if bad:
         (y0, v0), (y1, v1) = bad[0]
         return Judgement(NOT_MET, f"{y1}年 {_fmt(v1)} 低于{'或等于' if strict else ''} {y0}年 {_fmt(v0)}")
     (y0, v0), (y1, v1) = pairs[-1]
-    word = "提高" if round(v1, decimals) > round(v0, decimals) else "稳定"
+    word = IMPROVED if improved(v1 - v0, 0.0, decimals) else STABLE
     return Judgement(MET, f"{word}：{y0}年 {_fmt(v0)} → {y1}年 {_fmt(v1)}")
 
 
 def judge_no_decrease(series: Mapping[int, float | None], year: int, *, missing_status: str = NOT_COMPUTED,
-                      decimals: int = 6) -> Judgement:
+                      decimals: int = DECIMALS) -> Judgement:
     """不减少 for ``year``: its value ≥ the latest earlier value and ≥ the first (baseline) year's value.
 
     The first year with a value has nothing to compare with: 暂未核算.
@@ -136,12 +147,12 @@ def judge_no_decrease(series: Mapping[int, float | None], year: int, *, missing_
         return Judgement(missing_status, "无数值")
     earlier = _earlier(series, year)
     if not earlier:
-        return Judgement(NOT_COMPUTED, "无上一年数值，无法判断不减少")
+        return Judgement(NOT_COMPUTED, f"无上一年数值，无法判断{NOT_DECREASED}")
     (yp, vp), (yb, vb) = earlier[-1], earlier[0]
     v = float(value)
-    if not passes(v, vp, "≥", decimals):
+    if not not_decreased(v, vp, 0.0, decimals):
         return Judgement(NOT_MET, f"比{yp}年减少 {_fmt(vp - v)}")
-    if not passes(v, vb, "≥", decimals):
+    if not not_decreased(v, vb, 0.0, decimals):
         return Judgement(NOT_MET, f"比基准年{yb}减少 {_fmt(vb - v)}")
     return Judgement(MET, f"不少于{yp}年（{_fmt(vp)}）")
 
@@ -191,7 +202,7 @@ def status_from_protected(verdicts: Mapping[str, str | None]) -> Judgement:
     lacking = [labels.get(k, k) for k, s in statuses.items() if s != MET]
     if lacking:
         return Judgement(NOT_COMPUTED, "、".join(lacking) + "面积暂未核算")
-    base = [labels.get(k, k) for k, v in verdicts.items() if v == "基准年"]
+    base = [labels.get(k, k) for k, v in verdicts.items() if v == BASELINE]
     return Judgement(MET, ("基准年：" + "、".join(base)) if base else "")
 
 

@@ -23,14 +23,15 @@ import shapely
 
 from gep.core.atomic import atomic_path
 from gep.scorecard.fonts import cjk_font, mpl_text
-from gep.scorecard.judge import STATUSES
+from gep.indicators.judgement import (BASELINE, BEFORE_BASELINE, DECREASED, MET, NO_DATA, NOT_COMPUTED,
+                                      NOT_DECREASED, NOT_MET, NOT_SURVEYED, STATUSES)
 from gep.scorecard.standard import LianshanStandard
 
 DPI = 110
 #: White margin (inches) kept around what a cropped figure draws (:func:`save_png`).
 PAD_IN = 0.15
-STATUS_COLOURS = {"达标": "#63be7b", "不达标": "#e06666", "暂未核算": "#f6c342", "暂未调查": "#f6e08f",
-                  "无数据": "#bfbfbf"}
+STATUS_COLOURS = {MET: "#63be7b", NOT_MET: "#e06666", NOT_COMPUTED: "#f6c342", NOT_SURVEYED: "#f6e08f",
+                  NO_DATA: "#bfbfbf"}
 
 
 def local_crs(gdf: gpd.GeoDataFrame) -> str:
@@ -212,14 +213,14 @@ def coverage_map(regions: gpd.GeoDataFrame, coverage: pd.DataFrame, year: int, o
             if isinstance(tt, str) and tp is not None and pd.notna(tp):
                 lines.append(f"{mpl_text(tt)}{cmp_ or ''}{tp:g}%")
         else:
-            lines.append("无数据")
+            lines.append(NO_DATA)
         ax.text(pt.x, pt.y, "\n".join(lines), ha="center", va="center", fontproperties=fp, zorder=4,
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
     handles = [Patch(facecolor=cmap(k), edgecolor="#333333", label=f"{edges[k]:g}–{edges[k + 1]:g}%")
                for k in range(n)]
     handles.append(Patch(facecolor="none", edgecolor="#c00000", hatch="///", label="未达到目标"))
     if (~has).any():
-        handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label="无数据"))
+        handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label=NO_DATA))
     _legend(ax, handles, fp, "林草覆盖率")
     return _finish(fig, ax, fp, out, g)
 
@@ -258,18 +259,18 @@ def gep_map(regions: gpd.GeoDataFrame, gep_summary: pd.DataFrame, year: int, out
     if has.any():
         g[has].plot(ax=ax, column="gep_per_km2_wan_yuan", cmap=cmap, norm=norm, edgecolor="#333333", linewidth=0.6)
     for pt, rec, v in zip(_label_points(g), g.itertuples(index=False), vals):
-        txt = f"{mpl_text(rec.region_name)}\n{v:,.1f}" if np.isfinite(v) else f"{mpl_text(rec.region_name)}\n暂未核算"
+        txt = f"{mpl_text(rec.region_name)}\n{v:,.1f}" if np.isfinite(v) else f"{mpl_text(rec.region_name)}\n{NOT_COMPUTED}"
         ax.text(pt.x, pt.y, txt, ha="center", va="center", fontproperties=fp, zorder=4,
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
     handles = [Patch(facecolor=cmap(k), edgecolor="#333333", label=f"{edges[k]:,.1f}–{edges[k + 1]:,.1f}")
                for k in range(n)]
     if (~has).any():
-        handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label="暂未核算"))
+        handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label=NOT_COMPUTED))
     _legend(ax, handles, fp, "万元/km²")
     return _finish(fig, ax, fp, out, g)
 
 
-VERDICT_COLOURS = {"不减少": "#d9f0d3", "基准年": "#eeeeee", "减少": "#f4cccc", "基准年前": "#eeeeee"}
+VERDICT_COLOURS = {NOT_DECREASED: "#d9f0d3", BASELINE: "#eeeeee", DECREASED: "#f4cccc", BEFORE_BASELINE: "#eeeeee"}
 
 
 def redline_map(regions: gpd.GeoDataFrame, protected_change: pd.DataFrame | None, year_from: int, year_to: int,
@@ -294,7 +295,7 @@ def redline_map(regions: gpd.GeoDataFrame, protected_change: pd.DataFrame | None
     colours = [VERDICT_COLOURS.get(str(v), "#ffffff") for v in verdicts]
     g.plot(ax=ax, color=colours, edgecolor="#555555", linewidth=0.7)
     handles = [Patch(facecolor=VERDICT_COLOURS[v], edgecolor="#555555", label=v)
-               for v in ("不减少", "减少", "基准年") if (verdicts.astype(str) == v).any()]
+               for v in (NOT_DECREASED, DECREASED, BASELINE) if (verdicts.astype(str) == v).any()]
     if parts is not None and len(parts):
         p = parts.to_crs(crs)
         for change, colour, name in (("added", "#1a9850", "新增"), ("removed", "#d73027", "减少")):
@@ -352,7 +353,7 @@ def trend_chart(index: pd.DataFrame, region_code: str, out: Path, *, standard: L
         for y, v, s in zip(rows["year"], rows["value"], rows["status"]):
             if pd.notna(v):
                 ax.annotate(s, (y, v), textcoords="offset points", xytext=(0, 7), ha="center", fontproperties=fp,
-                            color="#9c0006" if s == "不达标" else "#333333")
+                            color="#9c0006" if s == NOT_MET else "#333333")
         if no_src == "coverage" and coverage is not None and "target_pct" in coverage:
             c = coverage[coverage["region_code"].astype(str) == str(region_code)].sort_values("year")
             if len(c) and c["target_pct"].notna().any():

@@ -20,10 +20,10 @@ import pandas as pd
 
 from gep.core.atomic import write_text
 from gep.scorecard.index import by_indicator
-from gep.scorecard.judge import STATUSES
+from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
 from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
 
-STATUS_CLASS = {"达标": "met", "不达标": "notmet", "暂未核算": "pending", "暂未调查": "pending", "无数据": "nodata"}
+STATUS_CLASS = {MET: "met", NOT_MET: "notmet", NOT_COMPUTED: "pending", NOT_SURVEYED: "pending", NO_DATA: "nodata"}
 DATA_LABELS = {"department": "部门填报（模板）", "coverage": "gep：forest_grass_coverage",
                "protected": "gep：protected_change", "gep": "gep：gep_summary"}
 
@@ -299,7 +299,7 @@ def render_report(index: pd.DataFrame, standard: LianshanStandard, *, maps: Iter
         counts = gl["status"].value_counts()
         summary_rows.append({
             "code": str(code), "name": name,
-            "statuses": [{"short": {"达标": "✓", "不达标": "✗"}.get(by_no.get(i.no, ""), "…" if by_no.get(i.no) else ""),
+            "statuses": [{"short": {MET: "✓", NOT_MET: "✗"}.get(by_no.get(i.no, ""), "…" if by_no.get(i.no) else ""),
                           "cls": STATUS_CLASS.get(by_no.get(i.no, ""), ""), "title": f"{i.no} {i.name}：{by_no.get(i.no, '')}"}
                          for i in standard.indicators],
             "counts": [int(counts.get(s, 0)) for s in STATUSES]})

@@ -10,29 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from gep.core.errors import InputError
+from gep.core.refdata import Reference, Text, load_reference
 from gep.core.resources import available, resolve
+from gep.indicators.coverage.index import CoverageStandard, load_standard
+from gep.indicators.judgement import COMPARISONS, JUDGEMENTS, MISSING_STATUSES, NOT_COMPUTED  # noqa: F401
 
 PREFIX = "lianshan_"
+_LAYOUT = "src/gep/data/standards/lianshan_national.yaml"
 
-#: Judgement types (METHODS.md §1 table): the words the tables print as 目标值.
-JUDGEMENTS = {
-    "threshold": "阈值 (> or ≥ a number)",
-    "trend": "稳定提高",
-    "no_decrease": "不减少",
-    "established": "建立实施",
-    "obtained": "获得",
-}
 #: Where an indicator's values come from.
 DATA_SOURCES = ("department", "coverage", "protected", "gep")
-COMPARISONS = {">": ">", "≥": "≥", ">=": "≥"}
 TREND_RULES = ("previous", "monotone")
-MISSING_STATUSES = ("暂未核算", "暂未调查")
-REGION_TYPES = ("山区", "丘陵区", "平原区", "干旱半干旱地区")
 PROTECTED_LAYERS = ("redline", "protected")
 #: Units accepted for numbers (others are allowed but flagged nowhere: a local indicator may use any unit).
 PERCENT = "%"
@@ -48,7 +41,8 @@ class Indicator:
     """One row of the 两山指数 table.
 
     ``threshold`` is in ``unit`` (e.g. 90 for ">90%"); ``comparison`` is ">" (strict: a value exactly at the
-    threshold fails) or "≥". ``targets_pct`` (indicator 7) maps region terrain types to % targets.
+    threshold fails) or "≥". ``targets_pct`` (indicator 7) maps region terrain types to % targets; it and
+    the comparison are those of the coverage standard ``coverage_standard`` names (stored there only).
     ``reference`` labels a per-year reference value supplied by the departments instead of a fixed threshold.
     ``trend_rule``/``trend_strict`` say how 稳定提高 is judged (see :func:`gep.scorecard.judge.judge_trend`).
     """
@@ -65,11 +59,11 @@ class Indicator:
     comparison: str | None = None
     targets_pct: Mapping[str, float] | None = None
     reference: str | None = None
-    missing_status: str = "暂未核算"
+    missing_status: str = NOT_COMPUTED
     layers: tuple[str, ...] = ("redline",)
     coverage_standard: str | None = None
     trend_rule: str = "previous"
-    trend_strict: bool = False
+    trend_strict: bool = True
     source: str = ""
     status: str = ""
     note: str = ""
@@ -113,6 +107,47 @@ class LianshanStandard:
         return tuple(i for i in self.indicators if i.computed)
 
 
+class TrendDefaults(BaseModel):
+    """The list's default 稳定提高 rule (``trend:``); an indicator may override it with its own ``trend:``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rule: Literal["previous", "monotone"] = "previous"
+    strict: StrictBool = True
+
+
+class LianshanFile(Reference):
+    """Layout of a 两山指数 list (src/gep/data/standards/lianshan_national.yaml): the top level. Each entry of
+    ``indicators`` / ``local_indicators`` is checked by :func:`load_lianshan_standard`, all problems at once."""
+
+    name: Text | None = None
+    title: Text = ""
+    source: Text = ""
+    status: Text = ""
+    groups: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    trend: TrendDefaults = TrendDefaults()
+    indicators: list[Any] = Field(min_length=1)
+    local_indicators: list[Any] | None = None
+
+
+def _coverage_standard(ref, path: Path, key: str, bad) -> CoverageStandard | None:
+    """The coverage standard an indicator-7 entry names (built-in name, or a path, relative paths also
+    against the list's folder); problems go to ``bad``."""
+    if ref is None or str(ref).strip() == "":
+        bad(key, "is missing", "name the coverage standard that holds indicator 7's targets (national, guizhou "
+            "or a path to a coverage_*.yaml file)")
+        return None
+    ref = str(ref).strip()
+    beside = path.parent / ref
+    if Path(ref).suffix.lower() in (".yaml", ".yml") and not Path(ref).is_file() and beside.is_file():
+        ref = str(beside)
+    try:
+        return load_standard(ref)
+    except InputError as err:
+        for line in err.lines():
+            bad(key, f"= {ref!r}: {line}", "fix the coverage standard or name another")
+        return None
+
+
 def available_standards() -> list[str]:
     """Names of the built-in 两山指数 lists (files ``src/gep/data/standards/lianshan_NAME.yaml``)."""
     return available("standards", PREFIX)
@@ -134,42 +169,17 @@ def load_lianshan_standard(name_or_path: str | Path) -> LianshanStandard:
     Every problem (missing key, unknown judgement type, bad comparison, duplicate number, …) is reported at
     once as :class:`InputError` lines naming the file and the key.
     """
-    path = standard_file(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise InputError(f"{path}: not valid YAML ({str(err).splitlines()[0]}); fix the file") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping with 'name', 'groups' and 'indicators'; "
-                         "see src/gep/data/standards/lianshan_national.yaml")
+    f = load_reference("standards", name_or_path, LianshanFile, what="两山指数 standard", prefix=PREFIX,
+                       layout=_LAYOUT)
+    path = f.file
     problems: list[str] = []
 
     def bad(key: str, what: str, fix: str) -> None:
         problems.append(f"{path}: key '{key}' {what}; {fix}")
 
-    groups = data.get("groups")
-    if not isinstance(groups, list) or not groups or not all(isinstance(g, str) and g for g in groups):
-        bad("groups", "must be a non-empty list of 目标层 names", "list them in table order")
-        groups = []
-    trend = data.get("trend") or {}
-    if not isinstance(trend, dict):
-        bad("trend", "must be a mapping with 'rule' and 'strict'", "e.g. {rule: previous, strict: false}")
-        trend = {}
-    rule_default = trend.get("rule", "previous")
-    strict_default = trend.get("strict", False)
-    if rule_default not in TREND_RULES:
-        bad("trend.rule", f"= {rule_default!r} is unknown", f"use one of {', '.join(TREND_RULES)}")
-    if not isinstance(strict_default, bool):
-        bad("trend.strict", f"= {strict_default!r} is not true/false", "write true or false")
-
-    raw = data.get("indicators")
-    if not isinstance(raw, list) or not raw:
-        bad("indicators", "must be a non-empty list", "list the indicators (see lianshan_national.yaml)")
-        raw = []
-    local = data.get("local_indicators") or []
-    if not isinstance(local, list):
-        bad("local_indicators", "must be a list", "list local indicators like the entries of 'indicators'")
-        local = []
+    groups = list(f.groups)
+    rule_default, strict_default = f.trend.rule, f.trend.strict
+    raw, local = f.indicators, f.local_indicators or []
     entries = [(f"indicators[{k}]", e) for k, e in enumerate(raw)]
     entries += [(f"local_indicators[{k}]", e) for k, e in enumerate(local)]
 
@@ -184,6 +194,8 @@ def load_lianshan_standard(name_or_path: str | Path) -> LianshanStandard:
             bad(f"{where}", "has a key read as true/false (YAML takes 'no'/'yes' for booleans)",
                 "write 'number:' for the indicator number")
         for key in _REQUIRED:
+            if key == "target" and e.get("data") == "coverage":
+                continue  # written from the coverage standard
             if key not in e or e[key] is None or (key != "unit" and str(e[key]).strip() == ""):
                 bad(f"{where}.{key}", "is missing", f"add '{key}'")
         for key in sorted((k for k in e if isinstance(k, str)), key=str):
@@ -217,7 +229,21 @@ def load_lianshan_standard(name_or_path: str | Path) -> LianshanStandard:
         threshold = e.get("threshold")
         targets = e.get("targets_pct")
         reference = e.get("reference")
-        if judgement == "threshold":
+        target_text = str(e.get("target", ""))
+        cov_std = None
+        if data_src == "coverage":
+            for key in ("targets_pct", "comparison", "target", "threshold", "reference"):
+                if key in e:
+                    bad(f"{where}.{key}", "is given, but indicator 7's targets are stored in the coverage standard "
+                        "only", "remove it and name the standard with coverage_standard (national, guizhou or a "
+                        "path to a coverage_*.yaml file)")
+            cov_std = _coverage_standard(e.get("coverage_standard"), path, f"{where}.coverage_standard", bad)
+            threshold = targets = reference = None
+            if cov_std is not None:
+                comparison = cov_std.comparison
+                targets = dict(cov_std.targets_pct)
+                target_text = cov_std.target_text()
+        elif judgement == "threshold":
             comparison = COMPARISONS.get(str(e.get("comparison", "")).strip())
             if comparison is None:
                 bad(f"{where}.comparison", f"= {e.get('comparison')!r} is not '>' or '≥'",
@@ -232,19 +258,10 @@ def load_lianshan_standard(name_or_path: str | Path) -> LianshanStandard:
         elif threshold is not None or targets is not None or reference is not None:
             bad(f"{where}.threshold", f"is given for a '{judgement}' indicator", "remove it (only threshold "
                 "indicators have threshold, targets_pct or reference)")
-        if targets is not None:
-            if not isinstance(targets, dict) or not targets:
-                bad(f"{where}.targets_pct", "must map terrain types to %", f"keys: {', '.join(REGION_TYPES)}")
-                targets = None
-            else:
-                for k, v in targets.items():
-                    if k not in REGION_TYPES:
-                        bad(f"{where}.targets_pct.{k}", "is not a terrain type", f"use {', '.join(REGION_TYPES)}")
-                    elif not _number(v) or not 0 <= v <= 100:
-                        bad(f"{where}.targets_pct.{k}", f"= {v!r} is not a percentage", "write 0..100")
-                if data_src != "coverage":
-                    bad(f"{where}.targets_pct", "is only used with data: coverage", "set data: coverage")
-        missing = str(e.get("missing_status", "暂未核算"))
+        if targets is not None and data_src != "coverage":
+            bad(f"{where}.targets_pct", "is only used with data: coverage", "set data: coverage (the targets then "
+                "come from its coverage standard)")
+        missing = str(e.get("missing_status", NOT_COMPUTED))
         if missing not in MISSING_STATUSES:
             bad(f"{where}.missing_status", f"= {missing!r} is unknown", f"use {' or '.join(MISSING_STATUSES)}")
         layers = e.get("layers", ["redline"])
@@ -267,11 +284,11 @@ def load_lianshan_standard(name_or_path: str | Path) -> LianshanStandard:
             bad(f"{where}.judgement", "must be 'trend' with data: gep", "set judgement: trend")
         out.append(Indicator(
             no=no, group=group, task=str(e["task"]), name=str(e["name"]), unit=str(e["unit"] or ""),
-            target=str(e["target"]), judgement=judgement, data=data_src,
+            target=target_text, judgement=judgement, data=data_src,
             threshold=float(threshold) if _number(threshold) else None, comparison=comparison,
             targets_pct={k: float(v) for k, v in targets.items() if _number(v)} if targets else None,
             reference=str(reference) if reference is not None else None, missing_status=missing,
-            layers=tuple(layers), coverage_standard=e.get("coverage_standard"),
+            layers=tuple(layers), coverage_standard=cov_std.name if cov_std is not None else None,
             trend_rule=rule if rule in TREND_RULES else "previous", trend_strict=bool(strict),
             source=str(e.get("source", "")), status=str(e.get("status", "")), note=str(e.get("note", "")),
         ))
@@ -280,11 +297,9 @@ def load_lianshan_standard(name_or_path: str | Path) -> LianshanStandard:
     order = {g: k for k, g in enumerate(groups)}
     # table order: by group, then by number (local indicators sit at the end of their group)
     out.sort(key=lambda i: (order.get(i.group, len(order)), i.no))
-    known = {"name", "title", "source", "status", "groups", "trend", "indicators", "local_indicators"}
     return LianshanStandard(
-        name=str(data.get("name", path.stem)), title=str(data.get("title", "")), source=str(data.get("source", "")),
-        status=str(data.get("status", "")), groups=tuple(groups), indicators=tuple(out), path=str(path),
-        extra={k: v for k, v in data.items() if k not in known},
+        name=f.name if f.name is not None else path.stem, title=f.title, source=f.source, status=f.status,
+        groups=tuple(groups), indicators=tuple(out), path=str(path), extra=f.extra,
     )
 
 

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from gep.core.atomic import atomic_path
 from gep.scorecard.index import by_indicator, present
-from gep.scorecard.judge import STATUSES
+from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
 from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
 from gep.scorecard.xlsx_util import (
     CENTER,
@@ -252,7 +252,7 @@ def _notes_sheet(ws, standard: LianshanStandard, notes: list[str]) -> None:
         ["标准", f"{standard.title}（{standard.name}）"],
         ["来源", standard.source],
         ["文件", standard.path],
-        ["状态", "达标 / 不达标 / 暂未核算（缺值或无法判断）/ 暂未调查 / 无数据"],
+        ["状态", f"{MET} / {NOT_MET} / {NOT_COMPUTED}（缺值或无法判断）/ {NOT_SURVEYED} / {NO_DATA}"],
         [],
         ["序号", "指标", "单位", "目标值", "判定方式", "数据来源", "依据", "标记"],
     ]

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
 from gep.accounting.classes import CATEGORIES
 from gep.config.coverage import CoverageConfig, load_coverage_config  # noqa: F401
 from gep.core.errors import InputError
+from gep.core.refdata import Reference, Text, load_reference
 from gep.core.resources import available, resolve
+from gep.indicators.judgement import DECIMALS, comparison_sign, meets, rounded
 from gep.indicators.coverage.terrain import BROAD_OF_CODE, REGION_TYPES, TERRAIN_CLASSES, TerrainConfig
 
 REQUIRED_COLUMNS = ("region_code", "region_name", "year", "terrain_code", "lc_code", "category", "area_km2")
@@ -53,12 +54,43 @@ class CoverageStandard:
     path: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    def meets(self, coverage_pct: float, target_pct: float) -> bool:
-        return coverage_pct > target_pct if self.comparison == ">" else coverage_pct >= target_pct
+    def meets(self, coverage_pct, target_pct):
+        """True where ``coverage_pct`` meets ``target_pct`` (:func:`gep.indicators.judgement.meets`)."""
+        return meets(coverage_pct, target_pct, self.comparison)
+
+    def target_text(self) -> str:
+        """The targets as the tables print them: 山区>60% 丘陵区>40% 平原区>18%."""
+        return " ".join(f"{k}{self.comparison}{v:g}%" for k, v in self.targets_pct.items())
 
 
 _STANDARD_PREFIX = "coverage_"
-_COMPARISONS = {">": ">", "≥": "≥", ">=": "≥"}
+_LAYOUT = "src/gep/data/standards/coverage_national.yaml"
+
+
+def _sign(v):
+    sign = comparison_sign(v)
+    if sign is None:
+        raise ValueError(f"comparison {v!r} must be '>' or '≥'")
+    return sign
+
+
+def _percent(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 100:
+        raise ValueError("is not a percentage in 0..100")
+    return float(v)
+
+
+class CoverageStandardFile(Reference):
+    """Layout of a 林草覆盖率 standard file (src/gep/data/standards/coverage_national.yaml): the one place where
+    indicator 7's targets by region terrain type are stored (the 两山指数 lists name the standard)."""
+
+    name: Text | None = None
+    title: Text = ""
+    source: Text = ""
+    status: Text = ""
+    comparison: Annotated[str, BeforeValidator(_sign)]
+    targets_pct: dict[Literal[REGION_TYPES], Annotated[float, BeforeValidator(_percent)]] = Field(  # type: ignore[valid-type]
+        min_length=1)
 
 
 def available_standards() -> list[str]:
@@ -74,43 +106,21 @@ def standard_file(name_or_path: str | Path) -> Path:
 def load_standard(name_or_path: str | Path) -> CoverageStandard:
     """Load a 林草覆盖率 standard by built-in name (``national``, ``guizhou``) or from a YAML file.
 
-    File layout: ``name``, ``title``, ``source``, ``status``, ``comparison`` (">" or "≥"/">=") and
-    ``targets_pct`` mapping region terrain types (山区, 丘陵区, 平原区, 干旱半干旱地区) to percentages.
+    File layout (:class:`CoverageStandardFile`): ``name``, ``title``, ``source``, ``status``, ``comparison``
+    (">" or "≥"/">=") and ``targets_pct`` mapping region terrain types (山区, 丘陵区, 平原区, 干旱半干旱地区) to
+    percentages. Every problem is an InputError line naming the file and the key.
     """
-    path = standard_file(name_or_path)
-
-    def fail(msg: str) -> InputError:
-        return InputError(f"{path}: {msg}; fix the standard file (see src/gep/data/standards/coverage_national.yaml)")
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise fail(f"not valid YAML ({str(err).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise fail("expected a mapping")
-    comparison = _COMPARISONS.get(str(data.get("comparison", "")).strip())
-    if comparison is None:
-        raise fail(f"comparison '{data.get('comparison')}' must be '>' or '≥'")
-    targets = data.get("targets_pct")
-    if not isinstance(targets, dict) or not targets:
-        raise fail("needs a non-empty 'targets_pct' mapping of terrain type → %")
-    clean: dict[str, float] = {}
-    for key, value in targets.items():
-        if key not in REGION_TYPES:
-            raise fail(f"targets_pct key '{key}' is not one of {', '.join(REGION_TYPES)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
-            raise fail(f"targets_pct.{key} = {value!r} is not a percentage in 0..100")
-        clean[key] = float(value)
-    known = {"name", "title", "source", "status", "comparison", "targets_pct"}
+    f = load_reference("standards", name_or_path, CoverageStandardFile, what="coverage standard",
+                       prefix=_STANDARD_PREFIX, layout=_LAYOUT)
     return CoverageStandard(
-        name=str(data.get("name", path.stem)),
-        targets_pct=clean,
-        comparison=comparison,
-        title=str(data.get("title", "")),
-        source=str(data.get("source", "")),
-        status=str(data.get("status", "")),
-        path=str(path),
-        extra={k: v for k, v in data.items() if k not in known},
+        name=f.name if f.name is not None else f.file.stem,
+        targets_pct=dict(f.targets_pct),
+        comparison=f.comparison,
+        title=f.title,
+        source=f.source,
+        status=f.status,
+        path=str(f.file),
+        extra=f.extra,
     )
 
 
@@ -321,7 +331,7 @@ def _summarise(df: pd.DataFrame, keys: list[str], cfg: CoverageConfig) -> pd.Dat
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = np.where(g["land_area_km2"] > 0, 100.0 * (g["forest_km2"] + g["grass_km2"]) / g["land_area_km2"],
                        np.nan)
-    g["coverage_pct"] = np.round(cov, cfg.pct_decimals)
+    g["coverage_pct"] = rounded(cov, cfg.pct_decimals)
     return g
 
 
@@ -381,13 +391,10 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
         raise InputError(f"region(s) {', '.join(empty)} have no area in the denominator; check the area table")
     g["target_pct"] = g["terrain_type"].map(std.targets_pct).astype(np.float64)
     g["comparison"] = std.comparison
-    if std.comparison == ">":
-        meets = g["coverage_pct"] > g["target_pct"]
-    else:
-        meets = g["coverage_pct"] >= g["target_pct"]
-    g["meets_target"] = meets.astype(bool)
-    gap = np.where(meets, 0.0, np.maximum(g["target_pct"] - g["coverage_pct"], 0.0))
-    g["gap_pct"] = np.round(gap, cfg.pct_decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    ok = np.asarray(std.meets(g["coverage_pct"].to_numpy(), g["target_pct"].to_numpy()), dtype=bool)
+    g["meets_target"] = ok
+    gap = np.where(ok, 0.0, np.maximum(g["target_pct"] - g["coverage_pct"], 0.0))
+    g["gap_pct"] = rounded(gap, cfg.pct_decimals)
     g["gap_km2"] = g["gap_pct"] * g["land_area_km2"] / 100.0
     g["standard"] = std.name
     g = g.rename(columns={"area_km2": "region_area_km2"})
@@ -419,7 +426,7 @@ def coverage_by_terrain(terrain_area: pd.DataFrame, cfg: CoverageConfig | None =
     return g[cols]
 
 
-def coverage_trend(coverage: pd.DataFrame, decimals: int = 6) -> pd.DataFrame:
+def coverage_trend(coverage: pd.DataFrame, decimals: int = DECIMALS) -> pd.DataFrame:
     """Change of 林草覆盖率 in percentage points since the previous year and since the first year.
 
     ``coverage`` is the output of :func:`forest_grass_coverage`. "Previous" is the previous year present for
@@ -435,8 +442,8 @@ def coverage_trend(coverage: pd.DataFrame, decimals: int = 6) -> pd.DataFrame:
     c["previous_year"] = grp["year"].shift(1).astype("Int64")
     first_cov = grp["coverage_pct"].transform("first")
     prev_cov = grp["coverage_pct"].shift(1)
-    c["change_prev_pp"] = np.round(c["coverage_pct"] - prev_cov, decimals) + 0.0
-    c["change_first_pp"] = np.round(c["coverage_pct"] - first_cov, decimals) + 0.0
+    c["change_prev_pp"] = rounded(c["coverage_pct"] - prev_cov, decimals)
+    c["change_first_pp"] = rounded(c["coverage_pct"] - first_cov, decimals)
     return c[["region_code", "region_name", "year", "coverage_pct", "first_year", "previous_year",
               "change_prev_pp", "change_first_pp"]]
 

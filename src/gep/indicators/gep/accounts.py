@@ -14,8 +14,9 @@ GEP(region, year) = Σ value_yuan of the rows of the chosen tier (Tier 1: the 11
 Tier 2: the biophysical regulating services + the statistics rows). Indicator 10 = GEP / land area, in
 万元/km² (1 万元 = 10⁴ 元). The verdict compares the constant-price GEP per km² across years [P]:
 
-- ``previous``: a year is 达标 when its change against the previous accounted year is ≥ ``min_change_pct``;
-- ``monotone``: a year is 达标 when every step from the first accounted year up to it is ≥ ``min_change_pct``.
+- ``previous``: a year is 达标 when its change against the previous accounted year, rounded, is > 0 and
+  ≥ ``min_change_pct`` (:func:`gep.indicators.judgement.improved`: an unchanged value is no improvement);
+- ``monotone``: a year is 达标 when every step from the first accounted year up to it passes that test.
 
 The first accounted year has no comparison: verdict 无数据, change_pct empty.
 """
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from gep.indicators.gep.params import Deflator
+from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, improved
 
 YUAN_PER_WAN = 1e4  # 1 万元 = 10,000 元
 
@@ -49,7 +51,7 @@ SUMMARY_UNITS = {"gep_yuan": "yuan, current prices", "gep_constant_yuan": "yuan,
                  "gep_constant_per_km2_wan_yuan": "10^4 yuan per km2, constant prices",
                  "change_pct": "% change of constant-price GEP per km2 vs the previous accounted year"}
 
-VERDICT_OK, VERDICT_FAIL, VERDICT_NONE, VERDICT_NOT_COMPUTED = "达标", "不达标", "无数据", "暂未核算"
+VERDICT_OK, VERDICT_FAIL, VERDICT_NONE, VERDICT_NOT_COMPUTED = MET, NOT_MET, NO_DATA, NOT_COMPUTED
 
 
 def required_years(rows: pd.DataFrame, constant_year: int) -> set[int]:
@@ -103,7 +105,7 @@ def verdicts(change_pct: pd.Series, first: pd.Series, rule: Literal["previous", 
             out.append(VERDICT_NOT_COMPUTED)
             ok_so_far[reg] = False
             continue
-        step_ok = bool(ch >= min_change_pct)
+        step_ok = improved(ch, min_change_pct)  # rounded change > 0 and ≥ min_change_pct (docs/methods.md §5)
         if rule == "monotone":
             ok_so_far[reg] = ok_so_far.get(reg, True) and step_ok
             out.append(VERDICT_OK if ok_so_far[reg] else VERDICT_FAIL)
@@ -141,5 +143,5 @@ def summarise(services: pd.DataFrame, land_area: pd.DataFrame, *, tier: int, reg
     out.loc[missing, "verdict"] = VERDICT_NOT_COMPUTED
     out["constant_price_year"] = int(constant_year)
     out["gep_scope"] = f"tier {tier}: {scope}"
-    out["verdict_rule"] = f"{rule}, change ≥ {min_change_pct:g}% (constant prices)"
+    out["verdict_rule"] = f"{rule}, change > 0 and ≥ {min_change_pct:g}% (constant prices)"
     return out[SUMMARY_COLUMNS]

@@ -39,6 +39,8 @@ from scipy.sparse.csgraph import connected_components
 from gep.config.protected import ProtectedConfig, ProtectedLayerConfig  # noqa: F401
 from gep.core.atomic import atomic_path
 from gep.core.errors import ConservationError, InputError
+from gep.core.units import M2_PER_KM2
+from gep.indicators.judgement import BASELINE, BEFORE_BASELINE, DECREASED, NOT_DECREASED, not_decreased
 from gep.raster.crs_sanity import check_extent
 from gep.vector.read import id_text, open_layer
 from gep.vector.repair import polygonal as _polygonal, repair_polygons as _repair
@@ -51,16 +53,9 @@ OUTSIDE_NAME = "区域外"
 ALL = "all"
 #: Types of 自然保护地 in the 2019 classification (指导意见): listed first, in this order, when present.
 PROTECTED_TYPES = ("国家公园", "自然保护区", "自然公园")
-#: Verdicts of :func:`protected_change`.
-NOT_DECREASED = "不减少"
-DECREASED = "减少"
-BASELINE = "基准年"
-BEFORE_BASELINE = "基准年前"
-#: Resolution (km²) of the verdict comparison: 0.001 m², far below any mapped change, only there so that
-#: float rounding of an exact-boundary case (1.1 − 0.1 = 1.0000000000000002) does not flip the verdict.
-VERDICT_EPS_KM2 = 1e-9
-
-M2_PER_KM2 = 1e6
+# Verdicts of :func:`protected_change` (不减少 / 减少 / 基准年 / 基准年前) and the comparison that decides them
+# live in gep.indicators.judgement: the change in km² is rounded to judgement.DECIMALS (6: 1 m²) before it
+# is compared with −tolerance, so float noise (1.1 − 0.1 = 1.0000000000000002) cannot flip a verdict.
 _INTERIORS_MEET = "T********"  # DE-9IM: the interiors share area (touching along an edge does not)
 
 AREA_COLUMNS = ["region_code", "region_name", "year", "layer", "type", "area_km2", "share_of_region_pct"]
@@ -422,8 +417,9 @@ def protected_change(
     type), ``delta_km2`` = area − previous, ``delta_pct`` = delta / previous × 100 (NaN when previous is 0),
     ``area_base_km2`` (the baseline year's area: ``baseline_year``, or the first year in the table),
     ``delta_base_km2``; ``verdict``: "不减少" when area ≥ previous − tolerance and area ≥ baseline − tolerance,
-    else "减少"; the baseline year is "基准年" and years before it "基准年前" (not judged). Exactly at the
-    tolerance counts as "不减少".
+    else "减少" (:func:`gep.indicators.judgement.not_decreased`: the change rounded to 6 decimals of a km²);
+    the baseline year is "基准年" and years before it "基准年前" (not judged). Exactly at the tolerance
+    counts as "不减少".
 
     A region × type missing in a year for which the layer has rows counts as 0 km² (``filled`` is True):
     a type that vanished must show as a decrease, not as a gap.
@@ -481,9 +477,9 @@ def protected_change(
     df = df.merge(base, on=key, how="left")
     df["delta_base_km2"] = df["area_km2"] - df["area_base_km2"]
 
-    tol = float(tolerance_km2) + VERDICT_EPS_KM2
-    ok_prev = df["area_prev_km2"].isna() | (df["area_km2"] - df["area_prev_km2"] >= -tol)
-    ok_base = df["area_km2"] - df["area_base_km2"] >= -tol
+    tol = float(tolerance_km2)
+    ok_prev = df["area_prev_km2"].isna().to_numpy() | not_decreased(df["area_km2"], df["area_prev_km2"], tol)
+    ok_base = not_decreased(df["area_km2"], df["area_base_km2"], tol)
     verdict = np.where(ok_prev & ok_base, NOT_DECREASED, DECREASED).astype(object)
     verdict[(df["year"] == df["year_base"]).to_numpy()] = BASELINE
     verdict[(df["year"] < df["year_base"]).to_numpy()] = BEFORE_BASELINE

@@ -24,7 +24,8 @@ from gep.accounting.classes import load_scheme
 from gep.core.compute import progress, scheduler
 from gep.config import Config
 from gep.core.errors import InputError
-from gep.accounting.landcover import CM2_PER_KM2, NODATA, UNKNOWN, crosstab_table, transition_table
+from gep.accounting.landcover import NODATA, UNKNOWN, crosstab_table, transition_table
+from gep.core.units import CM2_PER_KM2
 from gep.accounting.inputs import load_regions, open_landcover
 from gep.io.publish import publish_table
 from gep.indicators.protected.areas import (ProtectedLayerConfig, carried_notes, change_layers, change_status, dissolve,
