@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 EXTRAS ?= test
 
-.PHONY: demo test venv bench clean lint browser test-slurm
+.PHONY: demo test venv bench clean lint browser test-slurm test-wheel
 
 venv: $(VENV)/.installed
 
@@ -23,6 +23,13 @@ demo: venv
 
 test: venv browser
 	$(BIN)/python -m pytest -q
+
+# The wheel a user installs: `pip wheel . --no-deps`, installed with its dependencies from the package index
+# (pinned to .venv's versions) into a fresh virtual environment, then `gep crosstab`, `gep demo-data` and the demo
+# workflow run from a temporary folder. Needs the network; a few minutes. `make test` runs the same test with
+# the dependencies linked from .venv instead (offline; see tests/test_wheel.py).
+test-wheel: venv
+	GEP_WHEEL_DEPS=index $(BIN)/python -m pytest -q tests/test_wheel.py
 
 # The report test renders the HTML report in Debian's headless Chromium; without it that test is skipped.
 browser:

@@ -33,8 +33,11 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
-OUT = HERE / "out"
+# Generated data go to data/ and results to out/ under $GEP_BENCH_DIR when it is set (the tests use a temporary
+# folder), else under benchmarks/.
+WORK = Path(os.environ.get("GEP_BENCH_DIR") or HERE)
+DATA = WORK / "data"
+OUT = WORK / "out"
 
 CELL_DEG = 0.00027
 ORIGIN = (110.0, 30.0)  # (lon, lat) of the top-left corner

@@ -12,6 +12,7 @@ Modes:
 Run by hand (not part of the test suite)::
 
     python benchmarks/bench_protected.py [--n 100000] [--mode random|tiles] [--types]
+    python benchmarks/bench_protected.py --n 400 --nx 3 --ny 2 --size 0.1   # tiny (the tests)
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def make_layer(n: int, mode: str, bounds: tuple[float, float, float, float], see
     return gpd.GeoDataFrame(cols, geometry=geoms, crs=4490)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="number of polygons")
     ap.add_argument("--nx", type=int, default=20)
@@ -69,7 +70,7 @@ def main() -> None:
     ap.add_argument("--mode", default="random", choices=["random", "tiles"])
     ap.add_argument("--types", action="store_true", help="add a type column (three types, all + per type)")
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     regions = make_regions(args.nx, args.ny, args.size)
     bounds = tuple(regions.total_bounds)

@@ -1,6 +1,7 @@
 """Benchmark (not a test): relief and terrain classes on a large float32 DEM GeoTIFF.
 
     python benchmarks/bench_relief.py [--size 20000] [--window-m 4500] [--chunk 1024] [--mode hist|cog|grid]
+    python benchmarks/bench_relief.py --size 600 --window-m 900 --chunk 256   # tiny (the tests)
 
 Generates ``benchmarks/data/dem_SIZE.tif`` once (git-ignored; 30 m UTM cells, tiled 512, DEFLATE with the
 floating-point predictor), in a child process and in bands of 512 rows so the full array is never held.
@@ -25,6 +26,11 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+# Generated data go to data/ and results to out/ under $GEP_BENCH_DIR when it is set (the tests use a temporary
+# folder), else under benchmarks/.
+WORK = Path(os.environ.get("GEP_BENCH_DIR") or HERE)
+DATA = WORK / "data"
+OUT = WORK / "out"
 RES = 30.0
 ORIGIN = (300000.0, 3500000.0)  # UTM 49N
 
@@ -62,7 +68,7 @@ def generate(path: Path, size: int) -> None:
     os.replace(tmp, path)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=20000)
     ap.add_argument("--window-m", type=float, default=4500.0)
@@ -70,8 +76,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--mode", choices=("hist", "cog", "grid"), default="hist")
     ap.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    path = HERE / "data" / f"dem_{args.size}.tif"
+    args = ap.parse_args(argv)
+    path = DATA / f"dem_{args.size}.tif"
     if args.generate:
         generate(path, args.size)
         return 0
@@ -93,7 +99,8 @@ def main() -> int:
     if args.mode == "grid":
         classes = terrain_on_grid(path, path, TerrainConfig(window_m=args.window_m, chunk=args.chunk))
     if args.mode in ("cog", "grid"):
-        out = HERE / "out" / f"terrain_{args.size}_{args.mode}.tif"
+        out = OUT / f"terrain_{args.size}_{args.mode}.tif"
+        out.parent.mkdir(parents=True, exist_ok=True)
         write_cog(classes, out)
         what = f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)"
     else:

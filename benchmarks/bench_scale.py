@@ -10,6 +10,7 @@ exactextract runs once per size (about a minute at 40,000²) for the throughput 
 between sizes (extra cells / extra time) leaves out each tool's fixed start-up.
 
     python benchmarks/bench_scale.py [--sizes 5000 20000 40000] [--repeat 3] [--workers 1 2] [--skip-exactextract]
+    python benchmarks/bench_scale.py --sizes 512 1024 --tile 512 --regions 4 --repeat 1   # tiny (the tests)
 
 Targets (issue 'Scale'): peak RSS grows < 20% from the smallest to the largest size; ≥ 70% parallel efficiency.
 Machines here are noisy: the script prints the load average; compare ratios measured in the same run.
@@ -29,8 +30,10 @@ sys.path.insert(0, str(HERE))
 
 import bench_crosstab as bc  # noqa: E402  (shared data generators and the measured-subprocess runner)
 
-DATA = HERE / "data"
-OUT = HERE / "out"
+DATA = bc.DATA  # data/ and out/ under $GEP_BENCH_DIR, else under benchmarks/
+OUT = bc.OUT
+TILE = 20000  # sizes above this are VRT mosaics of TILE² GeoTIFFs (--tile)
+NREGIONS = 300
 
 
 def mosaic(tile: Path, size: int, out: Path, k: int = 2) -> Path:
@@ -70,20 +73,21 @@ def regions_for(size: int, nregions: int) -> Path:
     return path
 
 
-def raster_for(size: int) -> Path:
-    if size > 20000:
-        if size % 20000:
-            raise SystemExit(f"--sizes {size}: sizes above 20,000 are mosaics of 20,000² tiles; use a multiple")
-        tile, _ = bc.ensure_data(20000, 300)
-        return mosaic(tile, 20000, DATA / f"landcover_{size}.vrt", k=size // 20000)
-    raster, _ = bc.ensure_data(size, 300)
+def raster_for(size: int, tile: int = TILE, nregions: int = NREGIONS) -> Path:
+    """The land cover of ``size``² cells: a GeoTIFF up to ``tile``, above it a VRT mosaic of ``tile``² GeoTIFFs."""
+    if size > tile:
+        if size % tile:
+            raise SystemExit(f"--sizes {size}: sizes above {tile:,} are mosaics of {tile:,}² tiles; use a multiple")
+        first, _ = bc.ensure_data(tile, nregions)
+        return mosaic(first, tile, DATA / f"landcover_{size}.vrt", k=size // tile)
+    raster, _ = bc.ensure_data(size, nregions)
     return raster
 
 
-def run(size: int, workers: int, tag: str, repeat: int = 1) -> dict:
+def run(size: int, workers: int, tag: str, repeat: int = 1, tile: int = TILE, nregions: int = NREGIONS) -> dict:
     """``repeat`` measured runs of gep crosstab; the median wall time, CPU time and peak RSS (and their range)."""
-    raster = raster_for(size)
-    regions = regions_for(size, 300)
+    raster = raster_for(size, tile, nregions)
+    regions = regions_for(size, nregions)
     out = OUT / f"scale_{tag}.parquet"
     runs = [bc.run_measured(bc.gep_cmd(raster, regions, out, workers), OUT / f"scale_{tag}.log")
             for _ in range(repeat)]
@@ -102,12 +106,18 @@ def main(argv=None) -> int:
                         help="worker counts for the scaling table at 20,000² and above (e.g. 1 2 4 8 16 on a "
                              "larger machine); the size sweep runs with 2")
     parser.add_argument("--skip-exactextract", action="store_true")
+    parser.add_argument("--regions", type=int, default=NREGIONS, help=f"regions per extent (default {NREGIONS})")
+    parser.add_argument("--tile", type=int, default=TILE,
+                        help=f"sizes above this are VRT mosaics of tile² GeoTIFFs (default {TILE}); the scaling "
+                             "table runs at this size and above")
     args = parser.parse_args(argv)
+    if args.tile < bc.TILE or min(args.sizes) < bc.TILE:
+        parser.error(f"--tile and --sizes must be ≥ {bc.TILE}")
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; medians of {args.repeat} runs")
     rows = []
     for size in args.sizes:
-        r = run(size, 2, f"{size}_w2", args.repeat)
+        r = run(size, 2, f"{size}_w2", args.repeat, args.tile, args.regions)
         rows.append(r)
         print(f"{size:>6}² cells, 2 workers: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, "
               f"{r['cells_per_s'] / 1e6:.0f} M cells/s, peak RSS {r['max_rss_mib']:.0f} MiB "
@@ -117,11 +127,11 @@ def main(argv=None) -> int:
         growth = rows[-1]["max_rss_mib"] / rows[0]["max_rss_mib"] - 1
         result["rss_growth_pct"] = 100 * growth
         print(f"peak RSS growth {args.sizes[0]}² → {args.sizes[-1]}²: {100 * growth:+.1f}% (target < 20%)")
-    for size in [s for s in args.sizes if s >= 20000]:
-        scaling(size, sorted(set(args.workers) | {1}), rows, result, args.repeat)
+    for size in [s for s in args.sizes if s >= args.tile]:
+        scaling(size, sorted(set(args.workers) | {1}), rows, result, args.repeat, args.tile, args.regions)
     if not args.skip_exactextract:
         for size in args.sizes:
-            raster, regions = raster_for(size), regions_for(size, 300)
+            raster, regions = raster_for(size, args.tile, args.regions), regions_for(size, args.regions)
             cmd = [sys.executable, "-c", bc.EXACTEXTRACT_SCRIPT, str(raster), str(regions),
                    str(OUT / f"scale_ee_{size}.parquet")]
             ee = bc.run_measured(cmd, OUT / f"scale_ee_{size}.log")
@@ -138,14 +148,15 @@ def main(argv=None) -> int:
     return 0
 
 
-def scaling(size: int, workers: list[int], rows: list[dict], result: dict, repeat: int) -> None:
+def scaling(size: int, workers: list[int], rows: list[dict], result: dict, repeat: int, tile: int = TILE,
+            nregions: int = NREGIONS) -> None:
     """Wall time and throughput of ``size`` against the number of workers; parallel efficiency T₁ / (n · Tₙ)
     of the whole command (start-up included)."""
     by_n = {}
     for n in workers:
         r = next((r for r in rows if r["size"] == size and r["workers"] == n), None)
         if r is None:
-            r = run(size, n, f"{size}_w{n}", repeat)
+            r = run(size, n, f"{size}_w{n}", repeat, tile, nregions)
             rows.append(r)
         by_n[n] = r
     t1 = by_n[1]["wall_s"]

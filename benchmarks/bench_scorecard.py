@@ -27,8 +27,8 @@ sys.path.insert(0, str(HERE))
 
 import bench_crosstab as bc  # noqa: E402  (the measured-subprocess runner)
 
-DATA = HERE / "data"
-OUT = HERE / "out"
+DATA = bc.DATA  # data/ and out/ under $GEP_BENCH_DIR, else under benchmarks/
+OUT = bc.OUT
 YEARS = [2019, 2020, 2021]
 
 # Runs inside the measured process: the stage, with the time of each part (wrapped functions) as JSON on stdout.

@@ -25,6 +25,7 @@ same from the smallest to the largest size while its wall time grows with the ce
     python benchmarks/bench_workflow.py                       # 5,000² and 20,000²
     python benchmarks/bench_workflow.py --sizes 4000 --cores 2
     python benchmarks/bench_workflow.py --sizes 5000 --add-year
+    python benchmarks/bench_workflow.py --sizes 600 --regions 6 --counties 2   # tiny (the tests)
 """
 
 from __future__ import annotations
@@ -42,14 +43,17 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-DATA = HERE / "data"
-OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
 import bench_crosstab as bc  # noqa: E402
 import bench_scale as bs_scale  # noqa: E402
 import bench_services as bs  # noqa: E402
 
+DATA = bc.DATA  # data/ and out/ under $GEP_BENCH_DIR, else under benchmarks/
+OUT = bc.OUT
+bs.DATA, bs.OUT = DATA, OUT  # the service inputs go to the same folders
+
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
 YEARS = (2019, 2020)
 NREGIONS = 300
 NCOUNTIES = 12
@@ -81,14 +85,14 @@ def _changed_landcover(src_path: Path, dst_path: Path) -> None:
     tmp.replace(dst_path)
 
 
-def _counties(townships: Path, out: Path) -> None:
-    """Dissolve the townships into NCOUNTIES groups (nearest of NCOUNTIES seeds to each township's centroid)."""
+def _counties(townships: Path, out: Path, ncounties: int = NCOUNTIES) -> None:
+    """Dissolve the townships into ``ncounties`` groups (nearest of as many seeds to each township's centroid)."""
     import geopandas as gpd
 
     t = gpd.read_file(townships, layer="regions")
     c = t.geometry.representative_point()
     xy = np.column_stack([c.x, c.y])
-    seeds = xy[np.random.default_rng(3).choice(len(xy), NCOUNTIES, replace=False)]
+    seeds = xy[np.random.default_rng(3).choice(len(xy), ncounties, replace=False)]
     group = np.argmin(((xy[:, None, :] - seeds[None, :, :]) ** 2).sum(axis=2), axis=1)
     t["county"] = [f"4301{g:02d}" for g in group]
     counties = t.dissolve(by="county", as_index=False)[["county", "geometry"]]
@@ -140,23 +144,24 @@ def _protected_layers(raster: Path, folder: Path) -> None:
             tmp.replace(path)
 
 
-def ensure_inputs(size: int) -> dict:
+def ensure_inputs(size: int, nregions: int = NREGIONS, ncounties: int = NCOUNTIES) -> dict:
     """Every input of the run for ``size`` (cached); returns the paths the configuration needs.
 
     Above 20,000² both land covers are VRT mosaics of k × k 20,000² tiles (as in bench_scale.py), the way
     national products come; the regions are generated over the whole extent."""
-    folder = DATA / f"workflow_{size}"
+    folder = DATA / (f"workflow_{size}" if (nregions, ncounties) == (NREGIONS, NCOUNTIES)
+                     else f"workflow_{size}_{nregions}_{ncounties}")
     folder.mkdir(parents=True, exist_ok=True)
     if size > 20000:
-        tile = bs_scale.raster_for(20000)
-        changed = ensure_inputs(20000)["folder"] / f"landcover_{YEARS[1]}.tif"
-        raster = bs_scale.raster_for(size)
-        townships = bs_scale.regions_for(size, NREGIONS)
+        tile = bs_scale.raster_for(20000, nregions=nregions)
+        changed = ensure_inputs(20000, nregions, ncounties)["folder"] / f"landcover_{YEARS[1]}.tif"
+        raster = bs_scale.raster_for(size, nregions=nregions)
+        townships = bs_scale.regions_for(size, nregions)
         lc = {YEARS[0]: folder / f"landcover_{YEARS[0]}.vrt", YEARS[1]: folder / f"landcover_{YEARS[1]}.vrt"}
         bs_scale.mosaic(tile, 20000, lc[YEARS[0]], k=size // 20000)
         bs_scale.mosaic(changed, 20000, lc[YEARS[1]], k=size // 20000)
     else:
-        raster, townships = bc.ensure_data(size, NREGIONS)
+        raster, townships = bc.ensure_data(size, nregions)
         lc = {YEARS[0]: folder / f"landcover_{YEARS[0]}.tif", YEARS[1]: folder / f"landcover_{YEARS[1]}.tif"}
         if not lc[YEARS[0]].exists():
             lc[YEARS[0]].symlink_to(raster.resolve())
@@ -166,7 +171,7 @@ def ensure_inputs(size: int) -> dict:
     svc = bs.ensure_inputs(raster, size)
     counties = folder / "counties.gpkg"
     if not counties.exists():
-        _counties(townships, counties)
+        _counties(townships, counties, ncounties)
     if not (folder / f"protected_{YEARS[1]}.gpkg").exists():
         _protected_layers(raster, folder)
     return {"folder": folder, "townships": townships, "counties": counties, "landcover": lc[YEARS[0]], **svc}
@@ -204,7 +209,7 @@ def write_config(size: int, paths: dict, out_dir: Path, chunk: int, years=YEARS,
             "rasters": {"precipitation": str(paths["precip"]), "et": str(paths["et"]), "npp": str(paths["npp"]),
                         "erosivity": str(paths["erosivity"]), "erodibility": str(paths["erodibility"])},
             "dem": str(paths["dem"]),
-            "deflator": str(ROOT / "src/gep/data/parameters/deflator_demo.yaml"),
+            "deflator": "deflator_demo",  # shipped with gep (gep/data/parameters)
         },
         "compute": {"chunk_size": chunk, "scheduler": "threads"},
     }
@@ -232,8 +237,8 @@ def add_year(size: int, paths: dict, out_dir: Path, chunk: int, cores: int) -> d
     start = time.time()
     t0 = time.perf_counter()
     with (OUT / f"{out_dir.name}_add_year.log").open("w", encoding="utf-8") as f:
-        rc = subprocess.run([str(snakemake), "--snakefile", "workflow/Snakefile", "--configfile", str(cfg),
-                             "--cores", str(cores), "--quiet", "rules"], cwd=ROOT, stdout=f,
+        rc = subprocess.run([str(snakemake), "--snakefile", str(SNAKEFILE), "--configfile", str(cfg),
+                             "--cores", str(cores), "--quiet", "rules"], cwd=out_dir.parent, stdout=f,
                             stderr=subprocess.STDOUT).returncode
     wall = time.perf_counter() - t0
     if rc != 0:
@@ -294,12 +299,12 @@ def run_workflow(cfg: Path, out_dir: Path, cores: int) -> dict:
     if out_dir.exists():
         shutil.rmtree(out_dir)  # a fresh run: the workflow never overwrites published results
     snakemake = Path(sys.executable).parent / "snakemake"
-    cmd = [str(snakemake), "--snakefile", "workflow/Snakefile", "--configfile", str(cfg), "--cores", str(cores),
+    cmd = [str(snakemake), "--snakefile", str(SNAKEFILE), "--configfile", str(cfg), "--cores", str(cores),
            "--quiet", "rules"]
     log = OUT / f"{out_dir.name}.log"
     t0 = time.perf_counter()
-    with log.open("w", encoding="utf-8") as f:
-        rc = subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode
+    with log.open("w", encoding="utf-8") as f:  # Snakemake's own records (.snakemake/) go beside the results
+        rc = subprocess.run(cmd, cwd=out_dir.parent, stdout=f, stderr=subprocess.STDOUT).returncode
     wall = time.perf_counter() - t0
     if rc != 0:
         raise SystemExit(f"snakemake failed (exit {rc}); see {log}")
@@ -312,13 +317,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cores", type=int, default=2, help="snakemake --cores (default 2)")
     ap.add_argument("--chunk", type=int, default=2048, help="compute.chunk_size (default 2048)")
     ap.add_argument("--add-year", action="store_true", help="then add a third year and time the update")
+    ap.add_argument("--regions", type=int, default=NREGIONS, help=f"townships (default {NREGIONS})")
+    ap.add_argument("--counties", type=int, default=NCOUNTIES, help=f"counties (default {NCOUNTIES})")
     args = ap.parse_args(argv)
+    if not 1 <= args.counties <= args.regions:
+        ap.error("--counties must be between 1 and --regions")
     OUT.mkdir(parents=True, exist_ok=True)
     declared = declared_memory()
     rules = list(declared) + ["all"]
     results = {}
     for size in args.sizes:
-        paths = ensure_inputs(size)
+        paths = ensure_inputs(size, args.regions, args.counties)
         out_dir = OUT / f"workflow_{size}"
         cfg = write_config(size, paths, out_dir, args.chunk)
         print(f"{size}²: running the workflow ({cfg}) …", file=sys.stderr)

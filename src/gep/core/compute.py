@@ -20,8 +20,8 @@ def scheduler(name: str = "threads", workers: int | None = None) -> Iterator[Non
     """Run the enclosed ``dask.compute`` calls on the named scheduler with ``workers`` workers."""
     workers = worker_count(workers)
     if name in ("threads", "processes", "synchronous"):
-        # the scheduler's function rather than its name: given a name, dask imports distributed (0.25 s) to
-        # look for a client first
+        # the scheduler's function rather than its name: given a name, dask imports distributed (a slow import;
+        # benchmarks/README.md) to look for a client first
         if name == "threads":
             from dask.threaded import get
         elif name == "processes":

@@ -30,10 +30,10 @@ computed, one finished and waiting) plus the one the caller holds.
 
 Memory per tile of n = (T+2)² cells while it is computed: a float32 halo block, int8 directions, uint8
 in-degree, float64 accumulation, int32 queue order and (pass 1) int32 link scratch (22 B/cell), plus the
-reader's transient copies (~13 B/cell for a masked rasterio read): ~35–40 B/cell, i.e. ~150–170 MB at
-T = 2048, plus what ``finish`` allocates. Peak memory is ~``workers`` times that, plus what ``finish``
-returns for the (at most two) finished tiles waiting or held by the caller. The perimeter graph needs ~50 B
-per perimeter cell at the global step (~4·H·W/T cells: ~40 MB for a 20,000² DEM at T = 2048).
+reader's transient copies of a masked rasterio read, plus what ``finish`` allocates. Peak memory is
+~``workers`` times that, plus what ``finish`` returns for the (at most two) finished tiles waiting or held by
+the caller. The perimeter graph grows with the perimeter cells at the global step (~4·H·W/T cells), not with
+the DEM's area. Measured figures: benchmarks/README.md.
 
 Accumulation is float64; only the summation order differs from the whole-DEM
 :func:`gep.hydrology.ls_factor.flow_accumulation` (relative differences ~1e-15).

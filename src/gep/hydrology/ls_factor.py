@@ -27,15 +27,11 @@ Method (named in the output ``method`` column as :data:`LS_METHOD`), as in InVES
 
 Memory: :func:`compute_ls` reads the DEM twice in ``tile`` × ``tile`` windows (default 2048) with a 1-cell
 halo and writes LS window by window, so memory is bounded by the tile and the number of ``workers`` (threads
-computing tiles in parallel: ~40 B per tile cell for the flow graph plus the row-striped LS temporaries,
-~0.2 GB at 2048, per worker; at most ``workers + 1`` tiles in flight) and by the perimeter graph (~50 B per
-tile-edge cell), not by the DEM. The output does not depend on ``workers`` (bit for bit). Measured on a
-shared 2-core machine (synthetic unfilled DEM, EPSG:4326, deflate GeoTIFF, tile 2048): 6,667 × 6,667 cells
-(44 M) in 12–13 s at 0.49 GiB peak RSS with 1 worker, 8 s at 0.55–0.59 GiB with 2; 20,000 × 20,000 cells
-(400 M) in 98–103 s at 0.51–0.52 GiB with 1 worker, 61–62 s at 0.62 GiB with 2; ~0.27 GiB of that are the
-imported libraries (before the worker threads, one tile at a time: tile 1024 0.40 GiB, 4096 0.91 GiB for
-6,667²). The output equals :func:`ls_factor` (the in-memory reference: ~40 B per DEM cell, 1.9 GiB peak for
-6,667²).
+computing tiles in parallel: the flow graph of a tile plus the row-striped LS temporaries, per worker; at
+most ``workers + 1`` tiles in flight) and by the perimeter graph (tile-edge cells), not by the DEM. The
+output does not depend on ``workers`` (bit for bit). Time and peak memory by DEM size, tile and workers:
+benchmarks/README.md (bench_services.py). The output equals :func:`ls_factor` (the in-memory reference, whose
+memory grows with the DEM).
 Use a DEM of the resolution the LS factor is meant for (30 m or 90 m); LS is then resampled (bilinear) onto
 the land-cover grid by :mod:`gep.raster.resample`.
 """
@@ -258,7 +254,7 @@ def ls_factor(z: np.ndarray, transform: Affine, crs: CRS, *, l_max: float = 122.
               area_form: str = "area") -> tuple[np.ndarray, dict]:
     """LS (float32, NaN on nodata) of a DEM array ``z`` (m, NaN = nodata) and a summary dict.
 
-    The whole DEM and its flow graph are held in memory (~40 B per cell); this is the reference for the
+    The whole DEM and its flow graph are held in memory (memory grows with the DEM); this is the reference for the
     tiled :func:`compute_ls`, which gives the same LS with memory bounded by the tile.
     """
     _check_area_form(area_form)
@@ -351,7 +347,7 @@ def compute_ls(dem_path: str | Path, out_path: str | Path, *, l_max: float = 122
 
     The DEM is read in ``tile`` × ``tile`` windows (plus a 1-cell halo), twice: flow accumulation is exact
     across tiles (:mod:`gep.hydrology.flow_tiles`), and memory is bounded by the tile and the workers, whatever
-    the DEM size (~0.5 GiB peak RSS with 1 worker at the default 2048, ~0.1 GiB more per further worker).
+    the DEM size (figures in benchmarks/README.md).
     Tiles are read and computed (accumulation and LS) on ``workers`` threads (default: ``GEP_THREADS``, else
     the number of CPUs); the GeoTIFF is written from the calling thread. The output and the summary are
     bit-identical for any ``workers``. ``z_scale`` converts the DEM's elevation unit to metres. Returns the

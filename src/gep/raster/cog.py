@@ -57,7 +57,8 @@ def write_cog(da: xr.DataArray, path: str | Path, class_table: Mapping | None = 
     Blocks are first written to a tiled temporary GeoTIFF beside the target (memory bounded; ZSTD level 1, the
     fastest compression GDAL has, since it is read only once), then copied with GDAL's COG driver (DEFLATE,
     with the floating-point predictor for float data; internal nearest-neighbour overviews, 512-cell tiles). Both steps compress on ``GEP_THREADS`` threads
-    (:func:`gep.core.workers.worker_count`): with one thread the copy was ~70 % of a GEP service job.
+    (:func:`gep.core.workers.worker_count`): on one thread the copy is most of a GEP service job (see
+    benchmarks/README.md).
     With ``band_blocks``, bands of that many block rows are computed and written one after the other: for
     graphs whose blocks share inputs (the terrain classes: relief tiles with halos, each used by several blocks)
     dask otherwise keeps shared tiles of the whole raster in memory. CRS, transform and nodata come from ``da``; tags: ``units`` (default: ``da.attrs['units']``, else
@@ -84,8 +85,8 @@ def write_cog(da: xr.DataArray, path: str | Path, class_table: Mapping | None = 
     tags = {"units": str(units), **_class_tags(class_table)}
     path.parent.mkdir(parents=True, exist_ok=True)
     threads = str(worker_count())
-    # floats: the floating-point predictor at DEFLATE level 4 (GDAL's default is 6): GEP service rasters 12-51 %
-    # smaller and the copy 16-21 % faster than without a predictor at level 6 (5,000², benchmarks/README.md)
+    # floats: the floating-point predictor at DEFLATE level 4 (GDAL's default is 6): smaller GEP service rasters
+    # and a faster copy than without a predictor at level 6, same values (figures in benchmarks/README.md)
     float_options = {"PREDICTOR": "YES", "LEVEL": 4} if data.dtype.kind == "f" else {}
     tmp_dir = tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     staging = Path(tmp_dir) / "staging.tif"

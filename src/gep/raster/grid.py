@@ -3,7 +3,8 @@
 Opening is lazy with chunks aligned to the file's internal tiles, so a block never straddles a tile and is
 decompressed once: :func:`open_lazy` gives a dask-backed xarray DataArray (through rioxarray) for raster math,
 :func:`open_blocks` the same blocks as window reads for the area kernel, which needs neither xarray nor
-dask.array (together 0.6 s of imports in every job) and reads each block in the task that counts it.
+dask.array (whose imports every job would otherwise pay; see benchmarks/README.md) and reads each block in
+the task that counts it.
 """
 
 from __future__ import annotations

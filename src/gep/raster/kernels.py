@@ -25,12 +25,14 @@ def count_block(lc, table, strata, use_strata, area, row_constant, keys, run_row
     ``row_constant``: every cell of a row has the same area (geographic grids), so a run's cells are counted
     per key first (four interleaved counters, which keeps the loop from waiting on its own stores) and each
     key adds count × area once per run; otherwise every cell adds its own area to four interleaved sums per bin
-    (projected grids: 1.5 → 0.7 ns per cell), added to ``out`` at the run's end. ``keys`` (:func:`run_keys`)
-    says what is counted: the raw code of a 1-byte land cover (no class lookup per cell) or the class bin.
+    (projected grids; interleaved for the same reason), added to ``out`` at the run's end. ``keys``
+    (:func:`run_keys`) says what is counted: the raw code of a 1-byte land cover (no class lookup per cell) or
+    the class bin.
     Runs: cells [run_c0, run_c1) of row run_row belong wholly to local zone run_zone.
     Boundary cells: (b_row, b_col) add b_area cm² (their covered fraction of the cell) to local zone b_zone.
     Rows are read as 1-D views and indexed with unsigned values, and each run picks its counting loop once (a
-    branch per cell, or a signed index with numba's negative-index check, costs 2–20× as much).
+    branch per cell, or a signed index with numba's negative-index check, costs several times as much; see
+    benchmarks/README.md).
     """
     by_code, stride, key_bin, flush = keys
     per_zone = ns * ncls
@@ -59,7 +61,8 @@ def count_block(lc, table, strata, use_strata, area, row_constant, keys, run_row
         else:
             _count_keyed(row, srow, c, end, hist, table, by_code, stride)
         # add count × the row's cell area per key and zero the counters: the keys expected first, then, if some
-        # cells are left (an unknown code), every key. Written out here: as a called function it costs 40 %.
+        # cells are left (an unknown code), every key. Written out here: as a called function it is markedly
+        # slower (benchmarks/README.md).
         a = area[r, run_c0[k]]
         left = end - run_c0[k]
         for i in range(nf + key_bin.shape[0]):
@@ -195,9 +198,10 @@ def _ping(x):
 def _set_up_numba() -> None:
     """Load numba's code generator by calling a tiny cached kernel.
 
-    numba's first compile imports scipy.linalg (0.15–0.2 s, a tenth of the 20,000² crosstab) only to probe for
-    BLAS, which no gep kernel uses. The probe is answered "absent" while this runs (numba then computes
-    np.correlate/np.convolve without BLAS in this process); the module is importable again right after.
+    numba's first compile imports scipy.linalg (a noticeable share of a crosstab's start-up; see
+    benchmarks/README.md) only to probe for BLAS, which no gep kernel uses. The probe is answered "absent"
+    while this runs (numba then computes np.correlate/np.convolve without BLAS in this process); the module
+    is importable again right after.
     """
     name = "scipy.linalg.cython_blas"
     block = name not in sys.modules
@@ -213,7 +217,7 @@ def _set_up_numba() -> None:
 def warm_up() -> threading.Thread:
     """Start loading numba's compiler in a background thread and return the thread.
 
-    The first call of any compiled kernel in a process costs ~0.1 s (numba sets up its code generator, even
+    The first call of any compiled kernel in a process is slow (numba sets up its code generator, even
     when the kernel comes from the on-disk cache; see :func:`_set_up_numba`). Started before reading the
     regions, this overlaps with file reading and GEOS work, which release the GIL.
     """

@@ -1,7 +1,7 @@
 """Drawing many figures at once, in worker processes (matplotlib is not thread-safe).
 
 A province has hundreds to a couple of thousand townships, and the scorecard draws a trend chart for each
-(≈0.15 s of one core per chart; 300 regions: ~50 s on one core). :func:`draw` runs figure jobs — ``(function,
+(figures in benchmarks/README.md, bench_scorecard.py). :func:`draw` runs figure jobs — ``(function,
 args, kwargs)``, a module-level function that writes one file and returns its path — in ``workers``
 processes and returns the paths in job order. With one worker, or too few jobs to pay for starting processes,
 it draws them in this process. Each job is a function of its arguments only, so the files are byte-identical
@@ -26,17 +26,17 @@ from gep.core.workers import MEM_VAR, memory_budget_mb
 
 Job = tuple[Callable[..., Any], tuple, dict]
 
-#: Fewer jobs than this per worker are drawn with fewer workers: the fork server takes ~0.8 s to start (once
-#: per process), a chart ~0.15 s, a map ~0.8 s.
+#: Fewer jobs than this per worker are drawn with fewer workers: starting the fork server and a process costs
+#: as much as several charts (figures in benchmarks/README.md).
 MIN_JOBS_PER_WORKER = 8
 
-#: Memory (MB) of one drawing process (PSS 160–170 MB measured with 300 regions: pandas, matplotlib, the font,
-#: one figure), and of this process plus the fork server (~370 MB with 300 regions), with room to spare.
+#: Memory (MB) of one drawing process (pandas, matplotlib, the font, one figure), and of this process plus the
+#: fork server, as measured with 300 regions (benchmarks/README.md) with room to spare.
 PROCESS_MB = 200
 BASE_MB = 600
 
-#: Imported once, in the fork server (pandas, geopandas, the font code, most of matplotlib): 0.25 s less per
-#: worker than importing matplotlib in each. The figures draw on Agg canvases of their own, without pyplot.
+#: Imported once, in the fork server (pandas, geopandas, the font code, most of matplotlib), not once per
+#: worker. The figures draw on Agg canvases of their own, without pyplot.
 _PRELOAD = ["gep.scorecard.maps", "matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.font_manager"]
 
 

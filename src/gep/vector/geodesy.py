@@ -38,7 +38,8 @@ def _authalic_xy(lon: np.ndarray, lat: np.ndarray, ellipsoid) -> tuple[np.ndarra
 
 
 #: Polygon parts per batch are chosen to hold at most this many vertices (before densification): the transient
-#: arrays take ~120 bytes per densified vertex, so memory stays bounded whatever the size of the region layer.
+#: arrays grow with the densified vertices, so memory stays bounded whatever the size of the region layer
+#: (figures in benchmarks/README.md).
 BATCH_VERTICES = 250_000
 
 

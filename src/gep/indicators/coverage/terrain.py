@@ -495,6 +495,7 @@ def dem_coverage(dem_path: str | Path, regions_gdf, *, min_pct: float | None = N
 # output
 
 
-#: Block rows per band when the terrain classes are written (``write_cog(..., band_blocks=)``): at 40,000² the
-#: whole-raster store peaked at 972 MiB (624 MiB at 20,000²), bands of 8 at 675 MiB, for 29 s instead of 23 s.
+#: Block rows per band when the terrain classes are written (``write_cog(..., band_blocks=)``): one store over
+#: the whole raster keeps the relief tiles that several blocks share until the end, so its peak memory grows
+#: with the raster; bands bound it for a little more time (figures in benchmarks/README.md).
 TERRAIN_BAND_BLOCKS = 8
