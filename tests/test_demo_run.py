@@ -61,7 +61,8 @@ def demo(tmp_path_factory):
     (folder / "site").mkdir()
     (folder / "site" / "sitecustomize.py").write_text(OPEN_LOGGER, encoding="utf-8")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PYTHONPATH": str(folder / "site"), "GEP_TEST_OPEN_LOG": str(folder / "opens")}
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(folder / "site"), os.environ.get("PYTHONPATH")])),
+           "GEP_TEST_OPEN_LOG": str(folder / "opens")}
     res = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
                           "--configfile", str(folder / "config.yaml"), "--cores", "2", "--quiet", "rules"],
                          cwd=REPO, env=env, capture_output=True, text=True)
