@@ -239,6 +239,7 @@ def test_a_config_value_redoes_exactly_the_jobs_that_use_it(demo):
     assert _dry_run(demo, {**cfg, "coverage": {**cfg["coverage"], "standard": "guizhou"}}) == Counter(
         {"coverage_tables": 1, **shown})
     prices = yaml.safe_load((DATA_DIR / "parameters" / "prices_dolkar2017.yaml").read_text(encoding="utf-8"))
+    prices["prices"]["carbon"]["value"] = 2 * prices["prices"]["carbon"]["value"]  # a carbon price of our own
     text = yaml.safe_dump(prices, allow_unicode=True)
     (demo / "prices.yaml").write_text(text, encoding="utf-8")
     priced = {**cfg, "gep": {**cfg["gep"], "parameters": {"prices": str(demo / "prices.yaml")}}}
