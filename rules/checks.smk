@@ -1,70 +1,76 @@
-# The input checks every computing rule waits for: the run's own inputs once, and each year's in a job of its
-# own (adding a year checks, and redoes, only that year); and the run's provenance record.
+# The input checks every computing rule waits for: what every job reads and does not change with the year once
+# (class scheme, regions, DEM), and each year's land cover in a job of its own (adding a year checks, and
+# redoes, only that year); and the run's provenance record. What one stage alone reads (a standard, a price
+# table, a red-line layer) is an input of that stage's rule, checked by Snakemake (present) and the stage.
 
 
 rule validate_inputs:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["validate_inputs"],
         landcover=landcover_path(YEARS[0]),  # the grid every year shares
         regions=region_paths(),
         dem=CFG.terrain.dem_path if CFG.terrain else [],
-        files=stage_files(CFG, "validate_inputs"),
+        files=config_files.scheme_files(CFG),
     output:
         CHECKED,
+    params:
+        settings=uses("landcover", "regions", "checks", "terrain.dem_path", "terrain.dem_min_coverage_pct",
+                          "terrain.window_m"),
+        first_year=YEARS[0],
     log:
-        f"{OUT}/logs/validate_inputs.log",
+        log("validate_inputs"),
     benchmark:
-        f"{OUT}/benchmarks/validate_inputs.tsv"
+        benchmark("validate_inputs")
     threads: 2
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} gep validate {input.cfg:q} --run-only --report {output:q} 2>&1 | tee {log:q}"
+        f"gep stage validate {{CONFIG_FILE:q}} --shared --report {{output:q}} {JOB}"
 
 
 rule validate_year:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["validate_year"],
         landcover=lambda w: sorted({landcover_path(w.year), landcover_path(YEARS[0])}),
-        files=stage_files(CFG, "validate_year"),
+        files=config_files.scheme_files(CFG),
     output:
-        f"{OUT}/checks/inputs_{{year}}.json",
+        path(run_paths.checks_path(CFG, "{year}")),
     wildcard_constraints:
         year=r"\d{4}",
+    params:
+        settings=uses("landcover"),
+        first_year=YEARS[0],
     log:
-        f"{OUT}/logs/validate_year_{{year}}.log",
+        log("validate_year_{year}"),
     benchmark:
-        f"{OUT}/benchmarks/validate_year_{{year}}.tsv"
+        benchmark("validate_year_{year}")
     threads: 2
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} gep validate {input.cfg:q} --year {wildcards.year} --report {output:q} 2>&1 "
-        "| tee {log:q}"
+        f"gep stage validate {{CONFIG_FILE:q}} --year {{wildcards.year}} --report {{output:q}} {JOB}"
 
 
 rule provenance:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["provenance"],
         tables=lambda w: all_tables(),
-        files=all_files(CFG),
+        # the files the config names (provenance records their checksums)
+        files=config_files.config_files(CFG) + [landcover_path(y) for y in YEARS] + region_paths()
+        + ([CFG.terrain.dem_path] if CFG.terrain else []),
     output:
-        f"{OUT}/provenance.json",
+        path(run_paths.provenance_path(CFG)),
+    params:
+        settings=uses_all(),
     log:
-        f"{OUT}/logs/provenance.log",
+        log("provenance"),
     resources:
         mem_mb=500,
         runtime=30,
     shell:
-        "gep provenance {input.cfg:q} {input.tables:q} --out {output:q} 2>&1 | tee {log:q}"
+        f"gep stage provenance {{CONFIG_FILE:q}} {{input.tables:q}} {JOB}"

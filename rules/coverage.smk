@@ -6,44 +6,46 @@ rule terrain_grid:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["terrain_grid"],
-        files=stage_files(CFG, "terrain_grid"),
         checked=checked(YEARS[0]),
         dem=CFG.terrain.dem_path if CFG.terrain else [],
         like=landcover_path(YEARS[0]),
     output:
         TERRAIN,
+    params:
+        settings=uses("terrain.dem_path", "terrain.window_m", "terrain.thresholds_m", "landcover.path",
+                          "landcover.crs"),
+        first_year=YEARS[0],
     log:
-        f"{OUT}/logs/terrain_grid.log",
+        log("terrain_grid"),
     benchmark:
-        f"{OUT}/benchmarks/terrain_grid.tsv"
+        benchmark("terrain_grid")
     threads: 2
     resources:
         mem_mb=3000,
         runtime=120,
     shell:
-        "GEP_THREADS={threads} gep terrain-grid {input.cfg:q} --out {output:q} 2>&1 | tee {log:q}"
+        f"gep stage terrain-grid {{CONFIG_FILE:q}} {JOB}"
 
 
 rule coverage_tables:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["coverage_tables"],
-        crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
-        files=stage_files(CFG, "coverage_tables"),
+        # the standard, the precipitation raster of the arid rule, the terrain-type overrides; the class scheme
+        files=config_files.coverage_files(CFG) + config_files.scheme_files(CFG),
+        regions=region_paths(),
+        crosstabs=[path(run_paths.crosstab_path(CFG, level, y)) for level in LEVELS for y in YEARS],
     output:
-        [t for t in coverage_outputs() if t.endswith(".csv")],
+        coverage_tables(),
     params:
+        settings=uses("terrain", "coverage", "landcover", "regions", "years"),
         levels=LEVEL_ARGS,
     log:
-        f"{OUT}/logs/coverage_tables.log",
+        log("coverage_tables"),
     benchmark:
-        f"{OUT}/benchmarks/coverage_tables.tsv"
+        benchmark("coverage_tables")
     resources:
         mem_mb=2000,
         runtime=30,
     shell:
-        "gep coverage-tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"
+        f"gep stage coverage-tables {{CONFIG_FILE:q}} --level {{params.levels}} {JOB}"

@@ -18,11 +18,11 @@ if CFG.demo.generate:
             outdir=lambda w, output: str(Path(output.manifest).parent),
             seed=CFG.demo.seed,
         log:
-            f"{OUT}/logs/demo_data.log",
+            log("demo_data"),
         benchmark:
-            f"{OUT}/benchmarks/demo_data.tsv"
+            benchmark("demo_data")
         resources:
             mem_mb=2000,
             runtime=10,
         shell:
-            "gep demo-data {params.outdir:q} --seed {params.seed} 2>&1 | tee {log:q}"
+            "gep demo-data {params.outdir:q} --seed {params.seed} --log {log:q}"

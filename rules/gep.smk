@@ -9,49 +9,50 @@ if GEP_RASTER_NAMES:
             conda:
                 "../envs/gep.yaml"
             input:
-                cfg=ancient(RUN_CONFIG),
-                settings=SETTINGS["gep_ls"],
-                files=stage_files(CFG, "gep_ls"),
                 checked=CHECKED,
                 dem=GEP_DEM,
             output:
                 GEP_LS,
+            params:
+                settings=uses("gep.dem", "gep.ls", "terrain.dem_path"),
             log:
-                f"{OUT}/logs/gep_ls.log",
+                log("gep_ls"),
             benchmark:
-                f"{OUT}/benchmarks/gep_ls.tsv"
+                benchmark("gep_ls")
             threads: 2
             resources:
                 mem_mb=2000,
                 runtime=120,
             shell:
-                "GEP_THREADS={threads} gep gep-ls {input.cfg:q} 2>&1 | tee {log:q}"
+                f"gep stage gep-ls {{CONFIG_FILE:q}} {JOB}"
 
     # one job per year, shared by every region level
     rule gep_rasters:
         conda:
             "../envs/gep.yaml"
         input:
-            cfg=ancient(RUN_CONFIG),
-            settings=SETTINGS["gep_rasters"],
             checked=lambda w: checked(w.year),
             landcover=lambda w: landcover_path(w.year),
-            files=lambda w: stage_files(CFG, "gep_rasters", [int(w.year)]),
+            # the year's climate/soil rasters, the physical parameter tables (never prices), the class scheme
+            files=lambda w: config_files.gep_service_files(CFG, [w.year]) + config_files.scheme_files(CFG),
             ls=GEP_LS or [],
+            dem=GEP_DEM or [],
         output:
-            [f"{GEP_RASTERS}/{name}_{{year}}.tif" for name in GEP_RASTER_NAMES],
+            [path(run_paths.gep_raster_path(CFG, name, "{year}")) for name in GEP_RASTER_NAMES],
         wildcard_constraints:
             year=r"\d{4}",
+        params:
+            settings=uses(*gep_raster_settings()),
         log:
-            f"{OUT}/logs/gep_rasters_{{year}}.log",
+            log("gep_rasters_{year}"),
         benchmark:
-            f"{OUT}/benchmarks/gep_rasters_{{year}}.tsv"
+            benchmark("gep_rasters_{year}")
         threads: 2
         resources:
             mem_mb=3000,
             runtime=240,
         shell:
-            "GEP_THREADS={threads} gep gep-rasters {input.cfg:q} --year {wildcards.year} 2>&1 | tee {log:q}"
+            f"gep stage gep-rasters {{CONFIG_FILE:q}} --year {{wildcards.year}} {JOB}"
 
     # one job per year, summing its rasters over every level's regions: the GEP tables then read no raster, so
     # adding a year reads that year's rasters alone
@@ -59,54 +60,57 @@ if GEP_RASTER_NAMES:
         conda:
             "../envs/gep.yaml"
         input:
-            cfg=ancient(RUN_CONFIG),
-            settings=SETTINGS["gep_sums"],
             checked=lambda w: checked(w.year),
             landcover=lambda w: landcover_path(w.year),
-            files=lambda w: stage_files(CFG, "gep_sums", [int(w.year)]),
-            rasters=[f"{GEP_RASTERS}/{name}_{{year}}.tif" for name in GEP_RASTER_NAMES],
+            regions=region_paths(),
+            files=lambda w: config_files.gep_service_files(CFG, [w.year])
+            + config_files.gep_regulator_rasters(CFG, [w.year]) + config_files.scheme_files(CFG),
+            rasters=[path(run_paths.gep_raster_path(CFG, name, "{year}")) for name in GEP_RASTER_NAMES],
+            ls=GEP_LS or [],
+            dem=GEP_DEM or [],
         output:
-            [f"{OUT}/interim/{level}/gep_sums_{{year}}.parquet" for level in LEVELS],
+            [path(run_paths.gep_sums_path(CFG, level, "{year}")) for level in LEVELS],
         wildcard_constraints:
             year=r"\d{4}",
         params:
+            settings=uses(*gep_raster_settings(), "gep.tier1", "regions"),
             levels=LEVEL_ARGS,
         log:
-            f"{OUT}/logs/gep_sums_{{year}}.log",
+            log("gep_sums_{year}"),
         benchmark:
-            f"{OUT}/benchmarks/gep_sums_{{year}}.tsv"
+            benchmark("gep_sums_{year}")
         threads: 2
         resources:
             mem_mb=2000,
             runtime=120,
         shell:
-            "GEP_THREADS={threads} gep gep-sums {input.cfg:q} --level {params.levels} --year {wildcards.year} "
-            "2>&1 | tee {log:q}"
+            f"gep stage gep-sums {{CONFIG_FILE:q}} --level {{params.levels}} --year {{wildcards.year}} {JOB}"
 
 
 rule gep_tables:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["gep_tables"],
         checked=checked(),
-        landcover_area=f"{OUT}/tables/{{level}}/landcover_area.csv",
-        files=stage_files(CFG, "gep_tables"),
+        regions=region_paths(),
+        landcover_area=path(run_paths.table_path(CFG, "{level}", "landcover_area")),
+        # prices, deflator, every parameter table, statistics, regulator tables; the class scheme
+        files=config_files.gep_table_files(CFG) + config_files.scheme_files(CFG),
         # the stored sums of the service rasters; without written rasters the job computes them from the land cover
-        sums=lambda w: [f"{OUT}/interim/{w.level}/gep_sums_{y}.parquet" for y in YEARS] if GEP_RASTER_NAMES else [],
+        sums=lambda w: [path(run_paths.gep_sums_path(CFG, w.level, y)) for y in YEARS] if GEP_RASTER_NAMES else [],
         landcover=[] if GEP_RASTER_NAMES else [landcover_path(y) for y in YEARS],
     output:
         # one job per level: the heaviest stage, so levels run in parallel
-        [f"{OUT}/tables/{{level}}/{n}.csv" for n in ("gep_services", "gep_summary")]
-        + ([f"{OUT}/tables/{{level}}/carbon_stock.csv"] if CFG.gep and "carbon_stock" in CFG.gep.services else []),
+        [path(run_paths.table_path(CFG, "{level}", name)) for name in gep_table_names()],
+    params:
+        settings=uses("gep", "landcover", "regions", "years", "terrain.dem_path"),
     log:
-        f"{OUT}/logs/gep_tables_{{level}}.log",
+        log("gep_tables_{level}"),
     benchmark:
-        f"{OUT}/benchmarks/gep_tables_{{level}}.tsv"
+        benchmark("gep_tables_{level}")
     threads: 2
     resources:
         mem_mb=3000,
         runtime=240,
     shell:
-        "GEP_THREADS={threads} gep gep-tables {input.cfg:q} --level {wildcards.level:q} 2>&1 | tee {log:q}"
+        f"gep stage gep-tables {{CONFIG_FILE:q}} --level {{wildcards.level:q}} {JOB}"

@@ -4,44 +4,43 @@
 
 # With compute.tile_groups > 1 each raster is accounted as several jobs (bands of block rows) whose integer
 # partial sums are merged exactly; otherwise one job per year (all region levels in one process).
+ACCOUNT_JOB = "account_{year}" + ("" if TILE_GROUPS == 1 else "_{part}")
 
 
 rule account:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["account"],
-        files=stage_files(CFG, "account"),
+        files=config_files.scheme_files(CFG),
         checked=lambda w: checked(w.year),
         landcover=lambda w: landcover_path(w.year),
+        regions=region_paths(),
         terrain=TERRAIN if CFG.terrain else [],
     output:
         (
-            [f"{OUT}/interim/{level}/crosstab_{{year}}.parquet" for level in LEVELS]
+            [path(run_paths.crosstab_path(CFG, level, "{year}")) for level in LEVELS]
             if TILE_GROUPS == 1
-            else [f"{OUT}/interim/{level}/parts/crosstab_{{year}}_{{part}}.parquet" for level in LEVELS]
+            else [path(run_paths.crosstab_part_path(CFG, level, "{year}", "{part}")) for level in LEVELS]
         ),
     wildcard_constraints:
         year=r"\d{4}",
         part=r"\d+",
     params:
+        settings=uses("landcover", "regions", "checks"),
         part=lambda w: f"--part {w.part} {TILE_GROUPS}" if TILE_GROUPS > 1 else "",
-        terrain=f"--terrain {shlex.quote(TERRAIN)}" if CFG.terrain else "",
+        terrain="--terrain" if CFG.terrain else "",
         levels=LEVEL_ARGS,
-        out=lambda w: f"{OUT}/interim/{{level}}/"
-        + (f"crosstab_{w.year}.parquet" if TILE_GROUPS == 1 else f"parts/crosstab_{w.year}_{w.part}.parquet"),
     log:
-        f"{OUT}/logs/account_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".log",
+        log(ACCOUNT_JOB),
     benchmark:
-        f"{OUT}/benchmarks/account_{{year}}" + ("" if TILE_GROUPS == 1 else "_{part}") + ".tsv"
+        benchmark(ACCOUNT_JOB)
     threads: 2
     resources:
         mem_mb=2000,
         runtime=120,
     shell:
-        "GEP_THREADS={threads} gep account {input.cfg:q} --level {params.levels} --year {wildcards.year} "
-        "{params.part} {params.terrain} --out {params.out:q} 2>&1 | tee {log:q}"
+        f"gep stage account {{CONFIG_FILE:q}} --level {{params.levels}} --year {{wildcards.year}} {{params.part}} "
+        f"{{params.terrain}} {JOB}"
 
 
 if TILE_GROUPS > 1:
@@ -50,77 +49,74 @@ if TILE_GROUPS > 1:
         conda:
             "../envs/gep.yaml"
         input:
-            cfg=ancient(RUN_CONFIG),
-            settings=SETTINGS["merge_account"],
-            files=stage_files(CFG, "merge_account"),
-            parts=expand(
-                f"{OUT}/interim/{{{{level}}}}/parts/crosstab_{{{{year}}}}_{{part}}.parquet",
-                part=range(TILE_GROUPS),
-            ),
+            landcover=lambda w: landcover_path(w.year),
+            regions=region_paths(),
+            parts=lambda w: [path(run_paths.crosstab_part_path(CFG, w.level, w.year, i)) for i in range(TILE_GROUPS)],
         output:
-            f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet",
+            path(run_paths.crosstab_path(CFG, "{level}", "{year}")),
         wildcard_constraints:
             year=r"\d{4}",
+        params:
+            settings=uses("landcover", "regions", "checks"),
         log:
-            f"{OUT}/logs/merge_account_{{level}}_{{year}}.log",
+            log("merge_account_{level}_{year}"),
         resources:
             mem_mb=1000,
             runtime=30,
         shell:
-            "gep merge-account {input.cfg:q} --level {wildcards.level:q} --year {wildcards.year} "
-            "{input.parts:q} --out {output:q} 2>&1 | tee {log:q}"
+            f"gep stage merge-account {{CONFIG_FILE:q}} --level {{wildcards.level:q}} --year {{wildcards.year}} {JOB}"
 
 
 rule transition:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["transition"],
-        files=stage_files(CFG, "transition"),
+        files=config_files.scheme_files(CFG),
         checked=lambda w: checked(w.y0, w.y1),
         prev=lambda w: landcover_path(w.y0),
         curr=lambda w: landcover_path(w.y1),
+        regions=region_paths(),
     output:
-        [f"{OUT}/interim/{level}/transition_{{y0}}_{{y1}}.parquet" for level in LEVELS],
+        [path(run_paths.transition_path(CFG, level, "{y0}", "{y1}")) for level in LEVELS],
     wildcard_constraints:
         y0=r"\d{4}",
         y1=r"\d{4}",
     params:
+        settings=uses("landcover", "regions"),
         levels=LEVEL_ARGS,
-        out=lambda w: f"{OUT}/interim/{{level}}/transition_{w.y0}_{w.y1}.parquet",
     log:
-        f"{OUT}/logs/transition_{{y0}}_{{y1}}.log",
+        log("transition_{y0}_{y1}"),
     benchmark:
-        f"{OUT}/benchmarks/transition_{{y0}}_{{y1}}.tsv"
+        benchmark("transition_{y0}_{y1}")
     threads: 2
     resources:
         mem_mb=2000,
         runtime=120,
     shell:
-        "GEP_THREADS={threads} gep transition {input.cfg:q} --level {params.levels} "
-        "--years {wildcards.y0} {wildcards.y1} --out {params.out:q} 2>&1 | tee {log:q}"
+        f"gep stage transition {{CONFIG_FILE:q}} --level {{params.levels}} --years {{wildcards.y0}} {{wildcards.y1}} "
+        f"{JOB}"
 
 
 rule landcover_tables:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["landcover_tables"],
-        files=stage_files(CFG, "landcover_tables"),
-        crosstabs=expand(f"{OUT}/interim/{{level}}/crosstab_{{year}}.parquet", level=LEVELS, year=YEARS),
-        transitions=[f"{OUT}/interim/{level}/transition_{y0}_{y1}.parquet" for level in LEVELS for y0, y1 in PAIRS],
+        files=config_files.scheme_files(CFG),
+        landcover=[landcover_path(y) for y in YEARS],  # each year's grid
+        regions=region_paths(),
+        crosstabs=[path(run_paths.crosstab_path(CFG, level, y)) for level in LEVELS for y in YEARS],
+        transitions=[path(run_paths.transition_path(CFG, level, a, b)) for level in LEVELS for a, b in PAIRS],
     output:
         landcover_tables(),
     params:
+        settings=uses("landcover", "regions", "years"),
         levels=LEVEL_ARGS,
     log:
-        f"{OUT}/logs/landcover_tables.log",
+        log("landcover_tables"),
     benchmark:
-        f"{OUT}/benchmarks/landcover_tables.tsv"
+        benchmark("landcover_tables")
     resources:
         mem_mb=1000,
         runtime=30,
     shell:
-        "gep tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"
+        f"gep stage landcover-tables {{CONFIG_FILE:q}} --level {{params.levels}} {JOB}"

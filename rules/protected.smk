@@ -6,106 +6,101 @@ rule redline_account:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["redline_account"],
-        files=stage_files(CFG, "redline_account"),
+        files=config_files.scheme_files(CFG),
         checked=lambda w: checked(w.year),
         landcover=lambda w: landcover_path(w.year),
-        layers=lambda w: protected_sources(CFG, [int(w.year)]),
+        regions=region_paths(),
+        layers=lambda w: config_files.protected_sources(CFG, [w.year]),
     output:
-        [f"{OUT}/interim/{level}/redline_{{year}}.parquet" for level in LEVELS],
+        [path(run_paths.redline_path(CFG, level, "{year}")) for level in LEVELS],
     wildcard_constraints:
         year=r"\d{4}",
     params:
+        settings=uses("protected", "landcover", "regions"),
         levels=LEVEL_ARGS,
-        out=lambda w: f"{OUT}/interim/{{level}}/redline_{w.year}.parquet",
     log:
-        f"{OUT}/logs/redline_account_{{year}}.log",
+        log("redline_account_{year}"),
     benchmark:
-        f"{OUT}/benchmarks/redline_account_{{year}}.tsv"
+        benchmark("redline_account_{year}")
     threads: 2
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} gep redline-account {input.cfg:q} --level {params.levels} "
-        "--year {wildcards.year} --out {params.out:q} 2>&1 | tee {log:q}"
+        f"gep stage redline-account {{CONFIG_FILE:q}} --level {{params.levels}} --year {{wildcards.year}} {JOB}"
 
 
 rule redline_transition:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["redline_transition"],
-        files=stage_files(CFG, "redline_transition"),
+        files=config_files.scheme_files(CFG),
         checked=lambda w: checked(w.y0, w.y1),
         prev=lambda w: landcover_path(w.y0),
         curr=lambda w: landcover_path(w.y1),
-        layers=lambda w: protected_sources(CFG, [int(w.y0), int(w.y1)]),
+        regions=region_paths(),
+        layers=lambda w: config_files.protected_sources(CFG, [w.y0, w.y1]),
     output:
-        [f"{OUT}/interim/{level}/redline_transition_{{y0}}_{{y1}}.parquet" for level in LEVELS],
+        [path(run_paths.redline_transition_path(CFG, level, "{y0}", "{y1}")) for level in LEVELS],
     wildcard_constraints:
         y0=r"\d{4}",
         y1=r"\d{4}",
     params:
+        settings=uses("protected", "landcover", "regions"),
         levels=LEVEL_ARGS,
-        out=lambda w: f"{OUT}/interim/{{level}}/redline_transition_{w.y0}_{w.y1}.parquet",
     log:
-        f"{OUT}/logs/redline_transition_{{y0}}_{{y1}}.log",
+        log("redline_transition_{y0}_{y1}"),
     benchmark:
-        f"{OUT}/benchmarks/redline_transition_{{y0}}_{{y1}}.tsv"
+        benchmark("redline_transition_{y0}_{y1}")
     threads: 2
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "GEP_THREADS={threads} gep redline-account {input.cfg:q} --level {params.levels} "
-        "--years {wildcards.y0} {wildcards.y1} --out {params.out:q} 2>&1 | tee {log:q}"
+        f"gep stage redline-account {{CONFIG_FILE:q}} --level {{params.levels}} --years {{wildcards.y0}} "
+        f"{{wildcards.y1}} {JOB}"
 
 
 rule protected_tables:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["protected_tables"],
-        files=stage_files(CFG, "protected_tables"),
+        files=config_files.scheme_files(CFG),
         checked=checked(),
-        layers=protected_sources(CFG),
-        interim=expand(f"{OUT}/interim/{{level}}/redline_{{year}}.parquet", level=LEVELS, year=YEARS),
-        transitions=[f"{OUT}/interim/{level}/redline_transition_{a}_{b}.parquet" for level in LEVELS
-                     for a, b in PAIRS],
+        regions=region_paths(),
+        layers=config_files.protected_sources(CFG),
+        interim=[path(run_paths.redline_path(CFG, level, y)) for level in LEVELS for y in YEARS],
+        transitions=[path(run_paths.redline_transition_path(CFG, level, a, b)) for level in LEVELS for a, b in PAIRS],
     output:
-        [t for t in protected_outputs() if t.endswith(".csv")],
+        protected_tables(),
     params:
+        settings=uses("protected", "landcover", "regions", "years"),
         levels=LEVEL_ARGS,
     log:
-        f"{OUT}/logs/protected_tables.log",
+        log("protected_tables"),
     benchmark:
-        f"{OUT}/benchmarks/protected_tables.tsv"
+        benchmark("protected_tables")
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "gep protected-tables {input.cfg:q} --level {params.levels} 2>&1 | tee {log:q}"
+        f"gep stage protected-tables {{CONFIG_FILE:q}} --level {{params.levels}} {JOB}"
 
 
 rule protected_changes:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["protected_changes"],
-        files=stage_files(CFG, "protected_changes"),
         checked=checked(),
-        layers=protected_sources(CFG),
+        layers=config_files.protected_sources(CFG),
     output:
-        f"{OUT}/maps/protected_change.gpkg",
+        path(run_paths.protected_change_path(CFG)),
+    params:
+        settings=uses("protected", "years"),
     log:
-        f"{OUT}/logs/protected_changes.log",
+        log("protected_changes"),
     resources:
         mem_mb=2000,
         runtime=60,
     shell:
-        "gep protected-changes {input.cfg:q} --out {output:q} 2>&1 | tee {log:q}"
+        f"gep stage protected-changes {{CONFIG_FILE:q}} {JOB}"

@@ -6,20 +6,20 @@ rule scorecard:
     conda:
         "../envs/gep.yaml"
     input:
-        cfg=ancient(RUN_CONFIG),
-        settings=SETTINGS["scorecard"],
         tables=lambda w: all_tables(),
-        change=[f"{OUT}/maps/protected_change.gpkg"] if PROTECTED and PAIRS else [],
-        provenance=f"{OUT}/provenance.json",
-        files=stage_files(CFG, "scorecard"),
+        regions=region_paths(),
+        provenance=path(run_paths.provenance_path(CFG)),
+        # the 两山指数 standard and the filled department template
+        files=config_files.scorecard_files(CFG),
     output:
         # one job per level: maps and report are the slowest part, so levels run in parallel
-        [f"{OUT}/scorecard/{{level}}/{n}" for n in
-         ("lianshan_index.csv", "lianshan_index.xlsx", "indicators.gpkg", "report/index.html")],
+        [path(p) for p in run_paths.scorecard_paths(CFG, "{level}")],
+    params:
+        settings=uses("name", "scorecard", "years", "regions"),
     log:
-        f"{OUT}/logs/scorecard_{{level}}.log",
+        log("scorecard_{level}"),
     benchmark:
-        f"{OUT}/benchmarks/scorecard_{{level}}.tsv"
+        benchmark("scorecard_{level}")
     # processes drawing the maps and the trend charts (one per region: a province has thousands); each needs
     # ~200 MB, and gep starts no more than mem_mb holds (2000: 7)
     threads: 2
@@ -27,5 +27,4 @@ rule scorecard:
         mem_mb=2000,
         runtime=30,
     shell:
-        "GEP_THREADS={threads} GEP_MEM_MB={resources.mem_mb} gep scorecard-stage {input.cfg:q} "
-        "--level {wildcards.level:q} --provenance {input.provenance:q} 2>&1 | tee {log:q}"
+        f"gep stage scorecard {{CONFIG_FILE:q}} --level {{wildcards.level:q}} --mem-mb {{resources.mem_mb}} {JOB}"

@@ -526,8 +526,7 @@ def test_exit_codes_in_a_subprocess(base, tmp_path):
     runs["three"] = (three, ["validate", str(three_cfg), "--report", str(three / "r.json")])
     sched, sched_cfg = _prepare(base, tmp_path / "sched",
                                 lambda d, c: (c["compute"].update(scheduler="spark"), c.pop("terrain")))
-    runs["account"] = (sched, ["account", str(sched_cfg), "--level", b.LEVEL, "--year", "2020",
-                               "--out", str(sched / "results" / "crosstab_2020.parquet")])
+    runs["account"] = (sched, ["stage", "account", str(sched_cfg), "--level", b.LEVEL, "--year", "2020"])
     before = {k: b.snapshot(d) for k, (d, _) in runs.items()}
     env = dict(os.environ, CI="1")
     procs = {k: subprocess.Popen([sys.executable, "-m", "gep.cli.main", *argv], stdout=subprocess.PIPE,
@@ -540,7 +539,8 @@ def test_exit_codes_in_a_subprocess(base, tmp_path):
     for key, (rc, out, err) in res.items():
         assert rc == 2, (key, out, err)
         assert "Traceback" not in err, (key, err)
-        assert err.strip() and all(line.startswith(f"gep {runs[key][1][0]}: error: ") for line in err.splitlines())
+        name = " ".join(runs[key][1][:2]) if runs[key][1][0] == "stage" else runs[key][1][0]
+        assert err.strip() and all(line.startswith(f"gep {name}: error: ") for line in err.splitlines())
         assert b.snapshot(runs[key][0]) == before[key], key
     assert "not valid YAML" in res["yaml"][2] and len(res["yaml"][2].splitlines()) == 1
     assert len(res["three"][2].splitlines()) == 3

@@ -131,3 +131,40 @@ def test_bad_gep_threads_is_a_clear_error(inputs):
     assert res.returncode == 2, res.stderr
     assert "GEP_THREADS=all: not a number of threads" in res.stderr and "Traceback" not in res.stderr
     assert not (inputs / "y.csv").exists()
+
+
+def test_a_workflow_step_takes_its_threads_and_log_as_arguments(tmp_path, capsys, monkeypatch):
+    """The rules run `gep stage NAME … --threads N --log FILE` (no shell pipe, no environment prefix: the same
+    command line on Windows): the step's workers are N, and everything it prints is also in FILE."""
+    from gep.cli import main as cli
+    from gep.core.workers import worker_count
+
+    monkeypatch.delenv("GEP_THREADS", raising=False)
+    seen = {}
+
+    def step(args):
+        seen["workers"] = worker_count()
+        print("step says hello")
+        raise cli.InputError("a bad input, named")
+
+    parser = cli.build_parser()
+    args = parser.parse_args(["stage", "landcover-tables", str(tmp_path / "c.yaml"), "--level", "town",
+                              "--threads", "3", "--log", str(tmp_path / "logs" / "job.log")])
+    monkeypatch.setattr(cli, "build_parser", lambda: type("P", (), {"parse_args": lambda self, argv: args})())
+    args.func = step
+    assert cli.main([]) == 2
+    assert seen["workers"] == 3 and "GEP_THREADS" not in os.environ  # set for the step only
+    log = (tmp_path / "logs" / "job.log").read_text(encoding="utf-8").splitlines()
+    assert log == ["step says hello", "gep stage landcover-tables: error: a bad input, named"]
+    captured = capsys.readouterr()
+    assert "step says hello" in captured.out and "a bad input, named" in captured.err
+
+
+def test_bad_threads_argument_is_a_clear_error(tmp_path):
+    res = subprocess.run(GEP + ["stage", "gep-tables", str(tmp_path / "c.yaml"), "--level", "town",
+                                "--threads", "-2", "--log", str(tmp_path / "job.log")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.splitlines() == ["gep stage gep-tables: error: --threads -2: give a whole number ≥ 0 "
+                                       "(0: every CPU)"]
+    assert not (tmp_path / "job.log").exists()

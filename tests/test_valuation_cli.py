@@ -129,14 +129,14 @@ def test_run_gep_without_outputs_writes_nothing(files):
 
 
 def test_workflow_gep_stages_name_a_year_or_level_the_config_lacks(capsys):
-    """`gep gep-rasters` and `gep gep-sums` (rules gep_rasters, gep_sums) refuse a year or level the config does
+    """`gep stage gep-rasters` and `gep stage gep-sums` (rules gep_rasters, gep_sums) refuse a year or level the config does
     not have, in one line with exit 2, before any work."""
     from pathlib import Path
 
     demo = str(Path(__file__).resolve().parents[1] / "config" / "config.yaml")
-    assert main(["gep-sums", demo, "--level", "county", "--year", "2031"]) == 2
+    assert main(["stage", "gep-sums", demo, "--level", "county", "--year", "2031"]) == 2
     assert "--year 2031: not one of the config's years (2019, 2020, 2021)" in capsys.readouterr().err
-    assert main(["gep-rasters", demo, "--year", "1999"]) == 2
+    assert main(["stage", "gep-rasters", demo, "--year", "1999"]) == 2
     assert "--year 1999: not one of the config's years" in capsys.readouterr().err
-    assert main(["gep-sums", demo, "--level", "nation", "--year", "2020"]) == 2
+    assert main(["stage", "gep-sums", demo, "--level", "nation", "--year", "2020"]) == 2
     assert "--level nation: no such region level; the config has county, township" in capsys.readouterr().err

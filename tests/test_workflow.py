@@ -158,8 +158,9 @@ def _dry_run_jobs(folder: Path, cfg: dict, env: dict) -> Counter:
 
 
 def test_settings_that_change_no_number_redo_nothing(run):
-    """Each stage's results depend on its settings file (gep.workflow.config_files); a run moved to other compute
-    settings redoes nothing, a new name redoes only what shows it, and a new area tolerance the accounting."""
+    """Each rule's params hold the config values its job uses (Snakemake redoes a job whose params changed): a
+    run moved to other compute settings (and to a config file elsewhere) redoes nothing, a new name redoes only
+    what shows it, and a new area tolerance the accounting."""
     folder, _, _, env = run
     cfg = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
     compute = {**cfg, "compute": {"chunk_size": 128, "scheduler": "processes", "workers": 2}}
@@ -183,6 +184,34 @@ def test_adding_a_year_accounts_that_year_alone(run):
     assert jobs == Counter({"validate_year": 1, "account": 1, "transition": 1, "landcover_tables": 1,
                             "provenance": 1, "scorecard": 1}), jobs
     assert not _dry_run_jobs(folder, cfg, env)
+
+
+def test_a_dry_run_writes_nothing(tmp_path):
+    """Parsing the workflow writes no file: a dry run into an empty output folder leaves it empty (and writes no
+    demo data)."""
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    out = tmp_path / "results"
+    out.mkdir()
+    text = yaml.safe_dump({**cfg, "output_dir": str(out)}, allow_unicode=True)
+    (tmp_path / "config.yaml").write_text(text.replace("resources/demo", str(tmp_path / "data")), encoding="utf-8")
+    proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--configfile",
+                                       str(tmp_path / "config.yaml"), "--cores", "2", "-n"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "gep_tables" in proc.stdout + proc.stderr  # the whole run would run …
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["config.yaml", "results"]  # … and nothing was written
+
+
+def test_values_not_in_the_config_file_are_refused(run):
+    """Every job reads the config file: a value given on Snakemake's command line would not reach them, so the
+    workflow refuses it (one line, exit 2) instead of running with two configs."""
+    folder, _, _, env = run
+    proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--configfile",
+                                       str(folder / "config.yaml"), "--config", "name=other", "--cores", "1", "-n"],
+                          cwd=REPO, capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert (f"gep: error: the workflow's jobs read their settings from one config file ({folder / 'config.yaml'}); "
+            "put the values given with --config or another --configfile into it") in proc.stderr
 
 
 def test_bad_config_stops_before_any_work(tmp_path):

@@ -20,6 +20,7 @@ def register(sub) -> None:
     )
     p.add_argument("outdir", metavar="OUTDIR", help="folder to write into (created if missing; files are replaced)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's fixed seed)")
+    p.add_argument("--log", type=Path, metavar="FILE", help="also write what it prints here")
     p.set_defaults(func=run)
 
 

@@ -6,8 +6,9 @@ Exit codes: 0 ok; 2 bad input (one clear line per problem, no traceback unless `
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
-import pkgutil
+import os
 import sys
 import traceback
 
@@ -24,21 +25,96 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    import gep.cli as pkg
-
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name in ("main", "process"):
-            continue
-        module = importlib.import_module(f"gep.cli.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"gep.cli.{name}").register(sub)
     return parser
+
+
+#: the modules of the commands, in the order ``gep --help`` lists them: tools on one's own files, the run's
+#: config and results, then the workflow's own steps (``gep stage``)
+COMMAND_MODULES = ("crosstab", "terrain", "protected", "valuation", "scorecard", "demo", "pipeline", "stage")
+
+
+class _Tee:
+    """A text stream that writes to a console stream and a log file."""
+
+    def __init__(self, stream, log):
+        self.stream, self.log = stream, log
+
+    def write(self, text):
+        self.log.write(text)
+        return self.stream.write(text)
+
+    def flush(self):
+        self.log.flush()
+        self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def _job(args):
+    """The settings of a workflow step: ``--threads`` and ``--mem-mb`` for the step and the worker processes it
+    starts, ``--log`` a copy of everything it prints (the file is replaced)."""
+    from gep.core.workers import ENV_VAR, MEM_VAR
+
+    with contextlib.ExitStack() as stack:
+        for value, var, flag, least in ((getattr(args, "threads", None), ENV_VAR, "--threads", 0),
+                                        (getattr(args, "mem_mb", None), MEM_VAR, "--mem-mb", 1)):
+            if value is None:
+                continue
+            if value < least:
+                raise InputError(f"{flag} {value}: give a whole number ≥ {least}"
+                                 + (" (0: every CPU)" if flag == "--threads" else ""))
+            stack.enter_context(_environ(var, str(value)))
+        log_path = getattr(args, "log", None)
+        if log_path is None:
+            yield
+            return
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = stack.enter_context(open(log_path, "w", encoding="utf-8"))
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            sys.stdout, sys.stderr = out, err
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str):
+    """``name=value`` in the environment (this process and the workers it starts) while the command runs."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with contextlib.ExitStack() as job:
+        try:
+            job.enter_context(_job(args))
+        except (InputError, OSError) as err:
+            print(f"gep {_name(args)}: error: {err}", file=sys.stderr)
+            return 2
+        return _run(args)
+
+
+def _name(args) -> str:
+    return f"stage {args.stage}" if getattr(args, "stage", None) else args.command
+
+
+def _run(args) -> int:
     try:
         rc = args.func(args)
         return int(rc or 0)
@@ -46,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         for line in err.lines():
-            print(f"gep {args.command}: error: {line}", file=sys.stderr)
+            print(f"gep {_name(args)}: error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gep: interrupted", file=sys.stderr)
@@ -56,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - last-resort report of an internal error
         if args.debug:
             traceback.print_exc()
-        print(f"gep {args.command}: internal error: {type(err).__name__}: {err} (rerun with --debug for details)",
+        print(f"gep {_name(args)}: internal error: {type(err).__name__}: {err} (rerun with --debug for details)",
               file=sys.stderr)
         return 1
 

@@ -39,7 +39,7 @@ def register(sub) -> None:
 
     p = sub.add_parser(
         "scorecard",
-        help="workflow stage: 两山指数 table, Excel workbook, GeoPackage, maps and HTML report of one level",
+        help="两山指数 table, Excel workbook, GeoPackage, maps and HTML report from one level's tables",
         description=(
             "Judge the 20 indicators per region and year from the pipeline's tables (forest_grass_coverage, "
             "protected_change, gep_summary; each optional) and the filled department template, and write "
@@ -59,7 +59,7 @@ def register(sub) -> None:
     p.add_argument("--no-maps", action="store_true", help="skip the PNG maps and trend charts")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p.add_argument("--workers", type=int, metavar="N", help="processes drawing the maps and trend charts "
-                   "(default: GEP_THREADS, else every CPU)")
+                   "(default: every CPU)")
     p.set_defaults(func=run_scorecard)
 
 

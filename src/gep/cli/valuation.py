@@ -31,7 +31,7 @@ def register(sub) -> None:
 
     p = sub.add_parser(
         "services",
-        help="workflow stage: GEP accounts (Tier 1, Tier-2 services, statistics, carbon stock) of one level",
+        help="GEP accounts (Tier 1, Tier-2 services, statistics, carbon stock) of one level, without a run config",
         description=(
             "Compute the GEP accounts of one region level: gep_services, gep_summary, carbon_stock tables and the "
             "service rasters (COG) in --out-dir. Settings come from a GEP config (the 'gep:' section of the run "

@@ -49,13 +49,13 @@ def _paths_in(node: Any, years: Iterable[int]) -> list[str]:
 def input_files(cfg_dict: dict) -> list[Path]:
     """All existing input files a config names (sorted, unique): rasters and layers (keys ``path``,
     ``*_path``, ``*_file``), the class scheme, standards, parameter tables and templates, built-in ones
-    included (:mod:`gep.workflow.config_files`); shapefile siblings too."""
+    included (:func:`gep.config.files.config_files`); shapefile siblings too."""
     from gep.config import validate
-    from gep.workflow.config_files import all_files
+    from gep.config.files import config_files
 
     years = cfg_dict.get("years", [])
     out: set[Path] = set()
-    named = all_files(validate(cfg_dict, "resolved config"))
+    named = config_files(validate(cfg_dict, "resolved config"))
     for p in _paths_in({k: v for k, v in cfg_dict.items() if k not in ("output_dir", "demo")}, years) + named:
         path = Path(p)
         if path.is_file():

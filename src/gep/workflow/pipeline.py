@@ -1,28 +1,13 @@
-"""The workflow's stages as functions of the validated config; each Snakemake rule calls one through the CLI.
-
-Layout of a run's output folder (``output_dir``)::
-
-    run/config.json                 resolved config the rules read
-    run/settings/RULE.json          the part of it each rule's results depend on (gep.workflow.config_files)
-    checks/inputs.json              input checks of the run (regions, DEM, standards, price tables)
-    checks/inputs_YEAR.json         input checks of one year (land cover, protected areas, GEP rasters)
-    interim/LEVEL/crosstab_YEAR.parquet       integer cm² per region × terrain × class
-    interim/LEVEL/transition_Y0_Y1.parquet    integer cm² per region × class(Y0) × class(Y1)
-    interim/LEVEL/gep_sums_YEAR.parquet       sums of the year's GEP rasters per region (gep.indicators.gep.year_sums)
-    tables/LEVEL/*.csv|parquet      the published tables
-    rasters/terrain_classes.tif     terrain classes on the land-cover grid
-    rasters/gep/SERVICE_YEAR.tif    GEP service rasters (one set for every level), ls_factor.tif
-"""
+"""The workflow's stages as functions of the validated config; each Snakemake rule calls one through
+``gep stage NAME``. Where each reads and writes is :mod:`gep.io.run_paths`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gep.core.atomic import write_text_if_changed
 from gep.accounting.classes import load_scheme
 from gep.core.compute import progress, scheduler
 from gep.config import Config
@@ -35,7 +20,8 @@ from gep.vector.regions import read_regions, region_frame
 from gep.io.publish import guard
 from gep.accounting.inputs import load_regions, open_landcover  # noqa: F401
 from gep.io.publish import publish_table
-from gep.io.run_paths import gep_ls_path, gep_raster_dir, gep_sums_path, interim_dir, tables_dir  # noqa: F401
+from gep.io.run_paths import (crosstab_path, gep_ls_path, gep_raster_dir, gep_sums_path, protected_change_path,
+                              scorecard_dir, tables_dir, transition_path)
 from gep.io.tables import read_table, write_single, write_table
 
 #: terrain class codes 0 (no DEM) .. 6, see gep.indicators.coverage.terrain
@@ -108,10 +94,9 @@ def tables(cfg: Config, level: str, out_dir: Path | None = None) -> list[Path]:
     regions = load_regions(cfg, level)
     names = region_frame(regions)
     out_dir = out_dir or tables_dir(cfg, level)
-    src = interim_dir(cfg, level)
     lc_rows, region_rows = [], []
     for year in cfg.years:
-        tab = read_table(src / f"crosstab_{year}.parquet")
+        tab = read_table(crosstab_path(cfg, level, year))
         raster_grid = open_landcover(cfg, year).grid
         lc_rows.append(landcover_area(tab, names, scheme, year))
         region_rows.append(region_area(tab, region_areas(regions, raster_grid), names, year))
@@ -123,7 +108,7 @@ def tables(cfg: Config, level: str, out_dir: Path | None = None) -> list[Path]:
                              units=UNITS_REGION, extra=extra, out_dir=out_dir)
     change, extent = [], []
     for y0, y1 in zip(cfg.years[:-1], cfg.years[1:]):
-        t = read_table(src / f"transition_{y0}_{y1}.parquet")
+        t = read_table(transition_path(cfg, level, y0, y1))
         extent.append(extent_account(t, names, y0, y1))
         t = t.merge(names, on="region_code", how="left")
         t["area_km2"] = t["area_cm2"] / 1e10
@@ -138,15 +123,6 @@ def tables(cfg: Config, level: str, out_dir: Path | None = None) -> list[Path]:
                                                            "net_change_km2", "closing_km2")},
                                  extra=extra, out_dir=out_dir)
     return written
-
-
-def sync_resolved_config(cfg: Config, path: str | Path) -> bool:
-    """Write the resolved config (defaults filled) as JSON for the stages to read, only if it changed.
-
-    Returns True when the file was (re)written. An unchanged config keeps the file's timestamp, so nothing
-    downstream is redone.
-    """
-    return write_text_if_changed(path, json.dumps(cfg.as_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
 def gep_dem(cfg: Config):
@@ -246,8 +222,8 @@ def scorecard(cfg: Config, level: str, *, provenance: Path | None = None, thread
     (maps and charts drawn on ``threads`` processes)."""
     from gep.scorecard import build_outputs
 
-    change = cfg.out / "maps" / "protected_change.gpkg"
-    return build_outputs(tables_dir(cfg, level), cfg.out / "scorecard" / level, regions=load_regions(cfg, level),
+    change = protected_change_path(cfg)
+    return build_outputs(tables_dir(cfg, level), scorecard_dir(cfg, level), regions=load_regions(cfg, level),
                          years=cfg.years, standard=cfg.scorecard.standard,
                          template=Path(cfg.scorecard.template) if cfg.scorecard.template else None,
                          provenance=provenance, change_gpkg=change if change.exists() else None,

@@ -1,10 +1,15 @@
 """Up-front validation of every input a config names, before any computation.
 
 All problems are collected and reported together (one line each: file, key, value, what to do); nothing is
-written when there is a problem. ``gep validate CONFIG`` checks everything at once. The workflow checks in
-parts, so that adding a year checks (and redoes) only that year: the run's own inputs once (regions, DEM,
-standards, price tables; :func:`validate_run`), and each year's land cover, protected areas and GEP rasters
-in a job of its own (:func:`validate_year`).
+written when there is a problem. ``gep validate CONFIG`` checks everything at once (:func:`validate_inputs`),
+or one year's inputs (:func:`validate_year`).
+
+The workflow checks only what every computing job reads, in parts, so that adding a year checks (and redoes)
+only that year: the run's shared inputs once (class scheme, regions against the first year's grid, DEM;
+:func:`check_shared`) and each year's land cover in a job of its own (:func:`check_year`). What one stage
+alone reads (a standard, price or parameter table, a red-line layer, a climate raster) is an input of that
+stage's rule: Snakemake reports a missing one before any work, and the stage reports a bad one (one line,
+exit 2). So a new price table redoes the GEP tables, not the checks that every job waits for.
 """
 
 from __future__ import annotations
@@ -114,11 +119,12 @@ def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) 
     return levels
 
 
-def _terrain(cfg: Config, levels: dict, problems: list[str], report: dict) -> None:
-    try:
-        load_standard(cfg.coverage.standard)
-    except InputError as err:
-        problems.append(f"coverage.standard: {err}")
+def _terrain(cfg: Config, levels: dict, problems: list[str], report: dict, *, stages: bool = True) -> None:
+    if stages:
+        try:
+            load_standard(cfg.coverage.standard)
+        except InputError as err:
+            problems.append(f"coverage.standard: {err}")
     if cfg.terrain is None:
         return
     from gep.indicators.coverage.terrain import dem_coverage, open_dem, window_cells
@@ -133,7 +139,7 @@ def _terrain(cfg: Config, levels: dict, problems: list[str], report: dict) -> No
     except rasterio.errors.RasterioIOError as err:
         problems.append(f"terrain.dem_path: {cfg.terrain.dem_path}: cannot be read as a raster "
                         f"({str(err).splitlines()[0]}); check the file")
-    if cfg.terrain.overrides_path:
+    if cfg.terrain.overrides_path and stages:
         try:
             overrides = read_overrides(cfg.terrain.overrides_path)
             known = set().union(*(set(r["region_code"]) for r in levels.values())) if levels else set()
@@ -202,7 +208,21 @@ def validate_year(cfg: Config, year: int, *, scan_codes: bool = True) -> dict:
     return _validate(cfg, [year], run=False, scan_codes=scan_codes)
 
 
-def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool) -> dict:
+def check_shared(cfg: Config) -> dict:
+    """The workflow's check of what every computing job reads and does not change with the year: the class
+    scheme, the regions (against the first year's grid) and the DEM."""
+    return _validate(cfg, [], run=True, scan_codes=False, stages=False)
+
+
+def check_year(cfg: Config, year: int) -> dict:
+    """The workflow's check of one year's land cover: readable, on the first year's grid, only known codes."""
+    if year not in cfg.years:
+        raise InputError(f"year {year}: not in the config's years ({', '.join(map(str, cfg.years))}); add it "
+                         f"to 'years' or pick one of them")
+    return _validate(cfg, [year], run=False, scan_codes=True, stages=False)
+
+
+def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool, stages: bool = True) -> dict:
     problems: list[str] = []
     report: dict = {"years": years} if years else {}
     scheme = None
@@ -216,10 +236,11 @@ def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool) -> 
     if run:
         grid = next(iter(rasters.values())).grid if rasters else _first_grid(cfg)
         levels = _regions(cfg, grid, problems, report)
-        _terrain(cfg, levels, problems, report)
-    if years:
+        _terrain(cfg, levels, problems, report, stages=stages)
+    if years and stages:
         _protected(cfg, problems, report, years)
-    _gep(cfg, problems, years, tables=run)
+    if stages:
+        _gep(cfg, problems, years, tables=run)
     if problems:
         raise InputError.many(problems)
     return report

@@ -21,7 +21,7 @@ from gep.core.errors import InputError
 from gep.accounting.landcover import CM2_PER_KM2, NODATA, UNKNOWN
 from gep.accounting.inputs import load_regions
 from gep.io.publish import publish_table
-from gep.io.run_paths import interim_dir
+from gep.io.run_paths import crosstab_path
 from gep.vector.regions import region_frame
 from gep.io.tables import read_table
 
@@ -45,7 +45,7 @@ def terrain_area(cfg: Config, level: str) -> pd.DataFrame:
     """Tidy region × year × terrain class × land-cover class areas (km²) from the interim crosstabs."""
     scheme = load_scheme(cfg.landcover.scheme)
     category = {str(c.code): c.category for c in scheme.classes}
-    rows = [read_table(interim_dir(cfg, level) / f"crosstab_{y}.parquet") for y in cfg.years]
+    rows = [read_table(crosstab_path(cfg, level, y)) for y in cfg.years]
     tab = pd.concat(rows, ignore_index=True)
     tab = tab[tab["lc_code"] != UNKNOWN].copy()
     tab["category"] = tab["lc_code"].map(category).fillna(NODATA)

@@ -28,6 +28,7 @@ from gep.accounting.landcover import NODATA, UNKNOWN, crosstab_table, transition
 from gep.core.units import CM2_PER_KM2
 from gep.accounting.inputs import load_regions, open_landcover
 from gep.io.publish import publish_table
+from gep.io.run_paths import redline_path, redline_transition_path
 from gep.indicators.protected.areas import (ProtectedLayerConfig, carried_notes, change_layers, change_status, dissolve,
                         protected_area, protected_change, read_layer, resolve_sources, write_change_gpkg)
 from gep.vector.regions import region_frame, to_crs
@@ -148,13 +149,13 @@ def transition_account(cfg: Config, level: str, y0: int, y1: int, out: Path, *,
     return tab
 
 
-def landcover_tables(cfg: Config, level: str, interim: Path) -> list[Path]:
+def landcover_tables(cfg: Config, level: str) -> list[Path]:
     """Publish ``redline_landcover`` and ``redline_transition`` of one level from the interim tables."""
     scheme = load_scheme(cfg.landcover.scheme)
     names = region_frame(load_regions(cfg, level))
     info = pd.DataFrame([(str(c.code), c.name_zh, c.name_en, c.category) for c in scheme.classes],
                         columns=["lc_code", "lc_name_zh", "lc_name_en", "category"])
-    comp = pd.concat([read_table(interim / f"redline_{y}.parquet") for y in cfg.years], ignore_index=True)
+    comp = pd.concat([read_table(redline_path(cfg, level, y)) for y in cfg.years], ignore_index=True)
     comp["lc_code"] = comp["lc_code"].astype(str)
     comp = comp[~comp["lc_code"].isin([UNKNOWN])]
     total = comp.groupby(["region_code", "year", "layer"])["area_cm2"].transform("sum")
@@ -171,7 +172,7 @@ def landcover_tables(cfg: Config, level: str, interim: Path) -> list[Path]:
                                    "area_cm2": "cm2 (exact integer)"})
     pairs = list(zip(cfg.years[:-1], cfg.years[1:]))
     if pairs:
-        tr = pd.concat([read_table(interim / f"redline_transition_{a}_{b}.parquet") for a, b in pairs],
+        tr = pd.concat([read_table(redline_transition_path(cfg, level, a, b)) for a, b in pairs],
                        ignore_index=True)
         tr["area_km2"] = tr["area_cm2"] / CM2_PER_KM2
         tr = tr.merge(names, on="region_code", how="left")
