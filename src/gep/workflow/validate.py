@@ -25,6 +25,7 @@ from gep.core.atomic import write_text
 from gep.accounting.classes import ClassScheme, load_scheme
 from gep.config import Config
 from gep.core.errors import InputError
+from gep.io.publish import frozen_problems
 from gep.vector.geodesy import polygon_area_m2
 from gep.raster.grid import Grid
 from gep.indicators.coverage.index import load_standard, read_overrides
@@ -90,7 +91,7 @@ def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) 
     for level, rc in cfg.regions.items():
         try:
             regions, rep = read_regions(rc.path, rc.id_field, rc.name_field, layer=rc.layer, crs=rc.crs,
-                                        coord_system=rc.coord_system, key=f"regions.{level}")
+                                        coord_system=rc.coord_system, key=f"regions.{level}", encoding=rc.encoding)
         except InputError as err:
             problems.extend(err.lines())
             continue
@@ -161,7 +162,7 @@ def _protected(cfg: Config, problems: list[str], report: dict, years: list[int])
             sources = resolve_sources(lc, [y for y in cfg.years if y <= max(years)], name=f"protected.{name}")
             for src in {s.path: s for s in sources if s.year in years}.values():
                 _, rep = read_layer(src.path, layer=lc.layer, id_field=lc.id_field, type_field=lc.type_field,
-                                    name=f"protected.{name} ({src.year})")
+                                    encoding=lc.encoding, name=f"protected.{name} ({src.year})")
                 report.setdefault("protected", {}).setdefault(name, {})[str(src.year)] = {
                     k: v for k, v in rep.items() if isinstance(v, (int, str))}
         except InputError as err:
@@ -241,6 +242,8 @@ def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool, sta
         _protected(cfg, problems, report, years)
     if stages:
         _gep(cfg, problems, years, tables=run)
+    if run:  # published years whose frozen files were edited or deleted (gep.io.publish)
+        problems += frozen_problems(cfg.out, skip_years=cfg.republish or ())
     if problems:
         raise InputError.many(problems)
     return report
