@@ -171,7 +171,7 @@ def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk
 
     from gep.config.gep import load_gep_config
     from gep.hydrology.ls_factor import compute_ls
-    from gep.indicators.gep.run import Selection, YearJob, _selection_params, _sum_levels
+    from gep.indicators.gep.run import Selection, YearJob, sum_year
 
     t0 = time.perf_counter()
     ls_path = DATA / f"svc_ls_v2_{lc_path.stem}.tif"
@@ -186,14 +186,14 @@ def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk
         "rasters": {"precipitation": str(inputs["precip"]), "et": str(inputs["et"]), "npp": str(inputs["npp"]),
                     "erosivity": str(inputs["erosivity"]), "erodibility": str(inputs["erodibility"])}})
     sel = Selection.of(cfg)
-    params = _selection_params(cfg, sel, list(range(1, 10)))
+    params = sel.params(cfg, list(range(1, 10)))
     job = YearJob.open(cfg, 2020, sel, params, landcover_path=lc_path, landcover_nodata=None,
                        ls_path=ls_path if stage == "soil_retention" else None, raster_dir=OUT,
                        mode="write" if cog else "memory")
-    regions = gpd.read_file(regions_path, engine="pyogrio")
+    regions = gpd.read_file(regions_path, engine="pyogrio").rename(columns={"code": "region_code"})
     t_prep = time.perf_counter() - t0
     t1 = time.perf_counter()
-    table = _sum_levels(job, {"": regions}, None, {})[""]
+    table = sum_year(job, {"": regions})[""]
     t_sum = time.perf_counter() - t1
     spec = sel.services[0].spec
     g, ch = job.grid, job.lc.data.chunks

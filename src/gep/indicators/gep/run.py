@@ -41,6 +41,7 @@ from gep.indicators.gep.params import (
     load_prices,
 )
 from gep.indicators.gep.services.base import Block, ParamContext, Service, Valuing
+from gep.indicators.gep.services import registry
 from gep.indicators.gep.services.registry import density_services, selected
 from gep.indicators.gep.statistics import METHOD as STAT_METHOD
 from gep.indicators.gep.statistics import read_statistics
@@ -138,18 +139,14 @@ class Selection:
         wanted = set(self.names)
         return any(s.spec.needs_ls and not (mode == "read" and s.name in wanted) for s in self.densities)
 
+    def params(self, cfg: GepConfig, scheme_codes) -> dict[str, Any]:
+        """The parameters of each selected service and density (each service's ``load``), every parameter
+        file read once."""
+        ctx = ParamContext(cfg, np.asarray(scheme_codes, dtype=np.int64))
+        return {s.name: s.load(ctx) for s in dict.fromkeys(self.services + self.densities)}
+
     def __bool__(self) -> bool:
         return bool(self.services or self.regulators)
-
-
-def load_params(cfg: GepConfig, services: Iterable[Service], scheme_codes) -> dict[str, Any]:
-    """Each service's parameters (its ``load``), every parameter file read once."""
-    ctx = ParamContext(cfg, np.asarray(scheme_codes, dtype=np.int64))
-    return {s.name: s.load(ctx) for s in services}
-
-
-def _selection_params(cfg: GepConfig, sel: Selection, scheme_codes) -> dict[str, Any]:
-    return load_params(cfg, dict.fromkeys(sel.services + sel.densities), scheme_codes)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -298,11 +295,12 @@ def _densities(job: YearJob) -> dict[str, da.Array]:
     return dens
 
 
-def _sum_levels(job: YearJob, levels: dict[str, gpd.GeoDataFrame], scheduler,
-                zones_cache: dict) -> dict[str, pd.DataFrame]:
+def sum_year(job: YearJob, levels: dict[str, gpd.GeoDataFrame], scheduler=None,
+             zones_cache: dict | None = None) -> dict[str, pd.DataFrame]:
     """The year's densities and regulator rasters summed over the regions of every level in ``levels`` in one
     pass (each block of each raster read or computed once); a sums table (:func:`.year_sums.sums_table`) per
     level."""
+    zones_cache = {} if zones_cache is None else zones_cache
     layers = _densities(job)
     layers.update({regulator_layer(n): job.inputs._get_input(reg.raster) for n, reg in job.sel.regulators.items()})
     grid = job.grid
@@ -353,7 +351,7 @@ def write_service_rasters(cfg: GepConfig, year: int, *, landcover_path: str | Pa
     _check(cfg, [year], dem_path if ls_path is None else None)
     raster_dir = Path(raster_dir)
     sel = Selection(selected(cfg.services), {})
-    params = _selection_params(cfg, sel, [int(c) for c in load_scheme(scheme).codes])
+    params = sel.params(cfg, [int(c) for c in load_scheme(scheme).codes])
     if sel.needs_ls() and ls_path is None:
         ls_path = ls_raster(cfg, dem_path if dem_path is not None else cfg.dem, raster_dir / "ls_factor.tif")
     job = YearJob.open(cfg, year, sel, params, landcover_path=landcover_path, landcover_nodata=landcover_nodata,
@@ -374,7 +372,7 @@ def write_year_sums(cfg: GepConfig, year: int, *, levels: dict[str, gpd.GeoDataF
 
     sel = Selection.of(cfg)
     _check(cfg, [year], dem_path if ls_path is None else None)
-    params = _selection_params(cfg, sel, [int(c) for c in load_scheme(scheme).codes])
+    params = sel.params(cfg, [int(c) for c in load_scheme(scheme).codes])
     written = bool(service_raster_names(cfg))
     for s in sel.densities:
         if s.spec.needs_ls and not written and ls_path is None:
@@ -384,7 +382,7 @@ def write_year_sums(cfg: GepConfig, year: int, *, levels: dict[str, gpd.GeoDataF
     job = YearJob.open(cfg, year, sel, params, landcover_path=landcover_path, landcover_nodata=landcover_nodata,
                        ls_path=Path(ls_path) if ls_path is not None else None, raster_dir=Path(raster_dir),
                        mode="read" if written else "memory")
-    sums = _sum_levels(job, levels, scheduler, {})
+    sums = sum_year(job, levels, scheduler, {})
     return [write_single(sums[level], targets[level]) for level in levels]
 
 
@@ -445,7 +443,7 @@ def _year_sums(level: Level, sel: Selection, params: dict[str, Any], src: SumsSo
             job = YearJob.open(cfg, year, sel, params, landcover_path=src.landcover_path_for_year(year),
                                landcover_nodata=src.landcover_nodata, ls_path=ls_path, raster_dir=src.raster_dir,
                                mode=mode)
-            table = _sum_levels(job, {"": level.regions}, src.scheduler, zones_cache)[""]
+            table = sum_year(job, {"": level.regions}, src.scheduler, zones_cache)[""]
             out[year] = YearSums(table, codes, sel.layers, f"GEP sums of {year}")
         return out
     finally:
@@ -458,7 +456,7 @@ def _service_quantity(service: Service, ys: YearSums, params: dict[str, Any]) ->
     service's is its base's quantity × its factor (O₂ = CO₂ × 32/44, docs/methods.md §4.2.4)."""
     spec = service.spec
     if spec.kind == "derived":
-        base = selected([spec.derived_from])[0]
+        base = registry.get(spec.derived_from)
         total, valid = ys.get(base.name)
         return total * base.spec.to_quantity * service.derive(params[service.name]), valid
     total, valid = ys.get(spec.name)
@@ -657,7 +655,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     regulators = _regulator_table(cfg, level.names, years) if "tier1" in wanted else {}
     sel = Selection.of(cfg)
     if sel:
-        params = _selection_params(cfg, sel, level.scheme_codes)
+        params = sel.params(cfg, level.scheme_codes)
         src = SumsSource(landcover_path_for_year, Path(raster_dir) if raster_dir is not None else out_dir / "rasters",
                       landcover_nodata, scheduler, write, rasters_written, sums_paths)
         rows.append(_raster_rows(level, sel, params, _year_sums(level, sel, params, src), regulators))
