@@ -15,8 +15,9 @@ What it does (not a test; run by hand):
    threads: memory bounded by the tile and the workers, not the DEM), then ``water_conservation``,
    ``soil_retention``, ``carbon_sequestration`` (O₂ follows from it), ``climate_regulation``: each reads the
    land cover lazily, resamples its inputs block by block onto the land-cover grid, computes the per-cell
-   density and aggregates it per region with ``gep.raster.zonal.zonal_sum``; with ``--cog`` it also writes the
-   service COG first (and aggregates from the written file, as ``run_gep`` does).
+   density (the service's registry formulas, :mod:`gep.indicators.gep.services`) and sums it per region with
+   ``gep.raster.zonal.zonal_sums`` (as ``run_gep`` does, through its :class:`~gep.indicators.gep.run.YearJob`);
+   with ``--cog`` it also writes the service COG first (and sums the written file, as ``run_gep`` does).
 
 Results are printed and written to benchmarks/out/bench_services.json. Examples::
 
@@ -163,22 +164,14 @@ def ensure_dem(lc_path: Path, size: int, dem_cells: int) -> Path:
 
 def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk: int, cog: bool,
               ls_tile: int = 2048, ls_workers: int | None = None) -> dict:
+    """One stage as ``run_gep`` runs it: the registry service's density on the land-cover grid (inputs
+    resampled block by block), with ``cog`` written as the service raster and read back, summed per region."""
     import dask
     import geopandas as gpd
 
-    from gep.accounting.landcover import LandcoverRaster
-    from gep.vector.regions import to_crs
-    from gep.indicators.gep import services as sv
+    from gep.config.gep import load_gep_config
     from gep.hydrology.ls_factor import compute_ls
-    from gep.indicators.gep.params import (
-        code_set,
-        load_runoff,
-        load_usle_cp,
-        read_param_file,
-        scalar,
-    )
-    from gep.raster.resample import warp_to_grid
-    from gep.raster.zonal import Zones
+    from gep.indicators.gep.run import Selection, YearJob, sum_year
 
     t0 = time.perf_counter()
     ls_path = DATA / f"svc_ls_v2_{lc_path.stem}.tif"
@@ -188,59 +181,26 @@ def run_stage(stage: str, lc_path: Path, regions_path: Path, inputs: dict, chunk
     if not ls_path.exists() and stage == "soil_retention":
         compute_ls(inputs["dem"], ls_path, tile=ls_tile, workers=ls_workers)
     dask.config.set(scheduler="threads")
-    lc = LandcoverRaster.open(lc_path, chunk=chunk)
-    regions = gpd.read_file(regions_path, engine="pyogrio")
-    zones = Zones.prepare(np.asarray(to_crs(regions, lc.grid.crs).geometry.values), lc.grid)
+    cfg = load_gep_config({
+        "services": [stage], "chunk": chunk, "ls": {"path": str(ls_path)},
+        "rasters": {"precipitation": str(inputs["precip"]), "et": str(inputs["et"]), "npp": str(inputs["npp"]),
+                    "erosivity": str(inputs["erosivity"]), "erodibility": str(inputs["erodibility"])}})
+    sel = Selection.of(cfg)
+    params = sel.params(cfg, list(range(1, 10)))
+    job = YearJob.open(cfg, 2020, sel, params, landcover_path=lc_path, landcover_nodata=None,
+                       ls_path=ls_path if stage == "soil_retention" else None, raster_dir=OUT,
+                       mode="write" if cog else "memory")
+    regions = gpd.read_file(regions_path, engine="pyogrio").rename(columns={"code": "region_code"})
     t_prep = time.perf_counter() - t0
-    g, ch = lc.grid, lc.data.chunks
-    codes = np.arange(1, 10)
-
-    def warp(name, resampling="bilinear"):
-        return warp_to_grid(inputs[name], g, ch, resampling=resampling)
-
-    if stage == "water_conservation":
-        rc, alpha = load_runoff(scheme_codes=codes).lut("alpha")
-        dens = sv.water_conservation(lc.data, warp("precip"), warp("et"), rc, alpha, lc_nodata=lc.nodata)
-    elif stage == "soil_retention":
-        u = load_usle_cp(scheme_codes=codes)
-        cc, c = u.lut("c")
-        _, p = u.lut("p")
-        _, inc = u.lut("include")
-        dens = sv.soil_retention(lc.data, warp("erosivity"), warp("erodibility"),
-                                 warp_to_grid(ls_path, g, ch, resampling="bilinear"), cc, c, p, inc,
-                                 lc_nodata=lc.nodata)
-    elif stage == "carbon_sequestration":
-        co = read_param_file("carbon_oxygen")
-        inc, _ = code_set(co, "classes")
-        dens = sv.carbon_sequestration(lc.data, warp("npp"), scalar(co, "nep_npp_ratio"), scalar(co, "co2_per_c"),
-                                       inc, codes, lc_nodata=lc.nodata)
-    elif stage == "climate_regulation":
-        cl = read_param_file("climate_regulation")
-        per_mm = sv.kwh_per_mm(scalar(cl, "latent_heat"), scalar(cl, "water_density"), scalar(cl, "mj_per_kwh"),
-                               scalar(cl, "cop"), scalar(cl, "cooling_share"))
-        vc, vs = code_set(cl, "vegetation")
-        wc, ws = code_set(cl, "water")
-        et = warp("et")
-        dens = sv.climate_regulation(lc.data, et, et, per_mm, vc, vs, wc, ws, codes, lc_nodata=lc.nodata)
-    else:
-        raise SystemExit(f"unknown stage {stage}")
-    t_cog = None
-    if cog:
-        from gep.raster.grid import open_lazy
-        from gep.raster.cog import write_cog
-        from gep.indicators.gep.run import _as_xr
-
-        t1 = time.perf_counter()
-        target = OUT / f"svc_{stage}_{lc_path.stem}.tif"
-        write_cog(_as_xr(dens, g, stage, sv.SERVICES[stage][2]), target, None, units=sv.SERVICES[stage][2])
-        t_cog = time.perf_counter() - t1
-        dens = open_lazy(target, chunk).data
-    t2 = time.perf_counter()
-    tot = sv.region_totals(dens, g, zones, sv.SERVICES[stage][3])
-    t_zonal = time.perf_counter() - t2
-    return {"stage": stage, "seconds": time.perf_counter() - t0, "prepare_s": t_prep, "cog_s": t_cog,
-            "compute_and_zonal_s": t_zonal, "quantity_total": float(np.nansum(tot.quantity)),
-            "unit": sv.SERVICES[stage][1], "valid_km2": float(tot.valid_m2.sum() / 1e6), "regions": len(zones),
+    t1 = time.perf_counter()
+    table = sum_year(job, {"": regions})[""]
+    t_sum = time.perf_counter() - t1
+    spec = sel.services[0].spec
+    g, ch = job.grid, job.lc.data.chunks
+    return {"stage": stage, "seconds": time.perf_counter() - t0, "prepare_s": t_prep,
+            "cog_s": None, "compute_and_zonal_s": t_sum,  # with --cog the COG is written within this
+            "quantity_total": float(np.nansum(table["sum"])) * spec.to_quantity, "unit": spec.quantity_unit,
+            "valid_km2": float(table["covered_m2"].sum() / 1e6), "regions": len(regions),
             "cells": int(g.shape[0] * g.shape[1]), "chunk": [int(ch[0][0]), int(ch[1][0])]}
 
 

@@ -4,21 +4,26 @@ Raster inputs may be given as a path template (``data/precip_{year}.tif``), a co
 0.03``) or a mapping with ``path``/``value`` and ``scale``, ``offset`` (raw × scale + offset = the unit the
 service expects), ``kind`` (intensity or amount per cell), ``resampling`` and ``nodata``. Parameter files
 are built-in names (``src/gep/data/parameters/NAME.yaml``) or paths. See :class:`GepConfig` for every field.
+
+The service names, the parameter tables (with their default files) and which services are computed from
+rasters come from the service catalogue :mod:`gep.config.gep_services`, where each service is declared once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from gep.config import gep_services as catalogue
+from gep.config.gep_services import BUILTIN_NAMES
 
-SERVICE_NAMES = ("tier1", "water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
-                 "climate_regulation", "statistics", "carbon_stock")
-ServiceName = Literal["tier1", "water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
-                      "climate_regulation", "statistics", "carbon_stock"]
+#: the built-in services (the default of ``gep.services``); every registered one is in the catalogue
+#: (:mod:`gep.config.gep_services`)
+SERVICE_NAMES = BUILTIN_NAMES
+ServiceName = str  # a name of the service catalogue (checked by GepConfig)
 #: service → (name_zh, category, {quantity unit: factor to the first (base) unit})
 STAT_SERVICES: dict[str, tuple[str, str, dict[str, float]]] = {
     "agriculture": ("农业产品", "provisioning", {"t": 1.0, "万t": 1e4}),
@@ -30,8 +35,32 @@ STAT_SERVICES: dict[str, tuple[str, str, dict[str, float]]] = {
     "tourism": ("休闲旅游", "cultural", {"人次": 1.0, "万人次": 1e4}),
 }
 
-TIER2_RASTER_SERVICES = ("water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
-                         "climate_regulation")
+
+class _Kinds(Sequence):
+    """The names of the registered services of some kinds, in catalogue order, read when used (a service
+    registered later is in it)."""
+
+    def __init__(self, *kinds: str):
+        self._kinds = kinds
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in catalogue.specs() if s.kind in self._kinds)
+
+    def __getitem__(self, i):
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+#: the services computed from rasters (a per-cell density, or a multiple of another one)
+TIER2_RASTER_SERVICES = _Kinds("raster", "derived")
 
 
 class _Model(BaseModel):
@@ -86,18 +115,37 @@ class Rasters(_Model):
     erodibility: RasterInput | None = Field(None, description="soil erodibility K, t·hm²·h/(hm²·MJ·mm) (土壤保持)")
 
 
-class Parameters(_Model):
+class _ParametersBase(BaseModel):
     """Parameter files (built-in names under src/gep/data/parameters/ or paths to the user's own files)."""
 
-    equivalent_factors: str = Field("xie2015_equivalent_factors", description="Tier-1 factor table [V2]")
-    ecosystem_map: str = Field("ecosystem_map_clcd", description="land-cover code → ecosystem type [P]")
-    runoff: str = Field("runoff_coefficients_clcd", description="runoff coefficient α by class [V values, P map]")
-    usle_cp: str = Field("usle_cp_clcd", description="USLE C and P by class [P]")
-    soil_valuation: str = Field("soil_retention_dolkar2017", description="λ, bulk density, soil N/P [V, one study]")
-    carbon_oxygen: str = Field("carbon_oxygen", description="NEP/NPP ratio [P], stoichiometry [V], classes [P]")
-    climate: str = Field("climate_regulation", description="latent heat [V], COP [P], classes [P]")
-    prices: str = Field("prices_dolkar2017", description="unit prices with base year [V, one study]")
-    carbon_pools: str = Field("carbon_pools_clcd", description="carbon density by class, t C/ha [P]")
+    # the built-in tables are fields (below); a registered service's own table is an extra key, checked here
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _registered_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        extra = {p.field: p.default for p in catalogue.parameter_tables() if p.field not in cls.model_fields}
+        return {**extra, **data}
+
+    @model_validator(mode="after")
+    def _registered_only(self) -> _ParametersBase:
+        tables = {p.field for p in catalogue.parameter_tables()}
+        for key, value in (self.model_extra or {}).items():
+            if key not in tables:
+                raise ValueError(f"'{key}' is not the parameter table of any service; use one of "
+                                 f"{', '.join(sorted(tables))}")
+            if not isinstance(value, str):
+                raise ValueError(f"{key}: '{value}' is not a file name or path; give a built-in name or a path")
+        return self
+
+
+#: one field per parameter table of the built-in services, with the default file each declares
+Parameters = create_model(
+    "Parameters", __base__=_ParametersBase, __module__=__name__,
+    **{p.field: (str, Field(p.default, description=p.description)) for p in catalogue.parameter_tables()})
+Parameters.__doc__ = _ParametersBase.__doc__
 
 
 class RegulatorInput(_Model):
@@ -153,8 +201,8 @@ class GepConfig(_Model):
 
     services: list[ServiceName] = Field(
         default_factory=lambda: list(SERVICE_NAMES),
-        description="what to compute: tier1, water_conservation, soil_retention, carbon_sequestration, "
-                    "oxygen_release, climate_regulation, statistics, carbon_stock")
+        description=f"what to compute: {', '.join(SERVICE_NAMES)}",
+        json_schema_extra={"items": {"enum": list(SERVICE_NAMES), "type": "string"}})
     gep_tier: Literal[1, 2] = Field(2, description="which tier the GEP sum uses: 1 = equivalent factors; 2 = "
                                                    "biophysical regulating services + statistics")
     rasters: Rasters = Field(default_factory=Rasters)
@@ -183,6 +231,9 @@ class GepConfig(_Model):
     def _unique(cls, v: list[str]) -> list[str]:
         if len(set(v)) != len(v):
             raise ValueError("services repeat; list each once")
+        bad = [s for s in v if s not in catalogue.names()]
+        if bad:
+            raise ValueError(f"unknown service(s) {', '.join(bad)}; use {', '.join(catalogue.names())}")
         return v
 
     @field_validator("statistics_services")
@@ -203,45 +254,31 @@ def load_gep_config(source: str | Path | Mapping[str, Any] | None = None, where:
     return load_model(GepConfig, source, where, "see gep.config.gep.GepConfig", section="gep")
 
 
-#: the services whose per-cell density is written as a raster of its own (oxygen_release is derived from the
-#: carbon_sequestration raster)
-DENSITY_SERVICES = ("water_conservation", "soil_retention", "carbon_sequestration", "climate_regulation")
+#: the services whose per-cell density is written as a raster of its own and summed (a 'derived' service,
+#: e.g. oxygen_release, is written from its base raster and summed through it)
+DENSITY_SERVICES = _Kinds("raster")
 
 
 def service_raster_names(cfg: GepConfig) -> list[str]:
-    """The service rasters one year gets (``SERVICE_YEAR.tif``), in the order they are written; empty when
-    ``write_rasters`` is off."""
+    """The service rasters one year gets (``SERVICE_YEAR.tif``), in the order they are written (the density
+    rasters, then the derived ones); empty when ``write_rasters`` is off."""
     if not cfg.write_rasters:
         return []
     wanted = set(cfg.services)
-    return [s for s in (*DENSITY_SERVICES, "oxygen_release") if s in wanted]
-
-
-#: the parameter tables (fields of :class:`Parameters`) each service reads; every priced service (all but
-#: carbon_stock) also reads ``prices`` and the deflator
-SERVICE_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "tier1": ("equivalent_factors", "ecosystem_map"),
-    "water_conservation": ("runoff",),
-    "soil_retention": ("usle_cp", "soil_valuation"),
-    "carbon_sequestration": ("carbon_oxygen",),
-    "oxygen_release": ("carbon_oxygen",),
-    "climate_regulation": ("climate",),
-    "statistics": (),
-    "carbon_stock": ("carbon_pools",),
-}
+    return [s for kind in ("raster", "derived") for s in _Kinds(kind) if s in wanted]
 
 
 def priced(services) -> bool:
     """Whether any of ``services`` is valued in yuan (all but carbon_stock are)."""
-    return bool(set(services) - {"carbon_stock"})
+    return any(catalogue.spec(s).priced for s in set(services))
 
 
 def parameter_fields(services, *, prices: bool = True) -> list[str]:
     """The :class:`Parameters` fields ``services`` read (in field order), with ``prices`` when one is priced."""
-    wanted = {f for s in services for f in SERVICE_PARAMETERS[s]}
+    wanted = {f for s in services for f in catalogue.spec(s).parameter_fields}
     if prices and priced(services):
         wanted.add("prices")
-    return [f for f in Parameters.model_fields if f in wanted]
+    return [p.field for p in catalogue.parameter_tables() if p.field in wanted]
 
 
 #: the :class:`GepConfig` fields the service rasters (and the LS factor) depend on; the others (tier1, gep_tier,

@@ -1,4 +1,4 @@
-"""GEP accounts per region and year, and GEP per unit land area (两山指数 indicator 10; METHODS.md §4).
+"""GEP accounts per region and year, and GEP per unit land area (两山指数 indicator 10; docs/methods.md §4).
 
 The workflow calls one function::
 
@@ -41,13 +41,19 @@ Outputs (written with :func:`gep.io.tables.write_table` into ``out_dir`` as CSV 
   (:func:`write_year_sums`, rule ``gep_sums``, :mod:`.year_sums`) and each level's
   ``run_gep(..., sums_paths=…)`` builds its tables from the stored sums without reading a raster.
 
-Modules: :mod:`.params` (parameter files), :mod:`.tier1`, :mod:`.services` (Tier-2 kernels),
-:mod:`.ls_factor` (flow accumulation + LS), :mod:`.resample` (lazy warping), :mod:`.carbon_stock`,
-:mod:`.statistics` (tabular services), :mod:`.accounts` (prices, summary, verdict), :mod:`.config`,
-:mod:`.year_sums` (one year's zonal sums of the rasters, the only raster work behind the tables).
+Services: every Tier-2 raster service is one module of :mod:`.services` (its formulas) with its spec in the
+service catalogue :mod:`gep.config.gep_services` (names, category, raster inputs, parameter tables, units);
+:mod:`.services.registry` collects them and ``register(service)`` adds one. The run (:mod:`.run`) loops over
+the registry: which rasters a year writes, which parameter files it reads, the sums, prices and table rows.
+
+Modules: :mod:`.params` (parameter files), :mod:`.tier1`, :mod:`.services` (Tier-2 services and registry),
+:mod:`.carbon_stock`, :mod:`.statistics` (tabular services), :mod:`.accounts` (prices, summary, verdict),
+:mod:`.year_sums` (one year's zonal sums of the rasters, the only raster work behind the tables), :mod:`.run`.
 """
 
 from gep.config.gep import GepConfig, load_gep_config
-from gep.indicators.gep.run import run_gep, write_service_rasters, write_year_sums
+from gep.indicators.gep.run import ls_raster, preflight, run_gep, write_service_rasters, write_year_sums
+from gep.indicators.gep.services.registry import register
 
-__all__ = ["GepConfig", "load_gep_config", "run_gep", "write_service_rasters", "write_year_sums"]
+__all__ = ["GepConfig", "load_gep_config", "ls_raster", "preflight", "register", "run_gep", "write_service_rasters",
+           "write_year_sums"]
