@@ -135,7 +135,6 @@ def test_bench_scorecard(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="being moved to the service registry", raises=AssertionError)
 def test_bench_services(tmp_path):
     # run from a copy: this script keeps its data beside itself
     run_bench("bench_services.py", ["--size", "600", "--regions", "4", "--chunk", "256"], tmp_path, copy=True)

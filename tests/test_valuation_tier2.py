@@ -320,7 +320,7 @@ def test_stored_sums_that_do_not_fit_the_regions_name_the_file(tiny):
     with pytest.raises(InputError, match=rf"{target.name}: no water_conservation sums for region\(s\) B; the "
                                          r"regions or services changed"):
         run_gep(cfg, sums_paths={YEAR: target}, **kw)
-    with pytest.raises(InputError, match=r"none\.parquet: GEP sums missing; run `gep gep-sums`"):
+    with pytest.raises(InputError, match=r"none\.parquet: GEP sums missing; run `gep stage gep-sums`"):
         run_gep(cfg, sums_paths={YEAR: tmp / "none.parquet"}, **kw)
     assert not (tmp / "o").exists()
 
@@ -350,7 +350,7 @@ def test_settings_that_only_value_gep_leave_the_service_rasters_unchanged(tiny, 
 def test_missing_shared_raster_names_the_stage_to_run(tiny):
     tmp, regions, lca, cfg_dict = tiny
     with pytest.raises(InputError, match=r"water_conservation_2020\.tif: service raster missing; run `gep "
-                                         r"gep-rasters` for 2020"):
+                                         r"stage gep-rasters` for 2020"):
         run_gep(load_gep_config(cfg_dict), years=[YEAR], landcover_area=lca, regions=regions,
                 landcover_path_for_year=lambda y: tmp / f"lc_{y}.tif", out_dir=tmp / "o", raster_dir=tmp / "none",
                 rasters_written=True)

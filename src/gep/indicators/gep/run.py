@@ -254,12 +254,12 @@ def _open_density(job: YearJob, service: str) -> da.Array:
     """A density read from the service raster written before (by :func:`write_service_rasters`)."""
     path = job.path(service)
     if not path.is_file():
-        raise InputError(f"{path}: service raster missing; run `gep gep-rasters` for {job.year} first (the "
+        raise InputError(f"{path}: service raster missing; run `gep stage gep-rasters` for {job.year} first (the "
                          f"workflow's gep_rasters rule)")
     data = open_lazy(path, job.cfg.chunk)
     if data.shape != job.grid.shape:
         raise InputError(f"{path}: {data.shape[1]} × {data.shape[0]} cells, but the land cover of {job.year} has "
-                         f"{job.grid.shape[1]} × {job.grid.shape[0]}; rerun `gep gep-rasters` for {job.year}")
+                         f"{job.grid.shape[1]} × {job.grid.shape[0]}; rerun `gep stage gep-rasters` for {job.year}")
     return data.data
 
 
@@ -377,7 +377,7 @@ def write_year_sums(cfg: GepConfig, year: int, *, levels: dict[str, gpd.GeoDataF
     for s in sel.densities:
         if s.spec.needs_ls and not written and ls_path is None:
             raise InputError(f"gep.write_rasters is off, so there is no {s.name.replace('_', ' ')} raster to sum: "
-                             f"the GEP tables stage (gep gep-tables) computes and sums the services itself; or give "
+                             f"the GEP tables stage (gep stage gep-tables) computes and sums the services itself; or give "
                              f"ls_path")
     job = YearJob.open(cfg, year, sel, params, landcover_path=landcover_path, landcover_nodata=landcover_nodata,
                        ls_path=Path(ls_path) if ls_path is not None else None, raster_dir=Path(raster_dir),
@@ -425,7 +425,7 @@ def _year_sums(level: Level, sel: Selection, params: dict[str, Any], src: SumsSo
     if src.sums_paths is not None:
         missing = [y for y in years if y not in src.sums_paths]
         if missing:
-            raise InputError(f"GEP sums: none given for year(s) {', '.join(map(str, missing))}; run `gep gep-sums` "
+            raise InputError(f"GEP sums: none given for year(s) {', '.join(map(str, missing))}; run `gep stage gep-sums` "
                              f"for them first (the workflow's gep_sums rule)")
         return {y: read_year_sums(src.sums_paths[y], codes, sel.layers) for y in years}
     stored = src.write and cfg.write_rasters

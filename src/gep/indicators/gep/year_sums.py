@@ -81,7 +81,7 @@ def read_year_sums(path: str | Path, region_codes: Iterable[str], layers: Iterab
     """The sums table at ``path`` (written by the gep_sums stage), checked against the regions and layers."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: GEP sums missing; run `gep gep-sums` for that year first (the workflow's "
+        raise InputError(f"{path}: GEP sums missing; run `gep stage gep-sums` for that year first (the workflow's "
                          f"gep_sums rule)")
     return YearSums(pd.read_parquet(path), region_codes, layers, str(path))
 
