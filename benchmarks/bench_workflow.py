@@ -202,7 +202,7 @@ def write_config(size: int, paths: dict, out_dir: Path, chunk: int, years=YEARS,
         },
         "gep": {
             # no tier1: the synthetic land cover has snow/ice (CLCD 6), whose equivalent-factor row gep
-            # ships empty (METHODS.md §5)
+            # ships empty (docs/methods.md §1)
             "services": ["water_conservation", "soil_retention", "carbon_sequestration",
                          "oxygen_release", "climate_regulation", "carbon_stock"],
             "gep_tier": 2,

@@ -1,4 +1,4 @@
-"""The area kernel against independent truth (METHODS.md §5).
+"""The area kernel against independent truth (docs/methods.md §1).
 
 Every expected value here is computed without gep: cell fractions with shapely, cell areas by Gauss–Legendre
 quadrature of the ellipsoid's area element, polygon areas with pyproj.Geod on densified rings, and

@@ -1,4 +1,4 @@
-"""The built-in land-cover class schemes in src/gep/data/classes/ load and map forest/grass as METHODS.md §2 says."""
+"""The built-in land-cover class schemes in src/gep/data/classes/ load and map forest/grass as docs/methods.md §2 says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Web-map offsets (METHODS §7): GCJ-02 and BD-09 boundaries are brought back to WGS84 before any overlay."""
+"""Web-map offsets (docs/methods.md §7): GCJ-02 and BD-09 boundaries are brought back to WGS84 before any overlay."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_gcj02_offset_size_and_round_trip():
     lon, lat = np.array([NINGXIANG[0]]), np.array([NINGXIANG[1]])
     glon, glat = wgs84_to_gcj02(lon, lat)
     _, _, dist = Geod(ellps="WGS84").inv(lon, lat, glon, glat)
-    assert 300 < dist[0] < 800  # hundreds of metres, as METHODS §7 reports near Ningxiang
+    assert 300 < dist[0] < 800  # hundreds of metres, as docs/methods.md §7 reports near Ningxiang
     back_lon, back_lat = gcj02_to_wgs84(glon, glat)
     _, _, err = Geod(ellps="WGS84").inv(lon, lat, back_lon, back_lat)
     assert err[0] < 0.01  # better than 1 cm

@@ -235,7 +235,7 @@ def transition_table(prev: LandcoverRaster, curr: LandcoverRaster, regions: gpd.
 
 
 def extent_account(transitions: pd.DataFrame, regions: pd.DataFrame, year_from: int, year_to: int) -> pd.DataFrame:
-    """SEEA ecosystem extent account (METHODS.md §6) per region × class from a transition table (km²).
+    """SEEA ecosystem extent account (docs/methods.md §6) per region × class from a transition table (km²).
 
     opening = Σ_to T[c, to]; closing = Σ_from T[from, c]; additions = Σ_{from≠c} T[from, c];
     reductions = Σ_{to≠c} T[c, to]; net = additions − reductions = closing − opening.

@@ -16,7 +16,7 @@ def register(sub) -> None:
             "Compute relief (max - min elevation in a square window given in metres) at the DEM's own "
             "resolution, classify it (1 平原 <30 m, 2 丘陵 30-200, 3 小起伏山地 200-500, 4 中起伏山地 500-1000, "
             "5 大起伏山地 1000-2500, 6 极大起伏山地 >=2500; 0 = no DEM) and write the classes on the land-cover "
-            "grid (nearest neighbour) as a COG. See METHODS.md §2."
+            "grid (nearest neighbour) as a COG. See docs/methods.md §2."
         ),
     )
     p.add_argument("dem", metavar="DEM", help="DEM raster (any CRS and resolution; metres of elevation)")

@@ -35,7 +35,7 @@ def register(sub) -> None:
         description=(
             "Compute the GEP accounts of one region level: gep_services, gep_summary, carbon_stock tables and the "
             "service rasters (COG) in --out-dir. Settings come from a GEP config (the 'gep:' section of the run "
-            "config, or a file with just those keys; see gep.config.gep.GepConfig). METHODS.md §4."
+            "config, or a file with just those keys; see gep.config.gep.GepConfig). docs/methods.md §4."
         ),
     )
     p.add_argument("--config", type=Path, required=True, metavar="YAML", help="GEP settings (GepConfig)")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class CoverageConfig(BaseModel):
-    """How the 林草覆盖率 numerator and denominator are formed (METHODS.md §2).
+    """How the 林草覆盖率 numerator and denominator are formed (docs/methods.md §2).
 
     - Numerator: categories ``forest`` and ``shrub`` count as 林 (灌木林地 is forest land in Chinese statistics),
       ``grass`` as 草. ``wetland_as`` / ``other_as`` add the ``wetland`` / ``other`` categories (e.g. ESA

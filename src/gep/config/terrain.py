@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 #: Class code for cells without a valid DEM value.
 NODATA_CODE = 0
 
-#: Region terrain types used by the 林草覆盖率 targets (METHODS.md §1–2).
+#: Region terrain types used by the 林草覆盖率 targets (docs/methods.md §2).
 REGION_TYPES = ("山区", "丘陵区", "平原区", "干旱半干旱地区")
 
 
@@ -39,7 +39,7 @@ BROAD_OF_CODE: dict[int, str] = {0: "无DEM", **{k: v.broad_zh for k, v in TERRA
 
 
 class TerrainConfig(BaseModel):
-    """Parameters of the terrain classification and of the region terrain-type rule (METHODS.md §2).
+    """Parameters of the terrain classification and of the region terrain-type rule (docs/methods.md §2).
 
     Units: metres for the window and relief thresholds, percent of DEM-covered region area for shares,
     millimetres per year for precipitation. Every default is a proposal [P] except the relief thresholds [V].

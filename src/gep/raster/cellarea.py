@@ -1,4 +1,4 @@
-"""True ground area of raster cells on the CRS's ellipsoid (METHODS.md §5).
+"""True ground area of raster cells on the CRS's ellipsoid (docs/methods.md §1).
 
 - Geographic CRS: a cell between latitudes φ1 and φ2 and Δλ degrees wide has the exact ellipsoidal area
   Δλ/360 × (zone area between φ1 and φ2), from the authalic-latitude formula; it depends on the row only.

@@ -120,11 +120,11 @@ pre, code { font-family: "DejaVu Sans Mono", Consolas, monospace, "GEP CJK"; }
 状态：达标 / 不达标 / 暂未核算（无数值或无法判断，如只有一年数据的“稳定提高”）/ 暂未调查 / 无数据。</p>
 <ul>
 <li>林草覆盖率（指标 7）= (林地 + 草地面积) / 区域面积 × 100%，面积为椭球面积；目标按区域地形类型
-（山区 / 丘陵区 / 平原区 / 干旱半干旱地区）取值，判定取自 gep 的 forest_grass_coverage（METHODS.md §2）。</li>
+（山区 / 丘陵区 / 平原区 / 干旱半干旱地区）取值，判定取自 gep 的 forest_grass_coverage（docs/methods.md §2）。</li>
 <li>生态保护红线面积（指标 9）：红线图斑在区域内的椭球面积（重叠只计一次），“不减少”指不少于上一年且不少于基准年，
-基准年本身计为达标（METHODS.md §3）。</li>
+基准年本身计为达标（docs/methods.md §3）。</li>
 <li>单位国土面积生态系统生产总值（指标 10）：GEP / 区域面积（万元/km²，表中为当年价），按可比价判断“稳定提高”；
-首个核算年为“无数据”，未核算 GEP 时为“暂未核算”（METHODS.md §4）。</li>
+首个核算年为“无数据”，未核算 GEP 时为“暂未核算”（docs/methods.md §4）。</li>
 <li>稳定提高（部门指标）：与上一个有数值的年份比较，{{ trend_text }}；只有一年数值时为“暂未核算”。</li>
 </ul>
 <table>

@@ -1,4 +1,4 @@
-"""The 两山指数 indicator list as data: ``src/gep/data/standards/lianshan_NAME.yaml`` (METHODS.md §1).
+"""The 两山指数 indicator list as data: ``src/gep/data/standards/lianshan_NAME.yaml`` (docs/methods.md §5).
 
 A standard names each indicator's group (目标层), task (任务层), unit, target text, judgement type and where its
 values come from (a department template or one of gep's tables). The national list and Guizhou's variant ship

@@ -1,4 +1,4 @@
-"""Ellipsoidal areas (METHODS.md §5): the area of polygons on the CRS's own ellipsoid.
+"""Ellipsoidal areas (docs/methods.md §1): the area of polygons on the CRS's own ellipsoid.
 
 Polygon edges are straight lines in the CRS they are stored in (that is how a raster of the same CRS sees
 them); they are densified in that CRS before the area is taken, so a long edge along a parallel is measured

@@ -1,4 +1,4 @@
-"""Removing web-map offsets (METHODS.md §7): GCJ-02 (AMap, Tencent) and BD-09 (Baidu) to WGS84.
+"""Removing web-map offsets (docs/methods.md §7): GCJ-02 (AMap, Tencent) and BD-09 (Baidu) to WGS84.
 
 GCJ-02 is a published obfuscation of WGS84 of a few hundred metres inside China; the forward formula is
 public and its inverse is found by fixed-point iteration to better than 1e-7° (≈ 1 cm). BD-09 adds a further

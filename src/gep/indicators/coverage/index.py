@@ -1,4 +1,4 @@
-"""Indicator 7 (林草覆盖率) from the terrain × land-cover area table, METHODS.md §1–2.
+"""Indicator 7 (林草覆盖率) from the terrain × land-cover area table, docs/methods.md §2.
 
 Input everywhere is the tidy table ``terrain_area`` (one row per region × year × terrain class × land-cover
 class) with columns:

@@ -1,4 +1,4 @@
-"""Terrain classes from a DEM for indicator 7 (林草覆盖率), METHODS.md §2.
+"""Terrain classes from a DEM for indicator 7 (林草覆盖率), docs/methods.md §2.
 
 Pipeline: DEM → relief Rf = Hmax − Hmin (m) in a square moving window whose side is given in metres →
 six relief classes (平原 … 极大起伏山地) → nearest-neighbour onto the land-cover grid → Cloud-Optimized GeoTIFF.
@@ -13,7 +13,7 @@ Conventions (all documented in :class:`TerrainConfig`):
   extrapolated, so relief there can only be lower.
 - Class codes: 0 no data, 1 平原 (Rf < 30 m), 2 丘陵 [30, 200), 3 小起伏山地 [200, 500), 4 中起伏山地
   [500, 1000), 5 大起伏山地 [1000, 2500), 6 极大起伏山地 ≥ 2500 m. Every class includes its lower bound
-  (METHODS: 山地 ≥ 200 m); a relief of exactly 2,500 m is therefore class 6.
+  (docs/methods.md §2.2: 山地 ≥ 200 m); a relief of exactly 2,500 m is therefore class 6.
 - All computations are lazy (Dask) and chunk-size independent: relief uses a halo exchange of half a window,
   and the reprojection maps every destination cell centre exactly (no approximate transformer), so any
   tiling gives the same bytes.

@@ -8,7 +8,7 @@ E for Tier 1). With the deflator index D (year → index, any base):
 
 Statistics rows arrive as values in current prices of their own year Y: constant value = value × D(B)/D(Y).
 B is ``GepConfig.constant_price_year`` (default: the price table's base year). Every year used must be in
-the deflator table, else InputError. Deflating with one general index is our proposal [P] (METHODS.md §4).
+the deflator table, else InputError. Deflating with one general index is our proposal [P] (docs/methods.md §4).
 
 GEP(region, year) = Σ value_yuan of the rows of the chosen tier (Tier 1: the 11 equivalent-factor services;
 Tier 2: the biophysical regulating services + the statistics rows). Indicator 10 = GEP / land area, in

@@ -1,4 +1,4 @@
-"""Carbon storage by land-cover class (InVEST Carbon-like; METHODS.md §4.3), per region and year.
+"""Carbon storage by land-cover class (InVEST Carbon-like; docs/methods.md §4.3), per region and year.
 
     storage(region, year, pool) = Σ_class area_ha(class) × density(class, pool)      (t C)
 

@@ -1,7 +1,7 @@
 """Parameter files of the GEP accounts: every coefficient and price, each with ``status:`` and ``source:``.
 
 Files live in ``src/gep/data/parameters/NAME.yaml`` (built-in, referred to by NAME) or anywhere (referred to by
-path); a user's file always replaces ours. Status marks follow METHODS.md: **V** seen in the primary or an
+path); a user's file always replaces ours. Status marks (docs/methods.md, preface): **V** seen in the primary or an
 authoritative source, **V2** seen only through citing papers, **P** our proposal — nothing V2/P is official.
 
 Loaders check the layout and every number, and raise :class:`gep.core.errors.InputError` with one line naming the

@@ -1,5 +1,5 @@
 """Tabular services: provisioning (农林牧渔 products, water supply, hydropower) and cultural (tourism) values
-per region and year from statistical yearbooks (METHODS.md §4.2), as a validated CSV.
+per region and year from statistical yearbooks (docs/methods.md §4.2), as a validated CSV.
 
 Template (``gep gep-template OUT.csv`` writes it, one row per region × year × service to fill in):
 

@@ -1,4 +1,4 @@
-"""Tier 1: the equivalent-factor method (Xie Gaodi et al. 2015; METHODS.md §4.1), from land-cover areas.
+"""Tier 1: the equivalent-factor method (Xie Gaodi et al. 2015; docs/methods.md §4.1), from land-cover areas.
 
 For every region × year × service s::
 

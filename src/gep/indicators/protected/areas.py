@@ -1,4 +1,4 @@
-"""Indicator 9 (生态保护红线面积、自然保护地面积), vector part (METHODS.md §3 and §5).
+"""Indicator 9 (生态保护红线面积、自然保护地面积), vector part (docs/methods.md §3.1 and §1.2).
 
 What is computed:
 
