@@ -65,7 +65,7 @@ def test_class_scheme_problems_all_at_once(tmp_path):
     text = "\n".join(err.value.lines())
     assert len(err.value.lines()) == 3 and all(line.startswith(str(p)) for line in err.value.lines())
     assert "classes[0].category' = 'woods'" in text and "classes[1].code' = 2.5" in text
-    assert "classes[2].name_zh' is missing" in text and "src/gep/data/classes/clcd.yaml" in text
+    assert "classes[2].name_zh' is missing" in text and "classes/clcd.yaml (gep where --data)" in text
     dup = _write(tmp_path, "nodata: 1\nclasses:\n  - {code: 1, name_zh: a, name_en: b, category: forest}\n",
                  "dup.yaml")
     with pytest.raises(InputError, match="nodata 1 is also a class code"):

@@ -83,7 +83,7 @@ class ClassSchemeFile(Reference):
         return self
 
 
-LAYOUT = "src/gep/data/classes/clcd.yaml"
+LAYOUT = "the built-in classes/clcd.yaml (gep where --data)"
 
 
 def scheme_file(name_or_path: str | Path) -> Path:

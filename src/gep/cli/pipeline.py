@@ -41,8 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--republish", action="store_true", help="replace an earlier published copy of YEAR")
     p.set_defaults(func=run_publish)
 
-    p = sub.add_parser("where", help="print where a run's tables and reports are")
-    p.add_argument("config", type=Path)
+    p = sub.add_parser("where", help="print where a run's tables and reports are (--data: the built-in class "
+                                     "schemes, parameter tables and standards)")
+    p.add_argument("config", type=Path, nargs="?")
+    p.add_argument("--data", action="store_true", help="print the folder of the built-in reference data")
     p.set_defaults(func=run_where)
 
     p = sub.add_parser("config-schema", help="print the JSON schema of the config (or write it with --out)")
@@ -87,6 +89,12 @@ def run_publish(args) -> int:
 def run_where(args) -> int:
     from gep.io.run_paths import report_path, tables_dir
 
+    if args.data or args.config is None:
+        from gep.core.resources import DATA_DIR
+
+        print(f"gep: built-in reference data (classes/, parameters/, standards/) are in {DATA_DIR}")
+        if args.config is None:
+            return 0
     cfg = _load(args.config)
     print(f"gep: results of '{cfg.name}' are in {cfg.out.resolve()}")
     for level in cfg.regions:

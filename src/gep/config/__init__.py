@@ -91,7 +91,7 @@ class TerrainSection(TerrainConfig):
 class CoverageSection(CoverageConfig):
     """林草覆盖率 (indicator 7): :class:`gep.indicators.coverage.index.CoverageConfig` plus the target standard."""
 
-    standard: str = Field("national", description="Target standard: national, guizhou (src/gep/data/standards/"
+    standard: str = Field("national", description="Target standard: national, guizhou (built-in standards/"
                                                   "coverage_*.yaml) or a path to the user's own YAML file")
 
 
@@ -99,7 +99,7 @@ class ScorecardConfig(_Model):
     """The 两山指数 scorecard, workbook, GeoPackage, maps and report (indicators 1–20)."""
 
     standard: str = Field("national", description="Indicator list and targets: national, guizhou "
-                                                  "(src/gep/data/standards/lianshan_*.yaml) or a path")
+                                                  "(built-in standards/lianshan_*.yaml) or a path")
     template: str | None = Field(None, description="Filled department table for the 17 non-spatial indicators "
                                                    "(gep index-template); without it they are 暂未核算")
     title: str | None = Field(None, description="Report title (default: the run's name)")

@@ -216,7 +216,7 @@ class GepConfig(_Model):
                                  "hydropower", "tourism"],
         description="statistics services every region × year must have")
     deflator: str | None = Field(None, description="deflator table (YAML or CSV year,index); required. "
-                                                   "src/gep/data/parameters/deflator_demo.yaml is a DEMO only")
+                                                   "the built-in deflator_demo is a DEMO only")
     constant_price_year: int | None = Field(None, description="year of constant prices (default: the price "
                                                               "table's base year)")
     verdict: VerdictConfig = Field(default_factory=VerdictConfig)

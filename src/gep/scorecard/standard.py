@@ -21,7 +21,7 @@ from gep.indicators.coverage.index import CoverageStandard, load_standard
 from gep.indicators.judgement import COMPARISONS, JUDGEMENTS, MISSING_STATUSES, NOT_COMPUTED  # noqa: F401
 
 PREFIX = "lianshan_"
-_LAYOUT = "src/gep/data/standards/lianshan_national.yaml"
+_LAYOUT = "the built-in standards/lianshan_national.yaml (gep where --data)"
 
 #: Where an indicator's values come from.
 DATA_SOURCES = ("department", "coverage", "protected", "gep")
@@ -156,7 +156,7 @@ def available_standards() -> list[str]:
 def standard_file(name_or_path: str | Path) -> Path:
     """The YAML file of a 两山指数 list given by built-in name (``national``) or by path."""
     return resolve(name_or_path, "standards", "两山指数 standard", prefix=PREFIX,
-                   layout="src/gep/data/standards/lianshan_national.yaml")
+                   layout=_LAYOUT)
 
 
 def _number(v: Any) -> bool:

@@ -64,7 +64,7 @@ class CoverageStandard:
 
 
 _STANDARD_PREFIX = "coverage_"
-_LAYOUT = "src/gep/data/standards/coverage_national.yaml"
+_LAYOUT = "the built-in standards/coverage_national.yaml (gep where --data)"
 
 
 def _sign(v):

@@ -55,7 +55,7 @@ def read_param_file(ref: str | Path, *, require_status: bool = True) -> ParamFil
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of keys; see src/gep/data/parameters/ for the layout")
+        raise InputError(f"{path}: expected a mapping of keys; see the built-in tables (gep where --data) for the layout")
     if require_status:
         missing = [k for k in ("status", "source") if not str(data.get(k) or "").strip()]
         if missing:

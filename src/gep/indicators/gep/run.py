@@ -181,7 +181,7 @@ def preflight(cfg: GepConfig, years: list[int], dem_path, *, rasters: bool = Tru
                         "`gep gep-template stats.csv`, fill it in and set its path, or remove 'statistics'")
     if priced(wanted) and cfg.deflator is None:
         problems.append("gep.deflator: not set; give a deflator table (year → index) for current/constant prices "
-                        "(src/gep/data/parameters/deflator_demo.yaml holds invented DEMO values only)")
+                        "(the built-in deflator_demo holds invented DEMO values only)")
     for name, reg in cfg.tier1.regulators.items():
         if reg.table is not None and not Path(reg.table).is_file():
             problems.append(f"gep.tier1.regulators.{name}.table: {reg.table} does not exist; check the path")
