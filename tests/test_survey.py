@@ -361,3 +361,35 @@ def test_demo_survey_partitions_townships():
     # the polygons partition the townships: TBMJ adds up to the townships' geodesic area
     town_area = sum(abs(GEOD.geometry_area_perimeter(shapely.segmentize(t, 0.0005))[0]) for t in (west, east))
     assert abs(a.TBMJ.sum() - town_area) / town_area < 1e-6
+
+
+def test_write_demo_survey_needs_the_demo(tmp_path):
+    from gep.accounting.survey_demo import write_demo_survey
+
+    with pytest.raises(InputError, match=r"townships.gpkg: the demo townships are missing; run 'gep demo"):
+        write_demo_survey(tmp_path)
+
+
+@pytest.mark.slow
+def test_demo_county_survey_reproduces_its_own_sums(tmp_path):
+    """The demo county's survey layer, accounted over its townships (which cut no polygon: the layer was cut at
+    their boundaries): every township's class totals are its polygons' TBDLMJ and TKMJ sums exactly."""
+    from gep import demo
+    from gep.accounting.survey_demo import write_demo_survey
+    from gep.vector.regions import read_regions
+
+    demo.generate(tmp_path)
+    path = write_demo_survey(tmp_path)
+    layer = gpd.read_file(path, layer="DLTB", engine="pyogrio")
+    assert layer.crs == CRS(DEMO_CRS) and len(layer) > 5000
+    towns, _ = read_regions(demo.paths(tmp_path)["townships"], "code", "name")
+    res = survey_crosstab(path, towns)
+    got = res.table.groupby(["region_code", "dlbm"])["area_cm2"].sum()
+    # each polygon's township from its ZLDWDM (first 9 digits), the survey's way
+    town_of = {c[:9]: c for c in towns.region_code}
+    region = layer.ZLDWDM.str[:9].map(town_of)
+    counted = pd.DataFrame({"region_code": region, "dlbm": layer.DLBM, "area_cm2": _cm2(layer.TBDLMJ)})
+    deducted = pd.DataFrame({"region_code": region, "dlbm": "1203", "area_cm2": _cm2(layer.TKMJ)})
+    want = pd.concat([counted, deducted]).groupby(["region_code", "dlbm"])["area_cm2"].sum()
+    assert got.to_dict() == want[want != 0].to_dict()
+    assert res.counts["gaps"] == 0 and res.counts["overlap"] == 0 and res.counts["outside_regions_m2"] == 0

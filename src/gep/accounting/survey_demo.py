@@ -17,6 +17,7 @@ import shapely
 
 from gep.core.errors import InputError
 from gep.vector.geodesy import polygon_area_m2
+from gep.vector.regions import to_crs
 
 #: CGCS2000 / 3-degree Gauss-Kruger zone 37 (central meridian 111°E, false easting with the zone number): the
 #: zone of the demo county (112.0–112.36°E), written the way survey files are usually delivered
@@ -92,7 +93,7 @@ def demo_survey(townships: gpd.GeoDataFrame, *, seed: int = 2019, cell_m: float 
                 code_field: str = "code") -> gpd.GeoDataFrame:
     """A survey layer for the demo county: jittered ~``cell_m`` cells cut at the township boundaries (as the
     survey cuts its polygons at village boundaries), ZLDWDM = township code + village digits, in EPSG:4525."""
-    towns = townships.to_crs(DEMO_CRS)
+    towns = to_crs(townships, DEMO_CRS)  # densified as the accounting does, so the cuts match its regions
     x0, y0, x1, y1 = (float(v) for v in towns.total_bounds)
     nx, ny = int(np.ceil((x1 - x0) / cell_m)), int(np.ceil((y1 - y0) / cell_m))
     rng = np.random.default_rng(seed)
@@ -107,7 +108,8 @@ def demo_survey(townships: gpd.GeoDataFrame, *, seed: int = 2019, cell_m: float 
     order = np.lexsort((c_idx, t_idx))
     parts, t_idx, c_idx = parts[order], t_idx[order], c_idx[order]
     town_code = towns[code_field].astype(str).to_numpy()
-    village = np.array([f"{town_code[t]}{(c // 40) % 100:03d}".ljust(19, "0")[:19] for t, c in zip(t_idx, c_idx)],
+    # ZLDWDM: the township's first 9 digits, a 3-digit village number (bands of ~40 cells), then 7 zeros
+    village = np.array([f"{town_code[t][:9]}{1 + (c // 40) % 99:03d}0000000" for t, c in zip(t_idx, c_idx)],
                        dtype=object)
     return survey_fields(parts, DEMO_CRS, rng, village)
 
