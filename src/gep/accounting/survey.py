@@ -92,7 +92,7 @@ class TerrainClasses:
         import rasterio
 
         with rasterio.open(path) as src:
-            nodata = None if src.nodata is None else int(src.nodata)
+            nodata = None if src.nodata is None or np.isnan(src.nodata) else int(src.nodata)
         return cls(open_blocks(path, chunk), grid_of(path), nodata, tuple(codes), str(path))
 
     @classmethod
@@ -242,19 +242,18 @@ def _scheme_codes(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_codes(where, scheme_name, fields, dlbm, code, tbmj, kc, kcode, deduct) -> None:
-    """Class codes outside the scheme, listed with their survey area (or feature count)."""
-    known = set(load_scheme(scheme_name).codes.tolist())
+    """Class codes outside the scheme, listed with their TBMJ area (or, without TBMJ, their feature count)."""
+    known = load_scheme(scheme_name).codes
     problems = []
     for what, texts, codes, mask in ((fields.class_field, dlbm, code, np.ones(len(code), bool)),
                                      (fields.deduct_class_field or "deducted class", kc, kcode, deduct > 0)):
-        bad = mask & ~np.isin(codes, list(known))
+        bad = mask & ~np.isin(codes, known)
         if not bad.any():
             continue
-        frame = pd.DataFrame({"code": texts[bad], "area": (tbmj if tbmj is not None else np.ones(len(codes)))[bad]})
-        sums = frame.groupby("code")["area"].agg(["sum", "size"]).sort_values("sum", ascending=False)
-        unit = "m²" if tbmj is not None else "features"
-        shown = ", ".join(f"'{c}' ({(r['sum'] if tbmj is not None else r['size']):,.2f} {unit})"
-                          if tbmj is not None else f"'{c}' ({int(r['size'])} features)" for c, r in sums.head(20).iterrows())
+        area = tbmj[bad] if tbmj is not None else np.ones(int(bad.sum()))
+        sums = pd.Series(area).groupby(texts[bad]).sum().sort_values(ascending=False).head(20)
+        shown = ", ".join(f"'{c}' ({v:,.2f} m²)" if tbmj is not None else f"'{c}' ({int(v)} features)"
+                          for c, v in sums.items())
         problems.append(f"{where}: field '{what}' has codes not in class scheme '{scheme_name}': {shown}; fix the "
                         "codes or add them to the scheme")
     if problems:

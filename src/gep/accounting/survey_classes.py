@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import pandas as pd
+
+from gep.core.errors import InputError
+
 #: Survey codes without an integer form, mapped to the scheme code the survey raster uses (see sandiao.yaml).
 ALIASES = {"05H1": 501, "08H1": 801, "08H2": 803, "0810A": 810}
 
@@ -96,8 +100,6 @@ def numerator(name: str = DEFAULT_NUMERATOR, designated_shrub_share: float = DEF
     - ``forestland_grass``: the 林地 variant: 0301, 0302, 0305, 0307 fully; 0401, 0403, 0404.
     - ``forestland_grass_landuse``: the 林地 variant with 0303, 0304, 0306, 0402 added.
     """
-    from gep.core.errors import InputError
-
     if name not in NUMERATORS:
         raise InputError(f"survey numerator '{name}' is not known; use one of {', '.join(NUMERATORS)}")
     share = float(designated_shrub_share)
@@ -123,8 +125,6 @@ def numerator_areas(table, num: Numerator, by: tuple[str, ...] = ("region_code",
     ``area_cm2``), with the numerator named in column ``numerator``. Shrubland counted at a share is reported
     in ``shrub_counted_m2`` (part of ``forest_m2``) next to all shrubland, ``shrub_m2``.
     """
-    import pandas as pd
-
     code = pd.to_numeric(table["lc_code"], errors="coerce").fillna(-1).astype(np.int64)
     area = table["area_cm2"].to_numpy(dtype=np.float64) / 1e4
     fw = code.map(num.forest).fillna(0.0).to_numpy()
