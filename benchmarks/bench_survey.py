@@ -117,7 +117,8 @@ def run_route(work: Path) -> dict:
                             "area_m2": ex.TBDLMJ * ex.share * ex.frac})
     deducted = pd.DataFrame({"region_code": ex.region_code, "terrain_code": ex.terrain_code, "dlbm": "1203",
                              "area_m2": ex.TKMJ * ex.share * ex.frac})
-    tab = pd.concat([counted, deducted]).groupby(["region_code", "terrain_code", "dlbm"], as_index=False)["area_m2"].sum()
+    keys = ["region_code", "terrain_code", "dlbm"]
+    tab = pd.concat([counted, deducted]).groupby(keys, as_index=False)["area_m2"].sum()
     wall = time.perf_counter() - t
     tab.to_parquet(work / "route.parquet")
     return {"wall_s": wall, "overlay_s": t_overlay, "exactextract_s": t_extract, "parts": len(parts)}
@@ -136,7 +137,8 @@ def compare(work: Path) -> dict:
     cm2 = lambda v: np.rint(np.asarray(v, dtype=float) * 1e4).astype(np.int64)  # noqa: E731
     exact = int(cm2(survey.TBDLMJ).sum() + cm2(survey.TKMJ).sum())
     gep_total = int(pd.read_parquet(work / "gep.parquet")["area_cm2"].sum())
-    return {"rows": len(both), "max_abs_diff_m2": float(diff.max()), "max_rel_diff": float((diff / both.max(axis=1)).max()),
+    return {"rows": len(both), "max_abs_diff_m2": float(diff.max()),
+            "max_rel_diff": float((diff / both.max(axis=1)).max()),
             "total_gep_m2": float(both.gep.sum()), "total_route_m2": float(both.route.sum()),
             "survey_total_m2": exact / 1e4, "gep_total_minus_survey_cm2": gep_total - exact}
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 from affine import Affine
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Transformer
 
 from gep.accounting.survey import (SurveyFields, SurveyOptions, TerrainClasses, apportion, survey_crosstab)
 from gep.accounting.survey_classes import numerator, numerator_areas, scheme_code, survey_text
@@ -61,8 +61,8 @@ def test_whole_polygon_regions_equal_hand_sums_exactly(layer, survey_path):
     # regions made of whole polygons: west columns, east columns (dissolved from the cells themselves)
     col = np.arange(len(layer)) % 30
     west = col < 13
-    regions = _regions([shapely.union_all(layer.geometry.values[west]), shapely.union_all(layer.geometry.values[~west])],
-                       ["W", "E"])
+    geoms = layer.geometry.values
+    regions = _regions([shapely.union_all(geoms[west]), shapely.union_all(geoms[~west])], ["W", "E"])
     res = survey_crosstab(survey_path, regions, options=SurveyOptions(chunk_polygons=97))
     got = res.table.groupby(["region_code", "dlbm"])["area_cm2"].sum()
     # hand sums: TBDLMJ by DLBM, TKMJ added to 1203, per region
@@ -71,7 +71,8 @@ def test_whole_polygon_regions_equal_hand_sums_exactly(layer, survey_path):
         sub = layer[mask]
         rows += [(code, d, int(_cm2(sub.loc[sub.DLBM == d, "TBDLMJ"]).sum())) for d in sorted(set(sub.DLBM))]
         rows.append((code, "1203", int(_cm2(sub.TKMJ).sum())))
-    want = pd.DataFrame(rows, columns=["region_code", "dlbm", "area_cm2"]).set_index(["region_code", "dlbm"])["area_cm2"]
+    want = pd.DataFrame(rows, columns=["region_code", "dlbm", "area_cm2"]).set_index(["region_code", "dlbm"])
+    want = want["area_cm2"]
     want = want[want != 0]
     assert got.sort_index().to_dict() == want.sort_index().to_dict()
     assert (_cm2(layer.TKMJ) > 0).sum() > 10  # the layer does deduct 田坎
@@ -219,7 +220,8 @@ def test_reports_area_departure_mismatch_overlap_repair(layer, tmp_path):
     assert iss.loc[iss.issue == "tbdlmj_mismatch", "feature"].tolist() == [10]
     ov = iss[iss.issue == "overlap"]
     assert (41, 601) in set(zip(ov.feature, ov.other_feature))  # (602, the repaired bow tie, overlaps others)
-    assert abs(ov.set_index("other_feature").loc[601, "overlap_m2"] - _geod_area(shapely.box(x0, y0, x0 + 10, y0 + 10))) < 0.05
+    overlap = ov.set_index("other_feature").loc[601, "overlap_m2"]
+    assert abs(overlap - _geod_area(shapely.box(x0, y0, x0 + 10, y0 + 10))) < 0.05
     assert iss.loc[iss.issue == "repaired", "feature"].tolist() == [602]
     assert res.counts["area_departs"] == 2 and res.counts["tbdlmj_mismatch"] == 1 and res.counts["repaired"] == 1
     # the survey's numbers are still what is counted: the region holds every polygon's survey area
@@ -334,7 +336,8 @@ def test_numerator_areas_hand_computed():
     assert got.loc["A", "shrub_counted_m2"] == 25 and got.loc["B", "lincao_m2"] == 20
     assert got.loc["A", "numerator"] == "forest_grass (designated shrub share 0.5)"
     land = numerator_areas(tab, numerator("forestland_grass_landuse")).set_index("region_code")
-    assert land.loc["A", "lincao_m2"] == 100 + 50 + 30 + 20 + 10 and land.loc["A", "numerator"] == "forestland_grass_landuse"
+    assert land.loc["A", "lincao_m2"] == 100 + 50 + 30 + 20 + 10
+    assert land.loc["A", "numerator"] == "forestland_grass_landuse"
 
 
 # --- the synthetic survey -------------------------------------------------------------------------------------

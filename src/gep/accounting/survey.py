@@ -413,6 +413,69 @@ def _chunk(path: str, layer: str | None, start: int, count: int) -> np.ndarray:
     return np.asarray(gdf.geometry.values, dtype=object)
 
 
+@dataclass
+class _Accumulator:
+    """What the chunks add up: table rows, issues, per-region polygon and counted areas, and what is left out."""
+
+    nregions: int
+    rows: list = field(default_factory=list)
+    issues: list = field(default_factory=list)
+    geometry_totals: list = field(default_factory=list)
+    outside_cm2: int = 0
+    unplaced_cm2: int = 0
+
+    def __post_init__(self):
+        self.poly_area_in = np.zeros(self.nregions)
+        self.counted_in = np.zeros(self.nregions, dtype=np.int64)
+
+
+def _account_chunk(acc: _Accumulator, raw: np.ndarray, start: int, attrs: _Attributes, reg_geoms: np.ndarray,
+                   terrain: TerrainClasses | None, options: SurveyOptions, scheduler) -> None:
+    """Account polygons ``start .. start + len(raw)`` of the layer (their raw geometries ``raw``) into ``acc``."""
+    crs = attrs.crs
+    geoms, repaired = repair_polygons(raw)
+    sl = slice(start, start + len(raw))
+    area = polygon_area_m2(geoms, crs)
+    missing = shapely.is_missing(geoms)
+    counted = attrs.counted_cm2[sl].copy()
+    deduct = attrs.deduct_cm2[sl].copy()
+    if options.geometry_areas:
+        counted = to_cm2(area)
+        counted[missing] = 0
+        acc.geometry_totals.append(pd.DataFrame({"dlbm": attrs.dlbm[sl], "lc_code": attrs.code[sl].astype(str),
+                                                 "area_cm2": counted}).groupby(["dlbm", "lc_code"]).sum())
+    acc.issues.append(_chunk_issues(start, attrs, sl, area, repaired, missing, options))
+    if options.check_overlaps:
+        a, b, ov = _overlap_pairs(geoms, crs)
+        if len(a):
+            acc.issues.append(pd.DataFrame({"feature": start + a + 1, "issue": "overlap", "dlbm": attrs.dlbm[sl][a],
+                                            "other_feature": start + b + 1, "overlap_m2": ov}))
+    acc.unplaced_cm2 += int(counted[missing].sum() + deduct[missing].sum())
+    parts = _overlay(geoms, area, reg_geoms, crs)
+    np.add.at(acc.poly_area_in, parts.region, parts.area_m2)
+    part, tcode, share = _terrain_shares(parts, crs, terrain, scheduler)
+    # pieces: (polygon, region, terrain class, weight), plus each polygon's area outside every region
+    placed = np.bincount(parts.poly, weights=parts.area_m2, minlength=len(geoms))
+    rest = area - placed
+    rest[rest <= _NOISE_REL * area + _NOISE_ABS_M2] = 0.0
+    out_poly = np.flatnonzero((rest > 0) & ~missing)
+    owner = np.r_[parts.poly[part], out_poly]
+    region = np.r_[parts.region[part], np.full(len(out_poly), -1)]
+    tcodes = np.r_[tcode, np.full(len(out_poly), NO_TERRAIN)]
+    weight = np.r_[parts.area_m2[part] * share, rest[out_poly]]
+    got_c = apportion(np.where(missing, 0, counted), owner, weight)
+    got_d = apportion(np.where(missing, 0, deduct), owner, weight)
+    inside = region >= 0
+    acc.outside_cm2 += int(got_c[~inside].sum() + got_d[~inside].sum())
+    np.add.at(acc.counted_in, region[inside], got_c[inside] + got_d[inside])
+    frame = pd.DataFrame({"region": np.r_[region, region], "terrain_code": np.r_[tcodes, tcodes],
+                          "lc_code": np.r_[attrs.code[sl][owner], attrs.deduct_code[sl][owner]],
+                          "dlbm": np.r_[attrs.dlbm[sl][owner], attrs.deduct_dlbm[sl][owner]],
+                          "area_cm2": np.r_[got_c, got_d]})
+    frame = frame[(frame["region"] >= 0) & (frame["area_cm2"] != 0)]
+    acc.rows.append(frame.groupby(["region", "terrain_code", "lc_code", "dlbm"], as_index=False)["area_cm2"].sum())
+
+
 def survey_crosstab(path: str | Path, regions: gpd.GeoDataFrame, terrain: TerrainClasses | None = None, *,
                     layer: str | None = "DLTB", fields: SurveyFields = SurveyFields(),
                     options: SurveyOptions = SurveyOptions(), scheduler=None) -> SurveyResult:
@@ -430,12 +493,7 @@ def survey_crosstab(path: str | Path, regions: gpd.GeoDataFrame, terrain: Terrai
     reg_codes = reg["region_code"].astype(str).to_numpy()
     reg_area = polygon_area_m2(reg_geoms, crs)
     n = len(attrs.dlbm)
-    rows: list[pd.DataFrame] = []
-    issues: list[pd.DataFrame] = []
-    poly_area_in = np.zeros(len(reg_geoms))
-    counted_in = np.zeros(len(reg_geoms), dtype=np.int64)
-    outside_cm2 = unplaced_cm2 = 0
-    geometry_totals: list[pd.DataFrame] = []
+    acc = _Accumulator(len(reg_geoms))
     step = max(1, int(options.chunk_polygons))
     for start in range(0, n, step):
         stop = min(n, start + step)
@@ -443,47 +501,8 @@ def survey_crosstab(path: str | Path, regions: gpd.GeoDataFrame, terrain: Terrai
         if len(raw) != stop - start:
             raise InputError(f"{path}: layer {attrs.layer} gave {len(raw)} features where {stop - start} were "
                              "expected; check that the file is complete")
-        geoms, repaired = repair_polygons(raw)
-        sl = slice(start, stop)
-        area = polygon_area_m2(geoms, crs)
-        missing = shapely.is_missing(geoms)
-        counted = attrs.counted_cm2[sl].copy()
-        deduct = attrs.deduct_cm2[sl].copy()
-        if options.geometry_areas:
-            counted = to_cm2(area)
-            counted[missing] = 0
-            geometry_totals.append(pd.DataFrame({"dlbm": attrs.dlbm[sl], "lc_code": attrs.code[sl].astype(str),
-                                                 "area_cm2": counted}).groupby(["dlbm", "lc_code"]).sum())
-        issues.append(_chunk_issues(start, attrs, sl, area, repaired, missing, options))
-        if options.check_overlaps:
-            a, b, ov = _overlap_pairs(geoms, crs)
-            if len(a):
-                issues.append(pd.DataFrame({"feature": start + a + 1, "issue": "overlap", "dlbm": attrs.dlbm[sl][a],
-                                            "other_feature": start + b + 1, "overlap_m2": ov}))
-        unplaced_cm2 += int(counted[missing].sum() + deduct[missing].sum())
-        parts = _overlay(geoms, area, reg_geoms, crs)
-        np.add.at(poly_area_in, parts.region, parts.area_m2)
-        part, tcode, share = _terrain_shares(parts, crs, terrain, scheduler)
-        # pieces: (polygon, region, terrain, weight); plus each polygon's area outside every region
-        placed = np.bincount(parts.poly, weights=parts.area_m2, minlength=len(geoms))
-        rest = area - placed
-        rest[rest <= _NOISE_REL * area + _NOISE_ABS_M2] = 0.0
-        out_poly = np.flatnonzero((rest > 0) & ~missing)
-        owner = np.r_[parts.poly[part], out_poly]
-        region = np.r_[parts.region[part], np.full(len(out_poly), -1)]
-        tcodes = np.r_[tcode, np.full(len(out_poly), NO_TERRAIN)]
-        weight = np.r_[parts.area_m2[part] * share, rest[out_poly]]
-        got_c = apportion(np.where(missing, 0, counted), owner, weight)
-        got_d = apportion(np.where(missing, 0, deduct), owner, weight)
-        inside = region >= 0
-        outside_cm2 += int(got_c[~inside].sum() + got_d[~inside].sum())
-        np.add.at(counted_in, region[inside], got_c[inside] + got_d[inside])
-        cls_c = np.r_[attrs.dlbm[sl][owner], attrs.deduct_dlbm[sl][owner]]
-        code_c = np.r_[attrs.code[sl][owner], attrs.deduct_code[sl][owner]]
-        frame = pd.DataFrame({"region": np.r_[region, region], "terrain_code": np.r_[tcodes, tcodes],
-                              "lc_code": code_c, "dlbm": cls_c, "area_cm2": np.r_[got_c, got_d]})
-        frame = frame[(frame["region"] >= 0) & (frame["area_cm2"] != 0)]
-        rows.append(frame.groupby(["region", "terrain_code", "lc_code", "dlbm"], as_index=False)["area_cm2"].sum())
+        _account_chunk(acc, raw, start, attrs, reg_geoms, terrain, options, scheduler)
+    rows, issues = acc.rows, acc.issues
     table = _final_table(rows, reg_codes)
     issue_table = pd.concat([i for i in issues if len(i)] or [pd.DataFrame(columns=ISSUE_COLUMNS)],
                             ignore_index=True).reindex(columns=ISSUE_COLUMNS)
@@ -491,16 +510,17 @@ def survey_crosstab(path: str | Path, regions: gpd.GeoDataFrame, terrain: Terrai
     issue_table["feature"] = issue_table["feature"].astype("int64")
     issue_table["other_feature"] = issue_table["other_feature"].astype("Int64")
     region_table = pd.DataFrame({"region_code": reg_codes, "region_area_m2": reg_area,
-                                 "polygon_area_m2": poly_area_in, "counted_m2": counted_in / CM2_PER_M2})
+                                 "polygon_area_m2": acc.poly_area_in, "counted_m2": acc.counted_in / CM2_PER_M2})
     region_table["uncovered_m2"] = region_table["region_area_m2"] - region_table["polygon_area_m2"]
-    region_table["flagged"] = region_table["uncovered_m2"].abs() > options.gap_tolerance * region_table["region_area_m2"]
+    tolerance = options.gap_tolerance * region_table["region_area_m2"]
+    region_table["flagged"] = region_table["uncovered_m2"].abs() > tolerance
     counts = {"features": n, **{k: int((issue_table["issue"] == k).sum()) for k in
                                 ("area_departs", "tbdlmj_mismatch", "repaired", "no_geometry", "overlap",
                                  "adjustable_code")},
-              "gaps": int(region_table["flagged"].sum()), "outside_regions_m2": outside_cm2 / CM2_PER_M2,
-              "unplaced_m2": unplaced_cm2 / CM2_PER_M2,
+              "gaps": int(region_table["flagged"].sum()), "outside_regions_m2": acc.outside_cm2 / CM2_PER_M2,
+              "unplaced_m2": acc.unplaced_cm2 / CM2_PER_M2,
               "areas": "geometry" if options.geometry_areas else "survey"}
-    totals = survey_totals(attrs) if not options.geometry_areas else _geometry_totals(geometry_totals)
+    totals = survey_totals(attrs) if not options.geometry_areas else _geometry_totals(acc.geometry_totals)
     return SurveyResult(table, totals, issue_table, region_table, counts)
 
 
