@@ -85,7 +85,11 @@ def _add_part_areas(out: np.ndarray, parts: np.ndarray, owner: np.ndarray, crs: 
         x, y = to_lonlat.transform(x, y)
     ex, ey = _authalic_xy(np.asarray(x), np.asarray(y), crs.ellipsoid)
     del coords, x, y
-    # shoelace per ring, in equal-area metres
+    # shoelace per ring, in equal-area metres, relative to the ring's first vertex: products of coordinates of
+    # ~1e7 m would otherwise round to ~0.01 m² (1/128 m²) per polygon
+    start = np.r_[0, np.flatnonzero(idx[1:] != idx[:-1]) + 1]
+    ref = np.repeat(start, np.diff(np.r_[start, len(idx)]))
+    ex, ey = ex - ex[ref], ey - ey[ref]
     same = idx[1:] == idx[:-1]
     cross = (ex[:-1] * ey[1:] - ex[1:] * ey[:-1])[same]
     ring_area = np.abs(np.bincount(idx[:-1][same], weights=cross, minlength=len(rings))) / 2

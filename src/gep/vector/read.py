@@ -21,12 +21,13 @@ _CANDIDATE_ENCODINGS = ("utf-8", "gb18030")
 
 
 def open_layer(path: str | Path, *, layer: str | None, where: str, encoding: str | None = None,
-               ) -> tuple[gpd.GeoDataFrame, str | None]:
+               read_options: dict | None = None) -> tuple[gpd.GeoDataFrame, str | None]:
     """The features of one layer of a vector file, and the layer's name.
 
     ``where`` starts every error message (e.g. the file, or ``protected.redline (2020) file '…'``). A file
     with several layers needs ``layer``. Text fields of a shapefile without a ``.cpg`` are decoded with
-    :func:`shapefile_encoding`; ``encoding`` overrides it.
+    :func:`shapefile_encoding`; ``encoding`` overrides it. ``read_options`` go to ``pyogrio.read_dataframe``
+    (``columns``, ``read_geometry``, ``skip_features``/``max_features`` to read a large layer in chunks).
     """
     src = str(path)
     if not src.startswith("/vsi") and not Path(src).exists():
@@ -43,7 +44,7 @@ def open_layer(path: str | Path, *, layer: str | None, where: str, encoding: str
                          "with the 'layer' setting")
     encoding = encoding or shapefile_encoding(src)
     try:
-        gdf = pyogrio.read_dataframe(src, layer=layer, encoding=encoding)
+        gdf = pyogrio.read_dataframe(src, layer=layer, encoding=encoding, **(read_options or {}))
     except Exception as err:  # noqa: BLE001
         raise InputError(f"{where}: cannot be read ({_first_line(err)}); check that the file is complete") from None
     return gdf, layer if layer is not None else (layers[0] if layers else None)
