@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 EXTRAS ?= test
 
-.PHONY: demo test venv bench clean lint browser test-slurm test-wheel
+.PHONY: demo test test-fast venv bench clean lint browser test-slurm test-wheel
 
 venv: $(VENV)/.installed
 
@@ -23,6 +23,10 @@ demo: venv
 
 test: venv browser
 	$(BIN)/python -m pytest -q
+
+# The fast selection while changing code (a few minutes): everything but the end-to-end runs marked slow.
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The wheel a user installs: `pip wheel . --no-deps`, installed with its dependencies from the package index
 # (pinned to .venv's versions) into a fresh virtual environment, then `gep crosstab`, `gep demo-data` and the demo

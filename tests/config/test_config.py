@@ -12,7 +12,7 @@ import yaml
 from gep import config
 from gep.core.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GEP = [sys.executable, "-m", "gep.cli.main"]
 
 

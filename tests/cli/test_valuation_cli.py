@@ -133,7 +133,7 @@ def test_workflow_gep_stages_name_a_year_or_level_the_config_lacks(capsys):
     not have, in one line with exit 2, before any work."""
     from pathlib import Path
 
-    demo = str(Path(__file__).resolve().parents[1] / "config" / "config.yaml")
+    demo = str(Path(__file__).resolve().parents[2] / "config" / "config.yaml")
     assert main(["stage", "gep-sums", demo, "--level", "county", "--year", "2031"]) == 2
     assert "--year 2031: not one of the config's years (2019, 2020, 2021)" in capsys.readouterr().err
     assert main(["stage", "gep-rasters", demo, "--year", "1999"]) == 2

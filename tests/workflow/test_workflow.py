@@ -20,7 +20,7 @@ from rasterio.transform import from_origin
 
 from gep.vector.geodesy import lonlat_box_area_m2
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 ORIGIN = (112.0, 28.1)
 RES = 0.001

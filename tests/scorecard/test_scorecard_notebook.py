@@ -9,7 +9,7 @@ from test_scorecard_fixtures import YEARS, run_dir
 
 from gep.scorecard import build_outputs
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "worked_example.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "worked_example.ipynb"
 
 
 def _execute(path: Path, cwd: Path):

@@ -232,7 +232,7 @@ def test_numba_warm_up_leaves_scipy_importable():
 
 def test_closed_output_pipe_is_not_an_error():
     """`gep where CONFIG | head -1`: the reader goes away before gep has written; gep exits 0, quietly."""
-    cfg = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
+    cfg = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
     proc = subprocess.Popen([sys.executable, "-m", "gep.cli.main", "where", str(cfg)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     proc.stdout.close()

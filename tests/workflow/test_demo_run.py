@@ -20,7 +20,7 @@ import pytest
 import yaml
 from pyproj import Geod
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 from gep.core.resources import DATA_DIR  # noqa: E402
 
 # Loaded by every Python process of the demo run (PYTHONPATH): each `gep` stage logs the files it opens for

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PROFILES = REPO / "profiles"
 ACTIONS = ("shell", "run", "script", "notebook", "wrapper")
 _RULE = re.compile(r"^(?P<indent>[ \t]*)(?:local)?rule\s+(?P<name>\w+)\s*:")

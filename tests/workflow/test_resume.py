@@ -16,7 +16,7 @@ import shapely
 import yaml
 from rasterio.transform import from_origin
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile")]
 
 
