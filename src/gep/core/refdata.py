@@ -22,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, Valida
 
 from gep.core.errors import InputError
 from gep.core.resources import resolve
-from gep.core.settings import read_yaml
+from gep.core.settings import problems as settings_problems, read_yaml
 
 
 def _text(v: Any) -> Any:
@@ -63,34 +63,9 @@ class Reference(BaseModel):
 M = TypeVar("M", bound=Reference)
 
 
-def _key(loc: tuple) -> str:
-    """A pydantic location as the YAML key a user reads: ``indicators[2].comparison``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int) and not isinstance(part, bool):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 def problems(err: ValidationError, where: str, fix: str) -> list[str]:
-    """One line per validation error: ``WHERE: key 'a.b' = VALUE: what is wrong; FIX``."""
-    lines = []
-    for e in err.errors():
-        key = _key(tuple(e["loc"]))
-        if e["type"] == "missing":
-            lines.append(f"{where}: key '{key}' is missing; add it, {fix}")
-        elif e["type"] == "extra_forbidden":
-            lines.append(f"{where}: key '{key}' is not a known key; check its spelling, {fix}")
-        elif not e["loc"]:  # a check across keys (a model validator): the message names the keys itself
-            lines.append(f"{where}: {e['msg'].removeprefix('Value error, ')}; {fix}")
-        else:
-            msg = e["msg"].removeprefix("Value error, ")
-            value = e.get("input")
-            shown = f" = {value!r}" if not isinstance(value, (dict, list)) else ""
-            lines.append(f"{where}: key '{key}'{shown}: {msg}; {fix}")
-    return lines
+    """One line per validation error, ending with what to do (:func:`gep.core.settings.problems`)."""
+    return settings_problems(err, where, "", fix=fix)
 
 
 def validate_reference(model: type[M], data: Any, where: str, fix: str) -> M:

@@ -32,18 +32,40 @@ def read_yaml(path: str | Path, what: str = "settings file") -> Any:
         raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
 
 
-def problems(err: ValidationError, where: str, hint: str) -> list[str]:
-    """One line per validation error, naming the key (``hint`` says where the known keys are listed)."""
+def yaml_key(loc: tuple) -> str:
+    """A pydantic location as the YAML key a user reads: ``indicators[2].comparison`` (``years[1]``)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def problems(err: ValidationError, where: str, hint: str, *, fix: str | None = None) -> list[str]:
+    """One line per validation error: ``WHERE: key 'a.b' = VALUE: what is wrong``, naming the key.
+
+    Settings files say where the known keys are listed (``hint``, in brackets); reference data files (class
+    schemes, standards) end each line with what to do (``fix``) instead."""
+    def tail(sep: str) -> str:
+        return f"{sep}{fix}" if fix else f" ({hint})"
+
     lines = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        key = yaml_key(tuple(e["loc"]))
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "missing":
-            lines.append(f"{where}: key '{key}' is missing; add it ({hint})")
+            lines.append(f"{where}: key '{key}' is missing; add it" + tail(", "))
         elif e["type"] == "extra_forbidden":
-            lines.append(f"{where}: key '{key}' is not a known setting; check its spelling ({hint})")
+            lines.append(f"{where}: key '{key}' is not a known {'key' if fix else 'setting'}; check its spelling"
+                         + tail(", "))
+        elif not e["loc"]:  # a check across keys (a model validator): the message names the keys itself
+            lines.append(f"{where}: {msg}" + (f"; {fix}" if fix else ""))
         else:
-            msg = e["msg"].removeprefix("Value error, ")
-            lines.append(f"{where}: key '{key}' = {e.get('input')!r}: {msg}")
+            value = e.get("input")
+            shown = f" = {value!r}" if not isinstance(value, (dict, list)) else ""
+            lines.append(f"{where}: key '{key}'{shown}: {msg}" + (f"; {fix}" if fix else ""))
     return lines
 
 
