@@ -64,7 +64,7 @@ def problems(err: ValidationError, where: str, hint: str, *, fix: str | None = N
             lines.append(f"{where}: {msg}" + (f"; {fix}" if fix else ""))
         else:
             value = e.get("input")
-            shown = f" = {value!r}" if not isinstance(value, (dict, list)) else ""
+            shown = f" = {value!r}" if not isinstance(value, dict) else ""  # a whole section is not shown
             lines.append(f"{where}: key '{key}'{shown}: {msg}" + (f"; {fix}" if fix else ""))
     return lines
 
