@@ -283,4 +283,12 @@ def test_published_year_is_never_silently_changed(run, tmp_path):
 def test_workflow_is_lint_clean():
     proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--lint"], cwd=REPO,
                           capture_output=True, text=True)
-    assert "Congratulations, your workflow is in a good condition" in proc.stdout + proc.stderr, proc.stdout[-2000:]
+    out = proc.stdout + proc.stderr
+    if "Congratulations, your workflow is in a good condition" in out:
+        return
+    # The one lint accepted, by design: every job reads the user's config file, named by CONFIG_FILE in its
+    # command. The values each rule uses are its params; the file's path is not, since a params change redoes
+    # a job and a run moved to another folder (or started from a copy of the config) would then redo all.
+    lints = re.findall(r"^    \* (.+)$", out, flags=re.M)
+    assert lints, out[-2000:]
+    assert set(lints) == {"Shell command directly uses variable CONFIG_FILE from outside of the rule:"}, out[-3000:]

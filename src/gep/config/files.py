@@ -66,8 +66,28 @@ def coverage_files(cfg: Config) -> list[str]:
 
 
 def scorecard_files(cfg: Config) -> list[str]:
-    """The 两山指数 standard and the filled department template."""
-    return named(cfg.scorecard.standard, **_LIANSHAN) + ([cfg.scorecard.template] if cfg.scorecard.template else [])
+    """The 两山指数 standard, the coverage standard(s) it takes indicator 7's targets from, and the filled
+    department template."""
+    standard = named(cfg.scorecard.standard, **_LIANSHAN)
+    coverage = [f for ref in _coverage_standards_named(standard) for f in named(ref, **_COVERAGE)]
+    template = [cfg.scorecard.template] if cfg.scorecard.template else []
+    return standard + sorted(set(coverage)) + template
+
+
+def _coverage_standards_named(files: list[str]) -> list[str]:
+    """The ``coverage_standard`` values of a 两山指数 list's indicators (it stores no targets of its own for
+    indicator 7). An unreadable list names none: the scorecard job reports it."""
+    import yaml
+
+    refs = []
+    for file in files:
+        try:
+            data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        entries = data.get("indicators", []) if isinstance(data, dict) else []
+        refs += [str(e["coverage_standard"]) for e in entries if isinstance(e, dict) and e.get("coverage_standard")]
+    return refs
 
 
 def protected_sources(cfg: Config, years: Iterable[int | str] | None = None) -> list[str]:
