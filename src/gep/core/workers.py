@@ -1,9 +1,9 @@
 """How many workers (threads or processes) one gep process uses.
 
-The workflow runs every command as ``GEP_THREADS={threads} gep …``, so a job uses exactly the cores its rule
-declares (and SLURM grants: ``--cpus-per-task``). Outside the workflow the default is every CPU. Where workers
-are processes that each hold their own memory, the rule also passes its ``mem_mb`` as ``GEP_MEM_MB``, and gep
-starts no more of them than fit.
+The workflow runs every step as ``gep stage STEP … --threads N`` (N = the threads its rule declares, and SLURM
+grants: ``--cpus-per-task``); the step sets ``GEP_THREADS`` for its own duration. Outside the workflow the
+default is every CPU. Where workers are processes that each hold their own memory, the rule also passes its
+``mem_mb`` (``--mem-mb``, set as ``GEP_MEM_MB``), and gep starts no more of them than fit.
 """
 
 from __future__ import annotations
