@@ -38,7 +38,8 @@ def test_builtin_names_resolve_into_the_checkout(tmp_path, monkeypatch):
     assert scheme_files(cfg) == [scheme]
     standard = str(BUILTIN / "standards" / "coverage_national.yaml")
     assert coverage_files(cfg) == [standard]
-    assert scorecard_files(cfg) == [str(BUILTIN / "standards" / "lianshan_national.yaml")]
+    # the 两山指数 list and the coverage standard it takes indicator 7's targets from (coverage_standard: national)
+    assert scorecard_files(cfg) == [str(BUILTIN / "standards" / "lianshan_national.yaml"), standard]
     # the physical parameters of the raster services, the year's rasters, never prices
     assert sorted(gep_service_files(cfg, [2020])) == sorted(
         [str(p / f) for f in ("runoff_coefficients_clcd.yaml", "usle_cp_clcd.yaml", "soil_retention_dolkar2017.yaml",
@@ -77,7 +78,9 @@ def test_users_own_files_and_optional_inputs(tmp_path, monkeypatch):
     cfg = validate(raw)
     assert scheme_files(cfg) == ["mine/clcd.yaml"]
     assert coverage_files(cfg) == ["mine/coverage_national.yaml", "mine/precip.tif", "mine/types.csv"]
-    assert scorecard_files(cfg) == ["mine/lianshan_guizhou.yaml", "mine/department.xlsx"]
+    # the user's list names the built-in coverage standard 'guizhou' for indicator 7's targets
+    assert scorecard_files(cfg) == ["mine/lianshan_guizhou.yaml", str(BUILTIN / "standards" / "coverage_guizhou.yaml"),
+                                    "mine/department.xlsx"]
     rasters = gep_service_files(cfg, [2019])
     assert "mine/runoff_coefficients_clcd.yaml" in rasters and "mine/ls.tif" in rasters
     assert "mine/prices_dolkar2017.yaml" not in rasters and "mine/stats.csv" not in rasters
