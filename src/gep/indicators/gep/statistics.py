@@ -1,5 +1,6 @@
 """Tabular services: provisioning (农林牧渔 products, water supply, hydropower) and cultural (tourism) values
-per region and year from statistical yearbooks (docs/methods.md §4.2), as a validated CSV.
+per region and year from statistical yearbooks (docs/methods.md §4.4), and any other item valued elsewhere
+(an open row: it says its category, unit and basis; docs/methods.md §4.8), as a validated CSV.
 
 Template (``gep gep-template OUT.csv`` writes it, one row per region × year × service to fill in):
 
@@ -10,19 +11,25 @@ region_code    region code as in the region layer (text; leading zeros kept)
 region_name    region name (informative; not checked)
 year           calendar year of the values
 service        one of :data:`STAT_SERVICES` (agriculture, forestry, animal_husbandry, fishery,
-               water_supply, hydropower, tourism)
+               water_supply, hydropower, tourism), or any other item key (an open row)
 service_zh     Chinese name (informative)
+category       material (物质产品), regulating (调节服务) or cultural (文化服务); required for an open row,
+               and when given for one of the seven it must be theirs (provisioning is read as material)
+basis          what the value counts (e.g. "net output value", "t CO₂ × carbon price"); required for an
+               open row
 value          value of the year in CURRENT prices of that year (≥ 0); write 0 for none
 value_unit     元, 万元 or 亿元
 quantity       optional physical amount (≥ 0), e.g. 万m³ of water supplied
-quantity_unit  required with a quantity; one of the service's units (see :data:`STAT_SERVICES`)
+quantity_unit  required with a quantity; one of the service's units (see :data:`STAT_SERVICES`); for an
+               open row any unit of :mod:`gep.indicators.gep.units` (t, 万t, m³, 亿m³, kWh, hm², …)
 source         where the number comes from (yearbook, table, page)
 note           free text (ignored)
 =============  ==========================================================================================
 
 :func:`read_statistics` reports every problem at once (one line each, with the CSV line number): unknown
 services, units, regions; non-numeric or negative values; duplicates; and missing region × year × service
-rows.
+rows. An open row with an unknown category, or without value_unit, basis or (with a quantity) quantity_unit,
+is one problem line naming the file, the CSV line and the value.
 """
 
 from __future__ import annotations
@@ -33,18 +40,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from gep.config import gep_services as catalogue
 from gep.config.gep import STAT_SERVICES
 from gep.core.errors import InputError
+from gep.indicators.gep.profiles import CATEGORIES, category_key
+from gep.indicators.gep.units import parse_unit
 
 
 #: value unit → yuan
 VALUE_UNITS = {"元": 1.0, "万元": 1e4, "亿元": 1e8}
 
-COLUMNS = ["region_code", "region_name", "year", "service", "service_zh", "value", "value_unit", "quantity",
-           "quantity_unit", "source", "note"]
+COLUMNS = ["region_code", "region_name", "year", "service", "service_zh", "category", "basis", "value",
+           "value_unit", "quantity", "quantity_unit", "source", "note"]
 REQUIRED = ["region_code", "year", "service", "value", "value_unit"]
 
 METHOD = "statistics: yearbook value in current prices (provisioning/cultural)"
+
+#: category word of the run's tables (gep_services says "provisioning" for 物质产品) by profile category
+RUN_CATEGORY = {"material": "provisioning", "regulating": "regulating", "cultural": "cultural"}
 
 
 def template(regions: pd.DataFrame | None = None, years: Iterable[int] | None = None,
@@ -60,7 +73,8 @@ def template(regions: pd.DataFrame | None = None, years: Iterable[int] | None = 
             for s in services:
                 zh, cat, units = STAT_SERVICES[s]
                 rows.append({"region_code": rc, "region_name": rn, "year": int(y), "service": s, "service_zh": zh,
-                             "value": None, "value_unit": "万元", "quantity": None, "quantity_unit": "",
+                             "category": category_key(cat), "basis": "", "value": None, "value_unit": "万元",
+                             "quantity": None, "quantity_unit": "",
                              "source": "", "note": f"{cat}; quantity units: {', '.join(units)}"})
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -133,10 +147,10 @@ def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = No
             problems.append(f"{where}: region_code '{rc}' is not in the region layer; fix the code "
                             f"(codes are text: keep leading zeros)")
         service = str(row["service"]).strip()
-        if service not in STAT_SERVICES:
-            problems.append(f"{where}: service '{service}' is not one of {', '.join(STAT_SERVICES)}")
+        kind = _kind(row, service, where, problems)
+        if kind is None:
             continue
-        zh, cat, qunits = STAT_SERVICES[service]
+        zh, cat, qunits, basis = kind
         value = _num(row["value"])
         vunit = str(row["value_unit"]).strip()
         ok = True
@@ -153,7 +167,11 @@ def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = No
         if q is not None:
             if not _amount_ok(q, row["quantity"], "quantity", where, problems):
                 ok = False
-            elif qunit not in qunits:
+            elif qunits is None and parse_unit(qunit) is None:
+                problems.append(f"{where}: quantity_unit '{qunit}' of {service} is not a unit gep knows (t, 万t, "
+                                f"m³, 亿m³, kWh, hm², km², 人次, …); give the quantity's unit")
+                ok = False
+            elif qunits is not None and qunit not in qunits:
                 problems.append(f"{where}: quantity_unit '{qunit}' is not one of {', '.join(qunits)} for {service}")
                 ok = False
         key = (rc, year, service)
@@ -163,11 +181,15 @@ def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = No
         seen[key] = line
         if not ok:
             continue
-        base_unit = next(iter(qunits))
+        if qunits is None:  # open row: the quantity in the base unit of its dimension
+            qu = parse_unit(qunit) if q is not None else None
+            q_base, base_unit = (q * qu.factor, qu.base) if qu is not None else (math.nan, "")
+        else:
+            q_base = (q * qunits[qunit]) if q is not None else math.nan
+            base_unit = next(iter(qunits)) if q is not None else ""
         out.append({"region_code": rc, "year": year, "service": service, "service_zh": zh, "category": cat,
-                    "value_yuan": value * VALUE_UNITS[vunit],
-                    "quantity": (q * qunits[qunit]) if q is not None else math.nan,
-                    "quantity_unit": base_unit if q is not None else "",
+                    "value_yuan": value * VALUE_UNITS[vunit], "quantity": q_base, "quantity_unit": base_unit,
+                    "basis": basis, "open": qunits is None,
                     "source": str(row.get("source", "")).strip() or str(path.name)})
     if known_regions is not None and want_years is not None:
         present = set(seen)
@@ -180,6 +202,45 @@ def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = No
     if problems:
         raise InputError.many(problems)
     cols = ["region_code", "year", "service", "service_zh", "category", "value_yuan", "quantity", "quantity_unit",
-            "source"]
-    res = pd.DataFrame(out, columns=cols)
-    return res[res["service"].isin(need_services)].reset_index(drop=True)
+            "basis", "source"]
+    res = pd.DataFrame(out, columns=cols + ["open"])
+    keep = res["service"].isin(need_services) | res["open"].astype(bool)  # open rows always enter
+    return res.loc[keep, cols].reset_index(drop=True)
+
+
+def _text(row: pd.Series, col: str) -> str:
+    return str(row[col]).strip() if col in row.index else ""
+
+
+def _kind(row: pd.Series, service: str, where: str, problems: list[str]):
+    """(name_zh, run category, quantity units or None for an open row, basis) of one row; None (with a problem
+    line) when the row cannot be placed."""
+    given = _text(row, "category")
+    cat = category_key(given) if given else None
+    if given and cat is None:
+        problems.append(f"{where}: category '{given}' of {service} is not one of {', '.join(CATEGORIES)}")
+        return None
+    if service in STAT_SERVICES:
+        zh, implied, qunits = STAT_SERVICES[service]
+        if cat is not None and cat != category_key(implied):
+            problems.append(f"{where}: category '{given}' of {service} is not its category {category_key(implied)}; "
+                            f"fix it or leave the cell empty")
+            return None
+        return zh, implied, qunits, _text(row, "basis")
+    if service == "":
+        problems.append(f"{where}: service is empty; give one of {', '.join(STAT_SERVICES)} or an item key")
+        return None
+    if service in catalogue.names():
+        problems.append(f"{where}: service '{service}' is a service gep computes (gep.services); give a value "
+                        f"from elsewhere under another key (e.g. {service}_external), and only when the run does not "
+                        f"compute it")
+        return None
+    if cat is None:
+        problems.append(f"{where}: service '{service}' is not one of {', '.join(STAT_SERVICES)}; another item needs "
+                        f"its category ({', '.join(CATEGORIES)}), value_unit and basis")
+        return None
+    if _text(row, "basis") == "":
+        problems.append(f"{where}: basis of {service} is empty; say what the value counts (e.g. net output value, "
+                        f"t CO₂ × carbon price)")
+        return None
+    return _text(row, "service_zh") or service, RUN_CATEGORY[cat], None, _text(row, "basis")
