@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: the modules of the commands, in the order ``gep --help`` lists them: tools on one's own files, the run's
 #: config and results, then the workflow's own steps (``gep stage``)
-COMMAND_MODULES = ("crosstab", "terrain", "protected", "valuation", "scorecard", "demo", "pipeline", "stage")
+COMMAND_MODULES = ("crosstab", "terrain", "protected", "valuation", "account", "scorecard", "demo", "pipeline",
+                   "stage")
 
 
 class _Tee:
