@@ -15,17 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gep.core.errors import InputError
+from gep.core.units import CO2_PER_C, G_PER_T, M2_PER_HM2, M2_PER_KM2, YUAN_PER_WAN, YUAN_PER_YI
 
-#: count prefixes written before a unit
-PREFIXES = {"万": 1e4, "亿": 1e8}
+#: count prefixes written before a unit (the same factors as 万元 and 亿元)
+PREFIXES = {"万": float(YUAN_PER_WAN), "亿": float(YUAN_PER_YI)}
 
 #: base unit → (dimension, factor to the dimension's base unit)
 BASE_UNITS: dict[str, tuple[str, float]] = {
-    "t": ("mass", 1.0), "kg": ("mass", 1e-3), "g": ("mass", 1e-6),
+    "t": ("mass", 1.0), "kg": ("mass", 1e-3), "g": ("mass", 1.0 / G_PER_T),
     "m³": ("volume", 1.0), "m3": ("volume", 1.0),
     "kWh": ("energy", 1.0), "kW·h": ("energy", 1.0), "kw·h": ("energy", 1.0), "kwh": ("energy", 1.0),
-    "m²": ("area", 1.0), "m2": ("area", 1.0), "hm²": ("area", 1e4), "hm2": ("area", 1e4),
-    "ha": ("area", 1e4), "km²": ("area", 1e6), "km2": ("area", 1e6),
+    "m²": ("area", 1.0), "m2": ("area", 1.0), "hm²": ("area", M2_PER_HM2), "hm2": ("area", M2_PER_HM2),
+    "ha": ("area", M2_PER_HM2), "km²": ("area", M2_PER_KM2), "km2": ("area", M2_PER_KM2),
     "元": ("money", 1.0),
     "人次": ("visits", 1.0),
     "头": ("head", 1.0),
@@ -34,9 +35,6 @@ BASE_UNITS: dict[str, tuple[str, float]] = {
 #: dimension → its base unit (the unit every quantity is carried in after conversion)
 DIMENSION_BASE = {"mass": "t", "volume": "m³", "energy": "kWh", "area": "m²", "money": "元", "visits": "人次",
                   "head": "头"}
-
-#: t of CO₂ per t of C (molar masses 44 and 12)
-CO2_PER_C = 44.0 / 12.0
 
 _BASIS_ALIASES = {"co2": "CO₂", "co₂": "CO₂", "c": "C", "carbon": "C", "o2": "O₂", "o₂": "O₂"}
 

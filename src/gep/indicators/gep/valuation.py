@@ -27,11 +27,10 @@ from pathlib import Path
 import pandas as pd
 
 from gep.core.errors import InputError
+from gep.core.units import YUAN_PER_YI
 from gep.indicators.gep.params import Deflator
 from gep.indicators.gep.profiles import CATEGORIES, PROVISIONAL, Item, Profile, weakest
 from gep.indicators.gep.units import basis_factor, normal_basis, parse_unit, price_unit, unit
-
-YUAN_PER_YI = 1e8  # 1 亿元 = 10⁸ 元
 
 ROW_COLUMNS = ["item", "name_zh", "category", "group", "quantity", "quantity_unit", "basis", "priced_quantity",
                "priced_unit", "priced_basis", "conversion", "price_key", "price", "price_unit", "price_basis",
