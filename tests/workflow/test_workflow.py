@@ -268,9 +268,20 @@ def test_published_year_is_never_silently_changed(run, tmp_path):
     arr[30:50, 30:60] = 2
     with rasterio.open(work / "lc_2019.tif", "r+") as dst:
         dst.write(arr, 1)
+    before = {p: p.read_bytes() for p in sorted((work / "results").rglob("*"))
+              if p.is_file() and not {"logs", "benchmarks", ".gep"} & set(p.relative_to(work / "results").parts)}
     res = subprocess.run(smk, cwd=REPO, env=env, capture_output=True, text=True)
     assert res.returncode != 0
     assert "published 2019 numbers would change" in res.stdout + res.stderr
+    # the refused run removed nothing: every earlier result is in place, byte for byte (docs/methods.md §8.1)
+    # (jobs of the failed run that succeeded, e.g. the 2019 crosstab, rewrote their own files; the tables the
+    # refused job would have replaced are the earlier ones)
+    lost = [str(p) for p, data in before.items() if not p.exists()
+            or ("tables" in p.parts and p.read_bytes() != data)]
+    assert not lost, lost[:5]
+    assert "they are back in place" in res.stderr
+    assert (work / "results/tables/town/landcover_area.csv") in before
+    assert not (work / "results/.gep/keep").exists()
     assert "inputs changed" in res.stdout + res.stderr and "lc_2019.tif" in res.stdout + res.stderr
     assert frozen.read_bytes() == (folder / "results/published/2019/town/landcover_area.csv").read_bytes() \
         if (folder / "results/published").exists() else True
