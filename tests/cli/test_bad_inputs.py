@@ -194,6 +194,75 @@ def _gep_negative_price(d: Path, cfg: dict) -> None:
                   "parameters": {"prices": str(_negative_price_file(d))}}
 
 
+def _pools(d: Path, cfg: dict, change) -> None:
+    """A carbon-pool table (t C/ha by class) broken by ``change(classes)``, used by the carbon_stock service."""
+    from gep.core.resources import builtin
+
+    data = yaml.safe_load(builtin("parameters", "carbon_pools_clcd").read_text(encoding="utf-8"))
+    change(data["classes"])
+    (d / "pools.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cfg["gep"] = {"services": ["carbon_stock"], "parameters": {"carbon_pools": str(d / "pools.yaml")}}
+
+
+def _pools_without_forest(d: Path, cfg: dict) -> None:
+    _pools(d, cfg, lambda classes: classes.pop(2))
+
+
+def _pools_negative(d: Path, cfg: dict) -> None:
+    _pools(d, cfg, lambda classes: classes[3].update(soil=-5.0))
+
+
+def _pools_text(d: Path, cfg: dict) -> None:
+    _pools(d, cfg, lambda classes: classes[4].update(above="many"))
+
+
+def _deflator_without_2020(d: Path, cfg: dict) -> None:
+    (d / "deflator.csv").write_text("year,index\n2010,100\n2019,119.5\n", encoding="utf-8")
+    cfg["gep"] = {"services": ["tier1"], "deflator": str(d / "deflator.csv")}
+
+
+def _factors_without_equivalent(d: Path, cfg: dict) -> None:
+    (d / "factors.yaml").write_text("name: mine\nstatus: P\nsource: none\n", encoding="utf-8")
+    cfg["gep"] = {"services": ["tier1"], "deflator": "deflator_demo",
+                  "parameters": {"equivalent_factors": str(d / "factors.yaml")}}
+
+
+def _statistics_unknown_region(d: Path, cfg: dict) -> None:
+    (d / "stats.csv").write_text(
+        "region_code,year,service,value,value_unit,source\n"
+        + "".join(f"{c},{y},tourism,1,万元,yearbook\n" for c in b.CODES for y in b.YEARS)
+        + "999999999999,2020,tourism,1,万元,yearbook\n", encoding="utf-8")
+    cfg["gep"] = {"services": ["statistics"], "statistics": str(d / "stats.csv"),
+                  "statistics_services": ["tourism"], "deflator": "deflator_demo"}
+
+
+def _dem_undeclared_fill(d: Path, cfg: dict) -> None:
+    import rasterio
+
+    with rasterio.open(d / "dem.tif", "r+") as dst:
+        z = dst.read(1)
+        z[5:12, 5:15] = -9999.0
+        dst.nodata = None
+        dst.write(z, 1)
+
+
+def _template(text: str):
+    def mutate(d: Path, cfg: dict) -> None:
+        (d / "template.csv").write_text(text, encoding="utf-8")
+        cfg["scorecard"] = {"template": str(d / "template.csv")}
+    return mutate
+
+
+def _output_is_a_file(d: Path, cfg: dict) -> None:
+    (d / "results.txt").write_text("not a folder", encoding="utf-8")
+    cfg["output_dir"] = str(d / "results.txt")
+
+
+def _output_under_a_file(d: Path, cfg: dict) -> None:
+    (d / "results.txt").write_text("not a folder", encoding="utf-8")
+    cfg["output_dir"] = str(d / "results.txt" / "run1")
+
+
 @dataclass
 class Case:
     id: str
@@ -335,6 +404,22 @@ CASES = [
          ("prices_negative.yaml", "prices.carbon", "-380"), 1),
     Case("gep_unknown_key", lambda d, c: c.update(gep={"servics": ["tier1"]}),
          ("gep.servics",), 1),
+    Case("carbon_pools_missing_a_present_class", _pools_without_forest, ("pools.yaml", "no row for land-cover code(s) 2"), 1),
+    Case("carbon_pools_negative", _pools_negative, ("pools.yaml", "classes.3.soil", "-5"), 1),
+    Case("carbon_pools_not_a_number", _pools_text, ("pools.yaml", "classes.4.above", "many"), 1),
+    Case("deflator_missing_an_accounting_year", _deflator_without_2020, ("gep.deflator", "deflator.csv", "2020"), 1),
+    Case("equivalent_factors_incomplete", _factors_without_equivalent,
+         ("gep.parameters.equivalent_factors", "factors.yaml", "standard_equivalent"), 1),
+    Case("statistics_unknown_region", _statistics_unknown_region, ("gep.statistics", "stats.csv", "999999999999")),
+    Case("dem_undeclared_fill_values", _dem_undeclared_fill, ("terrain.dem_path", "dem.tif", "-9999", "no nodata"), 1),
+    Case("template_without_header", _template("region_code,indicator,value\n430102000001,3,1\n"),
+         ("scorecard.template", "template.csv", "序号")),
+    Case("template_unknown_region", _template("区域代码,序号,项目,2020\n999999999999,1,现状值,5\n"),
+         ("scorecard.template", "template.csv", "999999999999")),
+    Case("template_unknown_indicator", _template(f"区域代码,序号,项目,2020\n{b.CODES[0]},99,现状值,5\n"),
+         ("scorecard.template", "template.csv", "99")),
+    Case("output_dir_is_a_file", _output_is_a_file, ("output_dir", "results.txt", "is a file"), 1),
+    Case("output_dir_under_a_file", _output_under_a_file, ("output_dir", "results.txt", "which is a file"), 1),
 ]
 
 

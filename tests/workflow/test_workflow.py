@@ -268,9 +268,20 @@ def test_published_year_is_never_silently_changed(run, tmp_path):
     arr[30:50, 30:60] = 2
     with rasterio.open(work / "lc_2019.tif", "r+") as dst:
         dst.write(arr, 1)
+    before = {p: p.read_bytes() for p in sorted((work / "results").rglob("*"))
+              if p.is_file() and not {"logs", "benchmarks", ".gep"} & set(p.relative_to(work / "results").parts)}
     res = subprocess.run(smk, cwd=REPO, env=env, capture_output=True, text=True)
     assert res.returncode != 0
     assert "published 2019 numbers would change" in res.stdout + res.stderr
+    # the refused run removed nothing: every earlier result is in place, byte for byte (docs/methods.md §8.1)
+    # (jobs of the failed run that succeeded, e.g. the 2019 crosstab, rewrote their own files; the tables the
+    # refused job would have replaced are the earlier ones)
+    lost = [str(p) for p, data in before.items() if not p.exists()
+            or ("tables" in p.parts and p.read_bytes() != data)]
+    assert not lost, lost[:5]
+    assert "they are back in place" in res.stderr
+    assert (work / "results/tables/town/landcover_area.csv") in before
+    assert not (work / "results/.gep/keep").exists()
     assert "inputs changed" in res.stdout + res.stderr and "lc_2019.tif" in res.stdout + res.stderr
     assert frozen.read_bytes() == (folder / "results/published/2019/town/landcover_area.csv").read_bytes() \
         if (folder / "results/published").exists() else True
@@ -278,6 +289,52 @@ def test_published_year_is_never_silently_changed(run, tmp_path):
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     ok = subprocess.run(smk, cwd=REPO, env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr[-2000:]
+
+
+def _fresh_run(run, tmp_path, change) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run the workflow on the fixture's inputs into a new output folder, with ``change(cfg, out)`` applied."""
+    folder, _, _, env = run
+    cfg = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    out = tmp_path / "results"
+    cfg["output_dir"] = str(out)
+    change(cfg, out)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    res = subprocess.run(SNAKEMAKE + ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--configfile", str(path),
+                                      "--cores", "1", "--quiet", "rules"], cwd=REPO, env=env, capture_output=True,
+                         text=True)
+    return res, out
+
+
+def test_a_bad_table_stops_the_run_before_any_job(run, tmp_path):
+    """A deflator without an accounting year: the GEP stage would fail late; the run stops before its first job
+    with gep's one line, and writes nothing (docs/methods.md §8.1)."""
+    def change(cfg, out):
+        (tmp_path / "deflator.csv").write_text("year,index\n2010,100\n2019,119.5\n", encoding="utf-8")
+        cfg["gep"] = {"services": ["tier1"], "deflator": str(tmp_path / "deflator.csv")}
+
+    res, out = _fresh_run(run, tmp_path, change)
+    assert res.returncode == 2, res.stderr[-2000:]
+    errors = [line for line in res.stderr.splitlines() if line.startswith("gep: error:")]
+    assert len(errors) == 1 and "gep.deflator" in errors[0] and "2020" in errors[0], res.stderr[-2000:]
+    assert "Traceback" not in res.stderr
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_an_output_folder_in_use_is_refused(run, tmp_path):
+    """A live run (here: this test's own process, from another working folder) holds the output folder."""
+    import json
+    import socket
+
+    def change(cfg, out):
+        (out / ".gep").mkdir(parents=True)
+        (out / ".gep" / "run.lock").write_text(json.dumps(
+            {"pid": os.getpid(), "host": socket.gethostname(), "cwd": "/elsewhere", "since": "today"}))
+
+    res, out = _fresh_run(run, tmp_path, change)
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert "in use by another gep run" in res.stderr and "/elsewhere" in res.stderr
+    assert [p.name for p in out.rglob("*") if p.is_file()] == ["run.lock"]
 
 
 def test_workflow_is_lint_clean():

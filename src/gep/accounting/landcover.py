@@ -186,6 +186,16 @@ def check_conservation(crosstab_df: pd.DataFrame, areas: pd.DataFrame, tolerance
             f"by more than {tolerance_pct}%); check that regions do not overlap and the CRS is right")
 
 
+def require_mapped(crosstab_df: pd.DataFrame, where: str, level: str, year: int) -> None:
+    """Stop when the land cover has no classified cell inside any region of ``level`` (every table would be
+    zeros): the raster holds only nodata there, or the regions lie where the raster has no data."""
+    mapped = crosstab_df.loc[~crosstab_df["lc_code"].isin([NODATA, UNKNOWN]), "area_cm2"].sum()
+    if mapped == 0:
+        raise InputError(f"{where}: no land-cover data inside any region of level '{level}' in {year} (only "
+                         f"nodata there); check that the raster and the regions show the same place and that "
+                         f"'landcover.nodata' is right")
+
+
 def landcover_area(crosstab_df: pd.DataFrame, regions: pd.DataFrame, scheme: ClassScheme, year: int) -> pd.DataFrame:
     """Tidy ``landcover_area`` rows of one year: area (km²) per region × land-cover class (nodata excluded)."""
     valid = crosstab_df[~crosstab_df["lc_code"].isin([NODATA, UNKNOWN])]

@@ -130,12 +130,52 @@ def _run(args) -> int:
         return 130
     except BrokenPipeError:  # whoever read our output stopped reading (gep where | head): not an error
         return 0
-    except Exception as err:  # noqa: BLE001 - last-resort report of an internal error
+    except OSError as err:
+        line = storage_problem(err)
+        if line is None:
+            return _internal(args, err)
         if args.debug:
             traceback.print_exc()
-        print(f"gep {_name(args)}: internal error: {type(err).__name__}: {err} (rerun with --debug for details)",
-              file=sys.stderr)
-        return 1
+        print(f"gep {_name(args)}: error: {line}", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - last-resort report of an internal error
+        return _internal(args, err)
+
+
+#: what to do when the output cannot be written, by errno name
+_STORAGE_FIX = {
+    "ENOSPC": "free space on that disk or set 'output_dir' to a disk with room",
+    "EDQUOT": "free space within your quota or set 'output_dir' elsewhere",
+    "EROFS": "the disk is read-only: set 'output_dir' to a writable folder",
+    "EACCES": "make the folder writable for you or set 'output_dir' to a folder you can write",
+    "EPERM": "make the folder writable for you or set 'output_dir' to a folder you can write",
+    "ENOTDIR": "a part of the path is a file, not a folder: set 'output_dir' to a folder",
+    "EISDIR": "the path is a folder where a file belongs: move the folder away or set another path",
+    "EEXIST": "a file stands where gep needs a folder: move the file away or set 'output_dir' elsewhere",
+}
+
+
+def storage_problem(err: OSError) -> str | None:
+    """One line for an output that cannot be written (full disk, read-only or not a folder), else None.
+    gep writes atomically (a temporary file renamed into place), so nothing half-written is left."""
+    import errno
+
+    name = errno.errorcode.get(err.errno or -1)
+    if name not in _STORAGE_FIX:
+        return None
+    where = err.filename or "output"
+    return (f"{where}: {os.strerror(err.errno)}; {_STORAGE_FIX[name]} (nothing was half-written: results are "
+            f"written to a temporary file and renamed)")
+
+
+def _internal(args, err: BaseException) -> int:
+    if args.debug:
+        traceback.print_exc()
+    print(f"gep {_name(args)}: internal error: {type(err).__name__}: {err} (rerun with --debug for details)",
+          file=sys.stderr)
+    return 1
+
+
 
 
 def console() -> None:

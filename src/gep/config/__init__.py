@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gep.config.coverage import CoverageConfig
 from gep.config.gep import GepConfig
@@ -100,8 +100,22 @@ class ScorecardConfig(_Model):
 
     standard: str = Field("national", description="Indicator list and targets: national, guizhou "
                                                   "(built-in standards/lianshan_*.yaml) or a path")
-    template: str | None = Field(None, description="Filled department table for the 17 non-spatial indicators "
-                                                   "(gep index-template); without it they are 暂未核算")
+    template: str | dict[str, str] | None = Field(
+        None, description="Filled department table for the 17 non-spatial indicators (gep index-template): one file "
+                          "holding the rows of every region level, or one file per level ({level: path}); without "
+                          "it they are 暂未核算")
+
+    def template_for(self, level: str) -> str | None:
+        """The department template of region level ``level`` (None: none given for it)."""
+        if isinstance(self.template, dict):
+            return self.template.get(level)
+        return self.template
+
+    def templates(self) -> list[str]:
+        """Every template file the config names."""
+        if isinstance(self.template, dict):
+            return sorted(set(self.template.values()))
+        return [self.template] if self.template else []
     title: str | None = Field(None, description="Report title (default: the run's name)")
 
 
@@ -148,6 +162,15 @@ class Config(_Model):
             if not level.replace("_", "").isalnum() or not level.isascii():
                 raise ValueError(f"level name '{level}' must be ASCII letters, digits or _ (it names files)")
         return v
+
+    @model_validator(mode="after")
+    def _template_levels(self) -> Config:
+        t = self.scorecard.template
+        unknown = sorted(set(t) - set(self.regions)) if isinstance(t, dict) else []
+        if unknown:
+            raise ValueError(f"scorecard.template: level(s) {', '.join(unknown)} are not region levels "
+                             f"({', '.join(self.regions)}); key each template by a level under 'regions'")
+        return self
 
     def landcover_path(self, year: int) -> Path:
         return Path(self.landcover.path.format(year=year))

@@ -70,8 +70,7 @@ def scorecard_files(cfg: Config) -> list[str]:
     department template."""
     standard = named(cfg.scorecard.standard, **_LIANSHAN)
     coverage = [f for ref in _coverage_standards_named(standard) for f in named(ref, **_COVERAGE)]
-    template = [cfg.scorecard.template] if cfg.scorecard.template else []
-    return standard + sorted(set(coverage)) + template
+    return standard + sorted(set(coverage)) + cfg.scorecard.templates()
 
 
 def _coverage_standards_named(files: list[str]) -> list[str]:

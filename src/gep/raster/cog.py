@@ -34,6 +34,44 @@ class _WindowWriter:
         self.dst.write(np.asarray(value), 1, window=win)
 
 
+#: memory (bytes) of the row bands computed at once when the blocks cannot be written where they are computed
+BAND_BYTES = 256 * 2**20
+
+
+def _shared_memory() -> bool:
+    """Whether dask's current scheduler runs tasks in this process (threads, synchronous): only then can a task
+    write into the open dataset, which cannot be sent to another process."""
+    import dask
+    from dask.base import get_scheduler
+
+    sched = get_scheduler()
+    return sched is None or sched in (dask.threaded.get, dask.local.get_sync)
+
+
+def _store(data: darr.Array, dst, band_blocks: int | None) -> None:
+    """Write ``data`` into band 1 of ``dst``, block row band by band (``band_blocks`` block rows at a time; all
+    at once when None). With a process pool or a dask cluster the blocks are computed there and written here,
+    in bands of at most :data:`BAND_BYTES` (the open dataset stays in this process); the file is the same."""
+    rows = data.chunks[0]
+    if _shared_memory():
+        lock, row0 = threading.Lock(), 0
+        step = band_blocks or data.numblocks[0]
+        for band in range(0, data.numblocks[0], step):
+            part = data.blocks[band:band + step]
+            darr.store(part, _WindowWriter(dst, row0), lock=lock)
+            row0 += part.shape[0]
+        return
+    from rasterio.windows import Window
+
+    row_bytes = data.shape[1] * data.dtype.itemsize
+    step = max(1, min(band_blocks or data.numblocks[0], BAND_BYTES // max(1, row_bytes * max(rows))))
+    row0 = 0
+    for band in range(0, data.numblocks[0], step):
+        part = np.asarray(data.blocks[band:band + step].compute())
+        dst.write(part, 1, window=Window(0, row0, part.shape[1], part.shape[0]))
+        row0 += part.shape[0]
+
+
 def _class_tags(class_table) -> dict[str, str]:
     tags: dict[str, str] = {}
     if not class_table:
@@ -101,12 +139,7 @@ def write_cog(da: xr.DataArray, path: str | Path, class_table: Mapping | None = 
             dst.update_tags(1, units=str(units))
             if da.name:
                 dst.set_band_description(1, str(da.name))
-            lock, row0 = threading.Lock(), 0
-            step = band_blocks or data.numblocks[0]
-            for band in range(0, data.numblocks[0], step):
-                part = data.blocks[band:band + step]
-                darr.store(part, _WindowWriter(dst, row0), lock=lock)
-                row0 += part.shape[0]
+            _store(data, dst, band_blocks)
         with atomic_path(path) as tmp:
             rasterio.shutil.copy(staging, tmp, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=blocksize,
                                  OVERVIEW_RESAMPLING="NEAREST", NUM_THREADS=threads, BIGTIFF="IF_SAFER",

@@ -90,7 +90,8 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                   standard: str | Path | LianshanStandard = "national", template: str | Path | None = None,
                   provenance: str | Path | None = None, change_gpkg: str | Path | None = None,
                   index_dir: str | Path | None = None, maps: bool = True, report: bool = True,
-                  title: str | None = None, workers: int | None = None) -> list[Path]:
+                  title: str | None = None, workers: int | None = None,
+                  other_levels: Iterable[str] = ()) -> list[Path]:
     """Write the scorecard deliverables of one region level; returns the paths written.
 
     ``tables_dir``: the level's ``OUTPUT_DIR/tables/LEVEL`` (forest_grass_coverage, protected_change,
@@ -100,7 +101,8 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     ``maps/protected_change.gpkg`` (copied into indicators.gpkg, drawn on the red-line map). ``index_dir``:
     where the tidy table goes (default ``out_dir``). ``maps``/``report``: set False to skip the PNGs / the HTML
     (a report without maps has no figures). ``workers``: processes drawing the maps and charts (default
-    ``GEP_THREADS``, else every CPU; the files are the same for any number).
+    ``GEP_THREADS``, else every CPU; the files are the same for any number). ``other_levels``: the region codes
+    of the run's other levels, whose rows a template holding every level's rows may contain.
     """
     tables_dir, out_dir = Path(tables_dir), Path(out_dir)
     years = sorted({int(y) for y in years})
@@ -116,7 +118,8 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                          "config for files without one)")
     regions = regions.assign(region_code=regions["region_code"].astype(str))
     t = load_tables(tables_dir, years)
-    dep = read_template(template, std, years, regions) if template is not None else None
+    dep = (read_template(template, std, years, regions, other_levels=other_levels) if template is not None
+           else None)
     prov = None
     if provenance is not None:
         p = Path(provenance)

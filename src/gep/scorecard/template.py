@@ -260,8 +260,13 @@ def _code_text(v: Any) -> str:
     return str(v).strip()
 
 
-def read_template(path: str | Path, standard: LianshanStandard, years: Iterable[int], regions) -> DepartmentData:
+def read_template(path: str | Path, standard: LianshanStandard, years: Iterable[int], regions, *,
+                  other_levels: Iterable[str] = ()) -> DepartmentData:
     """Read and check a filled department template (.xlsx or .csv).
+
+    One template may hold the rows of several region levels (county and township rows in one file): rows whose
+    code is one of ``other_levels`` (the codes of the run's other levels) belong to those levels and are
+    skipped here; a code in no level is an error.
 
     Every problem is collected and raised at once as ``InputError.many`` (one line each: file, row/cell, value,
     fix): unknown indicator numbers, values for indicators gep computes, wrong units, text in numeric cells,
@@ -281,6 +286,7 @@ def read_template(path: str | Path, standard: LianshanStandard, years: Iterable[
     run_years = sorted({int(y) for y in years})
     reg = _region_frame(regions)
     known_regions = set(reg["region_code"])
+    elsewhere = {str(c) for c in other_levels} - known_regions
     by_no = standard.by_no()
     problems: list[str] = []
 
@@ -321,6 +327,8 @@ def read_template(path: str | Path, standard: LianshanStandard, years: Iterable[
             problems.append(problem(f"{path} row {r}", "区域代码 is empty", "fill in the region code"))
             continue
         code = _code_text(c_code.raw)
+        if code in elsewhere:  # a row of another region level of the run
+            continue
         if code not in known_regions:
             unknown_regions.setdefault(code, []).append(r)
             continue

@@ -13,7 +13,8 @@ from gep.core.compute import progress, scheduler
 from gep.config import Config
 from gep.raster.grid import open_lazy
 from gep.raster.kernels import warm_up
-from gep.accounting.landcover import (NODATA, UNKNOWN, LandcoverRaster, check_conservation, crosstab_table, extent_account,
+from gep.accounting.landcover import (NODATA, UNKNOWN, LandcoverRaster, check_conservation, crosstab_table,
+                                      require_mapped, extent_account,
                         landcover_area, merge_parts, region_area, region_areas, transition_table, unknown_codes,
                         unknown_codes_error)
 from gep.vector.regions import read_regions, region_frame
@@ -57,6 +58,7 @@ def account(cfg: Config, level: str, year: int, out: Path, *, terrain_path: Path
             tab = merge_parts([tab])
     if part is None:
         check_conservation(tab, region_areas(regions, raster.grid), cfg.checks.area_tolerance_pct, str(raster.path))
+        require_mapped(tab, str(raster.path), level, year)
     tab.insert(1, "year", year)
     write_single(tab, out)
     return tab
@@ -68,6 +70,7 @@ def merge_account(cfg: Config, level: str, year: int, parts: list[Path], out: Pa
     raster = open_landcover(cfg, year)
     check_conservation(tab, region_areas(load_regions(cfg, level), raster.grid), cfg.checks.area_tolerance_pct,
                        f"{raster.path} ({len(parts)} tile groups)")
+    require_mapped(tab, str(raster.path), level, year)
     tab.insert(1, "year", year)
     write_single(tab, out)
     return tab
@@ -223,8 +226,12 @@ def scorecard(cfg: Config, level: str, *, provenance: Path | None = None, thread
     from gep.scorecard import build_outputs
 
     change = protected_change_path(cfg)
+    template = cfg.scorecard.template_for(level)
+    # one template may hold every level's rows: the other levels' codes are theirs, not unknown regions
+    others = ([c for other in cfg.regions if other != level for c in load_regions(cfg, other)["region_code"]]
+              if template and not isinstance(cfg.scorecard.template, dict) else [])
     return build_outputs(tables_dir(cfg, level), scorecard_dir(cfg, level), regions=load_regions(cfg, level),
-                         years=cfg.years, standard=cfg.scorecard.standard,
-                         template=Path(cfg.scorecard.template) if cfg.scorecard.template else None,
+                         years=cfg.years, standard=cfg.scorecard.standard, other_levels=others,
+                         template=Path(template) if template else None,
                          provenance=provenance, change_gpkg=change if change.exists() else None,
                          title=cfg.scorecard.title or f"{cfg.name}（{level}）", workers=threads)

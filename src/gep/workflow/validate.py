@@ -63,8 +63,10 @@ def _landcover(cfg: Config, scheme: ClassScheme | None, problems: list[str], rep
 
 
 def _codes(cfg: Config, scheme: ClassScheme, rasters: dict[int, LandcoverRaster], problems: list[str],
-           report: dict) -> None:
+           report: dict) -> set[int]:
+    """Scan every year's codes; returns the known codes present in any year."""
     known = set(int(c) for c in scheme.codes)
+    present: set[int] = set()
     for year, r in rasters.items():
         try:
             hist = code_histogram(r.blocks)
@@ -78,11 +80,13 @@ def _codes(cfg: Config, scheme: ClassScheme, rasters: dict[int, LandcoverRaster]
             "path": str(r.path), "pixels": int(sum(hist.values())), "valid_pixels": int(valid)}
         if valid == 0:
             problems.append(f"{r.path}: every cell is nodata ({nodata}); check the file or 'landcover.nodata'")
+        present |= {int(v) for v, n in hist.items() if v in known and v != nodata and n > 0}
         unknown = {v: n for v, n in hist.items() if v not in known and v != nodata}
         if unknown and cfg.landcover.unknown_codes == "error":
             listed = ", ".join(f"{v} ({n} pixels)" for v, n in list(unknown.items())[:20])
             problems.append(f"{r.path}: codes not in class scheme '{scheme.name}': {listed}; add them to the "
                             f"scheme, fix the raster, or set 'landcover.unknown_codes: nodata'")
+    return present
 
 
 def _regions(cfg: Config, grid: Grid | None, problems: list[str], report: dict) -> dict:
@@ -130,6 +134,7 @@ def _terrain(cfg: Config, levels: dict, problems: list[str], report: dict, *, st
         return
     from gep.indicators.coverage.terrain import dem_coverage, open_dem, window_cells
 
+    _dem_fill(cfg.terrain.dem_path, problems)
     try:
         for level, regions in levels.items():
             cov = dem_coverage(cfg.terrain.dem_path, regions, min_pct=cfg.terrain.dem_min_coverage_pct)
@@ -152,6 +157,48 @@ def _terrain(cfg: Config, levels: dict, problems: list[str], report: dict, *, st
             problems.extend(f"terrain.overrides_path: {line}" for line in err.lines())
 
 
+#: lower than any land surface (the Dead Sea shore is about −430 m): such values are fill, not terrain
+LOWEST_ELEVATION_M = -500.0
+#: cells read (decimated, nearest) to look for undeclared fill values
+DEM_SAMPLE_SIDE = 2048
+
+
+def _dem_fill(path, problems: list[str]) -> None:
+    """A DEM without a declared nodata value whose cells hold fill values (e.g. −9999, −32768): those cells would
+    become terrain (a cliff of 10 km) and flip relief classes. Read decimated (at most 2048² cells)."""
+    try:
+        with rasterio.open(path) as src:
+            if src.nodata is not None:
+                return
+            scale = max(1, -(-max(src.height, src.width) // DEM_SAMPLE_SIDE))
+            z = src.read(1, out_shape=(max(1, src.height // scale), max(1, src.width // scale)))
+    except rasterio.errors.RasterioIOError:
+        return  # reported by the DEM's own checks
+    low = z[np.isfinite(z) & (z < LOWEST_ELEVATION_M)] if z.dtype.kind == "f" else z[z < LOWEST_ELEVATION_M]
+    if low.size:
+        fill = float(np.min(low))
+        problems.append(f"terrain.dem_path: {path}: {low.size} of {z.size} sampled cells hold {fill:g} (below "
+                        f"{LOWEST_ELEVATION_M:g} m) and the file declares no nodata value, so they would be read as "
+                        f"elevation; declare the fill value (gdal_edit.py -a_nodata {fill:g} '{path}')")
+
+
+def _output(cfg: Config, problems: list[str]) -> None:
+    """The output folder: a folder (or one that can be made) that this user can write."""
+    import os
+
+    out = cfg.out
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        where = "is a file" if probe == out else f"lies under {probe}, which is a file"
+        problems.append(f"output_dir: {out} {where}, not a folder; set 'output_dir' to a folder (it is made if "
+                        f"missing)")
+    elif probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
+        problems.append(f"output_dir: {probe} is not writable for you; make it writable or set 'output_dir' to a "
+                        f"folder you can write")
+
+
 def _protected(cfg: Config, problems: list[str], report: dict, years: list[int]) -> None:
     if cfg.protected is None:
         return
@@ -169,24 +216,58 @@ def _protected(cfg: Config, problems: list[str], report: dict, years: list[int])
             problems.extend(err.lines())
 
 
-def _gep(cfg: Config, problems: list[str], years: list[int], tables: bool) -> None:
-    """Inputs of the GEP section: the climate rasters of ``years``; with ``tables`` the price and deflator
-    tables too."""
+def _gep(cfg: Config, problems: list[str], years: list[int]) -> None:
+    """Inputs of the GEP section: the climate rasters of ``years`` (its tables: :func:`stage_table_problems`)."""
     if cfg.gep is None:
         return
-    from gep.indicators.gep.params import load_deflator, load_prices
     from gep.indicators.gep.run import preflight
 
     dem = cfg.gep.dem or (cfg.terrain.dem_path if cfg.terrain else None)
     problems.extend(preflight(cfg.gep, years, dem))
-    for label, load, ref in (("gep.parameters.prices", load_prices, cfg.gep.parameters.prices),
-                             ("gep.deflator", load_deflator, cfg.gep.deflator)):
-        if ref is None or not tables:
+
+
+def stage_table_problems(cfg: Config, scheme: ClassScheme, *, levels: dict | None = None,
+                         present: set[int] | None = None) -> list[str]:
+    """What the GEP and scorecard stages would reject in their tables (parameter, price, deflator, statistics
+    tables; the department template), as one line each. ``levels``: the region layers read (their codes are
+    checked against the statistics table and the template; None skips those checks); ``present``: the class
+    codes found in the land cover. Cheap (no raster is read): the workflow runs it before its first job."""
+    problems: list[str] = []
+    codes = None if levels is None else [c for r in levels.values() for c in r["region_code"]]
+    if cfg.gep is not None:
+        from gep.indicators.gep.table_checks import table_problems
+
+        problems += table_problems(cfg.gep, scheme_codes=[int(c) for c in scheme.codes], years=cfg.years,
+                                   present_codes=present, region_codes=codes)
+    problems += _template_problems(cfg, levels)
+    return problems
+
+
+def _template_problems(cfg: Config, levels: dict | None) -> list[str]:
+    """The department template(s): one for every level (its rows may belong to any level) or one per level."""
+    from gep.scorecard.standard import load_lianshan_standard
+    from gep.scorecard.template import read_template
+
+    if not cfg.scorecard.templates() or levels is None:
+        return []
+    try:
+        std = load_lianshan_standard(cfg.scorecard.standard)
+    except InputError as err:
+        return [f"scorecard.standard: {line}" for line in err.lines()]
+    problems = []
+    for level in cfg.regions:
+        path = cfg.scorecard.template_for(level)
+        if path is None or level not in levels:
             continue
+        others = ([c for lv, r in levels.items() if lv != level for c in r["region_code"]]
+                  if not isinstance(cfg.scorecard.template, dict) else [])
         try:
-            load(ref)
+            read_template(path, std, cfg.years, levels[level], other_levels=others)
         except InputError as err:
-            problems.extend(f"{label}: {line}" for line in err.lines())
+            problems.extend(f"scorecard.template ({level}): {line}" for line in err.lines())
+        if not isinstance(cfg.scorecard.template, dict):
+            break  # one file for every level: read once (its rows' codes were checked against every level)
+    return problems
 
 
 def validate_inputs(cfg: Config, *, scan_codes: bool = True) -> dict:
@@ -232,8 +313,10 @@ def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool, sta
     except InputError as err:
         problems.append(f"landcover.scheme: {err}")
     rasters = _landcover(cfg, scheme, problems, report, years)
+    present = None
     if scan_codes and rasters and scheme is not None:
-        _codes(cfg, scheme, rasters, problems, report)
+        present = _codes(cfg, scheme, rasters, problems, report)
+    levels = None
     if run:
         grid = next(iter(rasters.values())).grid if rasters else _first_grid(cfg)
         levels = _regions(cfg, grid, problems, report)
@@ -241,7 +324,12 @@ def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool, sta
     if years and stages:
         _protected(cfg, problems, report, years)
     if stages:
-        _gep(cfg, problems, years, tables=run)
+        _gep(cfg, problems, years)
+        if run and scheme is not None:  # every table the later stages read, as they read them
+            problems += stage_table_problems(cfg, scheme, levels=levels,
+                                             present=present if set(years) == set(cfg.years) else None)
+    if run:
+        _output(cfg, problems)
     if run:  # published years whose frozen files were edited or deleted (gep.io.publish)
         problems += frozen_problems(cfg.out, skip_years=cfg.republish or ())
     if problems:
