@@ -217,3 +217,32 @@ def test_row_for_a_computed_indicator_may_carry_a_responsible_unit(tmp_path):
     idx = lianshan_index(NAT, YEARS, regions(), department=dep)
     seven = idx[(idx["region_code"] == CODES[0]) & (idx["indicator_no"] == 7)]
     assert set(seven["responsible_unit"]) == {"区林业局"} and set(seven["source"]) == {"pipeline"}
+
+
+def test_one_template_for_two_region_levels(tmp_path):
+    """A county row and township rows in one file: each level reads its own rows; a code in no level is still
+    an error (issue: with county + township levels every template failed at one level or both)."""
+    towns = regions()
+    county = pd.DataFrame({"region_code": ["430124000000"], "region_name": ["示范县"]})
+    t = tmp_path / "both.csv"
+    t.write_text("区域代码,序号,项目,2020\n430124000000,20,现状值,3.5\n430124001,20,现状值,1.5\n"
+                 "430124002,20,现状值,2.5\n", encoding="utf-8")
+    dep_c = read_template(t, NAT, [2020], county, other_levels=CODES)
+    assert dep_c.values[["region_code", "value"]].values.tolist() == [["430124000000", 3.5]]
+    dep_t = read_template(t, NAT, [2020], towns, other_levels=["430124000000"])
+    assert sorted(dep_t.values["region_code"]) == ["430124001", "430124002"]
+    assert sorted(dep_t.values["value"]) == [1.5, 2.5]
+    with pytest.raises(InputError, match="430124000000"):  # without the other level, its row is unknown
+        read_template(t, NAT, [2020], towns)
+
+
+def test_template_per_level_must_name_known_levels(tmp_path):
+    from gep import config as gep_config
+
+    base = {"years": [2020], "landcover": {"path": "lc_{year}.tif"},
+            "regions": {"county": {"path": "c.gpkg", "id_field": "code"},
+                        "township": {"path": "t.gpkg", "id_field": "code"}}}
+    cfg = gep_config.validate({**base, "scorecard": {"template": {"county": "c.csv", "township": "t.csv"}}}, "x")
+    assert cfg.scorecard.template_for("county") == "c.csv" and cfg.scorecard.templates() == ["c.csv", "t.csv"]
+    with pytest.raises(InputError, match="village"):
+        gep_config.validate({**base, "scorecard": {"template": {"village": "v.csv"}}}, "x")
