@@ -263,6 +263,24 @@ def _output_under_a_file(d: Path, cfg: dict) -> None:
     cfg["output_dir"] = str(d / "results.txt" / "run1")
 
 
+
+def _redline_elsewhere(d: Path, cfg: dict) -> None:
+    """The red line of another county (plausible coordinates, no overlap with the regions)."""
+    (d / "redline_2019.gpkg").unlink()
+    b.write_redline(d, 2019, geoms=[shapely.box(112.05, 28.05, 112.2, 28.2)])
+
+
+def _gep_raster_elsewhere(d: Path, cfg: dict) -> None:
+    """A precipitation raster that covers only the western part of the regions."""
+    from helpers_raster import write_tif
+
+    for y in b.YEARS:
+        write_tif(d / f"precip_{y}.tif", np.full((10, 10), 1200.0, np.float32),
+                  Affine(0.01, 0, 109.95, 0, -0.01, 30.0), b.CRS, nodata=-1.0)
+    cfg["gep"] = {"services": ["water_conservation"], "deflator": "deflator_demo",
+                  "rasters": {"precipitation": str(d / "precip_{year}.tif"), "et": 600}}
+
+
 @dataclass
 class Case:
     id: str
@@ -418,6 +436,10 @@ CASES = [
          ("scorecard.template", "template.csv", "999999999999")),
     Case("template_unknown_indicator", _template(f"区域代码,序号,项目,2020\n{b.CODES[0]},99,现状值,5\n"),
          ("scorecard.template", "template.csv", "99")),
+    Case("redline_of_another_place", _redline_elsewhere, ("protected.redline", "redline_2019.gpkg",
+                                                           "outside every region"), 1),
+    Case("gep_raster_not_covering_the_regions", _gep_raster_elsewhere,
+         ("gep.rasters.precipitation", "precip_2019.tif", "of the regions' extent"), 1),
     Case("output_dir_is_a_file", _output_is_a_file, ("output_dir", "results.txt", "is a file"), 1),
     Case("output_dir_under_a_file", _output_under_a_file, ("output_dir", "results.txt", "which is a file"), 1),
 ]

@@ -114,3 +114,16 @@ def id_text(values: pd.Series) -> np.ndarray:
         return str(v).strip()
 
     return np.array([one(v) for v in values], dtype=object)
+
+
+def open_layer_bounds(path: str | Path, layer: str | None) -> tuple[tuple[float, ...], object] | None:
+    """(total bounds, CRS) of a vector layer from its header, or None when it cannot be read or has no CRS (the
+    layer's own checks report that)."""
+    try:
+        info = pyogrio.read_info(path, layer=layer, force_total_bounds=True)
+    except Exception:  # noqa: BLE001 - reported where the layer is read
+        return None
+    bounds, crs = info.get("total_bounds"), info.get("crs")
+    if bounds is None or crs is None or not np.all(np.isfinite(bounds)):
+        return None
+    return tuple(float(b) for b in bounds), crs

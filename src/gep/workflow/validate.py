@@ -182,6 +182,68 @@ def _dem_fill(path, problems: list[str]) -> None:
                         f"elevation; declare the fill value (gdal_edit.py -a_nodata {fill:g} '{path}')")
 
 
+def _lonlat(bounds, crs) -> tuple[float, float, float, float] | None:
+    """``bounds`` in ``crs`` as longitude/latitude bounds (None when they cannot be transformed)."""
+    from pyproj import CRS, Transformer
+
+    try:
+        crs = CRS.from_user_input(crs)
+        t = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+        out = t.transform_bounds(*bounds, densify_pts=11)
+    except Exception:  # noqa: BLE001 - a CRS PROJ cannot use: the layer's own checks say so
+        return None
+    return out if all(np.isfinite(out)) else None
+
+
+def _cover_share(inner, outer) -> float:
+    """Share (0–1) of box ``inner`` that box ``outer`` covers (lon/lat boxes; 1 for an empty inner box)."""
+    w = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
+    h = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return 1.0 if area <= 0 else w * h / area
+
+
+def _extents(cfg: Config, levels: dict, problems: list[str]) -> None:
+    """Every other input against the regions (checked against the land cover already): a GEP raster must cover
+    their extent, a red-line or protected-area layer must reach into it. A layer of another place (or with a
+    wrong CRS that still looks plausible) would otherwise give zeros without a word."""
+    boxes = [_lonlat(tuple(r.total_bounds), r.crs) for r in levels.values() if len(r)]
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return
+    reg = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    shown = f"lon {reg[0]:.4f}–{reg[2]:.4f}, lat {reg[1]:.4f}–{reg[3]:.4f}"
+    if cfg.gep is not None:
+        for name in type(cfg.gep.rasters).model_fields:
+            inp = getattr(cfg.gep.rasters, name)
+            path = inp.path_for(cfg.years[0]) if inp is not None else None
+            if path is None or not path.is_file():
+                continue
+            try:
+                with rasterio.open(path) as src:
+                    box = _lonlat(tuple(src.bounds), src.crs) if src.crs is not None else None
+            except rasterio.errors.RasterioIOError:
+                continue  # the GEP stage's own checks report a file that does not open
+            if box is not None and _cover_share(reg, box) < cfg.checks.min_coverage_pct / 100:
+                problems.append(f"gep.rasters.{name}: {path} covers {100 * _cover_share(reg, box):.1f}% of the "
+                                f"regions' extent ({shown}); use a raster that covers every region (or check its "
+                                f"CRS)")
+    if cfg.protected is not None:
+        from gep.vector.read import open_layer_bounds
+
+        for key, lc in cfg.protected.layers().items():
+            for year in cfg.years:
+                path = Path(lc.path.format(year=year))
+                if not path.exists():
+                    continue
+                found = open_layer_bounds(path, lc.layer)
+                box = _lonlat(found[0], found[1]) if found is not None else None
+                if box is not None and _cover_share(reg, box) == 0 and _cover_share(box, reg) == 0:
+                    problems.append(f"protected.{key}: {path} lies outside every region ({shown}); check that the "
+                                    f"layer shows this place and that its CRS is right")
+                break  # one year's file shows where the layer is
+
+
 def _output(cfg: Config, problems: list[str]) -> None:
     """The output folder: a folder (or one that can be made) that this user can write."""
     import os
@@ -330,6 +392,8 @@ def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool, sta
                                              present=present if set(years) == set(cfg.years) else None)
     if run:
         _output(cfg, problems)
+        if levels:
+            _extents(cfg, levels, problems)
     if run:  # published years whose frozen files were edited or deleted (gep.io.publish)
         problems += frozen_problems(cfg.out, skip_years=cfg.republish or ())
     if problems:
