@@ -213,14 +213,17 @@ def invest_ls_by_hand(z: np.ndarray, res: float, threshold: int) -> tuple[np.nda
     """LS and the stream mask of InVEST SDR 3.14–3.20 (sdr.py ``_calculate_ls_factor``, D8), written out
     independently for a DEM whose routing has no flats: flow accumulation in cells by visiting cells from the
     highest down, slope by Horn with edge replication, then
-    U = √((FA − 1)·a), x = |sin θ| + |cos θ|, L = ((U + a)^(m+1) − U^(m+1)) / (res^(m+2)·x^m·22.13^m) ≤ 122,
-    McCool S; streams FA > threshold (pygeoprocessing extract_streams_d8)."""
+    U = √((FA − 1)·a), x = |sin θ| + |cos θ|,
+    L = ((U + a)^(m+1) − U^(m+1)) / (res^(m+2)·x^m·22.13^m) ≤ 122, McCool S;
+    streams FA > threshold (pygeoprocessing extract_streams_d8)."""
     h, w = z.shape
     rec = brute_receivers(z, np.full(h, res), np.full(h, res))
     fa = brute_accumulation(z, rec, np.ones(z.size)).reshape(h, w)
     zp = np.pad(z, 1, mode="edge")
-    gx = ((zp[:-2, 2:] + 2 * zp[1:-1, 2:] + zp[2:, 2:]) - (zp[:-2, :-2] + 2 * zp[1:-1, :-2] + zp[2:, :-2])) / (8 * res)
-    gy = ((zp[2:, :-2] + 2 * zp[2:, 1:-1] + zp[2:, 2:]) - (zp[:-2, :-2] + 2 * zp[:-2, 1:-1] + zp[:-2, 2:])) / (8 * res)
+    a, b, c, d = zp[:-2, :-2], zp[:-2, 1:-1], zp[:-2, 2:], zp[1:-1, :-2]
+    f, g, hh, i = zp[1:-1, 2:], zp[2:, :-2], zp[2:, 1:-1], zp[2:, 2:]
+    gx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * res)
+    gy = ((g + 2 * hh + i) - (a + 2 * b + c)) / (8 * res)
     pct = 100 * np.hypot(gx, gy)
     ls = np.empty((h, w))
     for r in range(h):
@@ -239,9 +242,10 @@ def test_invest_preset_matches_an_independent_invest_implementation():
     # InVEST's avoided erosion is RKLS·(1 − C·P) off streams, nodata on streams: gep's LS 0 there
     rng = np.random.default_rng(5)
     r, c = np.mgrid[0:40, 0:40].astype(float)
-    z = 800.0 - 2.0 * c - 60.0 * np.exp(-((r - 20) ** 2 + (c - 15) ** 2) / 80.0) * -1 + 0.01 * rng.random((40, 40))
+    z = 800.0 - 2.0 * c + 60.0 * np.exp(-((r - 20) ** 2 + (c - 15) ** 2) / 80.0) + 0.01 * rng.random((40, 40))
     t = Affine(30, 0, 500000, 0, -30, 3100000)
-    ls, summary = ls_factor(z.astype(np.float32), t, UTM49, LsMethod(**{**INVEST.__dict__, "stream_threshold": 25}))
+    method = LsMethod(**{**INVEST.__dict__, "stream_threshold": 25})
+    ls, summary = ls_factor(z.astype(np.float32), t, UTM49, method)
     assert summary["depressions_filled"] == 0 and summary["flat_cells_routed"] == 0
     ref, streams = invest_ls_by_hand(z.astype(np.float32).astype(float), 30.0, 25)
     assert streams.sum() == summary["stream_cells"] > 0
@@ -291,3 +295,28 @@ def test_compute_ls_writes_a_raster_and_rejects_missing_dem(tmp_path):
     assert summary["valid_cells"] == 15 * 20 - 4
     with pytest.raises(InputError, match="does not exist"):
         compute_ls(tmp_path / "nope.tif", tmp_path / "x.tif")
+
+
+def test_settings_presets_give_the_method():
+    from pydantic import ValidationError
+
+    from gep.config.gep import LS_PRESETS, LSConfig
+
+    default = LSConfig()
+    assert {k: getattr(default, k) for k in LS_PRESETS["gep"]} == LS_PRESETS["gep"]
+    assert LsMethod.from_settings(default) == LsMethod()
+    assert LsMethod.from_settings(LSConfig(preset="invest")) == INVEST
+    assert INVEST.stream_threshold == 1000 and INVEST.area_form == "sqrt" and INVEST.x_form == "slope"
+    # InVEST's own parameters stay free; the method choices the preset fixes may not be contradicted
+    tuned = LsMethod.from_settings(LSConfig(preset="invest", threshold_flow_accumulation=200, l_max=50))
+    assert (tuned.stream_threshold, tuned.l_max) == (200, 50.0)
+    with pytest.raises(ValidationError, match="gep.ls.s_form: 'liu' contradicts preset 'invest'"):
+        LSConfig(preset="invest", s_form="liu")
+    assert LsMethod.from_settings(LSConfig(s_form="liu", exclude_streams=True)).stream_threshold == 1000
+
+
+def test_method_rejects_unknown_forms():
+    with pytest.raises(InputError, match="area_form 'A'"):
+        LsMethod(area_form="A")
+    with pytest.raises(InputError, match="stream threshold 0"):
+        LsMethod(stream_threshold=0)

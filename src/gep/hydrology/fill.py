@@ -43,8 +43,8 @@ class FillStats:
     max_fill_m: float
 
     def as_dict(self) -> dict:
-        return {"sink_cells": self.sinks, "depressions_filled": self.depressions, "cells_filled": self.cells_filled, "flat_cells_routed": self.cells_flat,
-                "max_fill_m": self.max_fill_m}
+        return {"sink_cells": self.sinks, "depressions_filled": self.depressions, "cells_filled": self.cells_filled,
+                "flat_cells_routed": self.cells_flat, "max_fill_m": self.max_fill_m}
 
 
 @njit(cache=True, nogil=True)

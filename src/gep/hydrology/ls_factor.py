@@ -125,9 +125,9 @@ class LsMethod:
              "S McCool 1987 below 10°, Liu et al. 1994 (21.91 sin θ − 0.96) from 10°")
         fill = "pits filled (Priority-Flood+ε, Barnes 2014)" if self.fill_pits else "pits not filled"
         streams = ("no stream cells excluded" if self.stream_threshold is None else
-                   f"stream cells (> {self.stream_threshold} upslope cells) LS 0")
-        return (f"LS: Desmet & Govers 1996 L with D8 {upslope} and x from the {x}, L capped at l_max {self.l_max:g}, {s}, "
-                f"Horn 1981 slope, {fill}, {streams}")
+                   f"LS 0 on stream cells (draining > {self.stream_threshold} cells)")
+        return (f"LS: Desmet & Govers 1996 L with D8 {upslope} and x from the {x}, L capped at l_max "
+                f"{self.l_max:g}, {s}, Horn 1981 slope, {fill}, {streams}")
 
     def tags(self) -> dict[str, str]:
         """The method's settings as GeoTIFF tags."""
