@@ -22,6 +22,7 @@ from gep.hydrology.flow_tiles import (
     tile_windows,
 )
 from gep.hydrology.ls_factor import (
+    LsMethod,
     cell_geometry,
     compute_ls,
     d8_receivers,
@@ -142,16 +143,24 @@ def test_path_leaving_and_reentering_a_tile_by_hand():
         np.testing.assert_allclose(acc.ravel(), ref, rtol=1e-12)
 
 
+#: the default (pits filled, √A, x from the slope) and the other code path (DEM read tile by tile, unfilled;
+#: absolute area, x from the aspect, Liu S, stream cells)
+METHODS = {"default": LsMethod(),
+           "unfilled": LsMethod(fill_pits=False, area_form="area", x_form="aspect", s_form="liu",
+                                stream_threshold=40)}
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("name", DEMS)
 @pytest.mark.parametrize("crs,transform", [(GEO, T_GEO), (UTM, T_UTM)], ids=["EPSG4490", "EPSG32649"])
-def test_tiled_compute_ls_equals_in_memory_ls_factor(tmp_path, name, crs, transform):
+def test_tiled_compute_ls_equals_in_memory_ls_factor(tmp_path, name, crs, transform, method):
     z = DEMS[name](np.random.default_rng(9))
     write_dem(tmp_path / "dem.tif", z, crs, transform)
-    ref, ref_summary = ls_factor(z.astype(np.float32), transform, crs)
+    ref, ref_summary = ls_factor(z.astype(np.float32), transform, crs, METHODS[method])
     assert np.isfinite(ref).sum() > 0.9 * ref.size * (0.5 if name == "plane_with_pits" else 1)
     for tile in TILES:
         out = tmp_path / f"ls_{tile}.tif"
-        summary = compute_ls(tmp_path / "dem.tif", out, tile=tile)
+        summary = compute_ls(tmp_path / "dem.tif", out, METHODS[method], tile=tile)
         with rasterio.open(out) as src:
             ls = src.read(1)
         np.testing.assert_array_equal(np.isnan(ls), np.isnan(ref), err_msg=f"NaN cells, tile {tile}")
@@ -163,13 +172,18 @@ def test_tiled_compute_ls_equals_in_memory_ls_factor(tmp_path, name, crs, transf
         assert summary["ls_mean"] == pytest.approx(ref_summary["ls_mean"], rel=1e-9)
         assert summary["ls_max"] == pytest.approx(ref_summary["ls_max"], rel=1e-6)
         assert summary["max_contributing_km2"] == pytest.approx(ref_summary["max_contributing_km2"], rel=1e-12)
+        for key in ("sink_cells", "depressions_filled", "cells_filled", "flat_cells_routed", "max_fill_m",
+                    "stream_cells"):
+            assert summary.get(key) == ref_summary.get(key), key
 
 
-def test_compute_ls_applies_z_scale_and_area_form(tmp_path):
+@pytest.mark.parametrize("fill", [True, False])
+def test_compute_ls_applies_z_scale_and_the_method(tmp_path, fill):
     z = plane_with_pits(np.random.default_rng(2)) * 10.0  # decimetres
     write_dem(tmp_path / "dem.tif", z, UTM, T_UTM)
-    ref, _ = ls_factor((z.astype(np.float32) * np.float32(0.1)), T_UTM, UTM, area_form="sqrt", l_max=50.0)
-    compute_ls(tmp_path / "dem.tif", tmp_path / "ls.tif", z_scale=0.1, area_form="sqrt", l_max=50.0, tile=16)
+    method = LsMethod(area_form="area", l_max=50.0, fill_pits=fill)
+    ref, _ = ls_factor((z.astype(np.float32) * np.float32(0.1)), T_UTM, UTM, method)
+    compute_ls(tmp_path / "dem.tif", tmp_path / "ls.tif", method, z_scale=0.1, tile=16)
     with rasterio.open(tmp_path / "ls.tif") as src:
         ls = src.read(1)
     np.testing.assert_array_equal(np.isnan(ls), np.isnan(ref))
@@ -179,7 +193,8 @@ def test_compute_ls_applies_z_scale_and_area_form(tmp_path):
 def test_written_geotiff_is_tiled_and_tagged(tmp_path):
     z = funnel(None)
     write_dem(tmp_path / "dem.tif", z, GEO, T_GEO)
-    compute_ls(tmp_path / "dem.tif", tmp_path / "ls.tif", l_max=80.0, area_form="area", tile=32)
+    compute_ls(tmp_path / "dem.tif", tmp_path / "ls.tif", LsMethod(l_max=80.0, area_form="area", s_form="liu"),
+               tile=32)
     with rasterio.open(tmp_path / "ls.tif") as src:
         assert src.profile["tiled"] is True
         assert src.block_shapes == [(512, 512)]
@@ -192,6 +207,11 @@ def test_written_geotiff_is_tiled_and_tagged(tmp_path):
     assert tags["units"] == "1 (dimensionless LS factor)"
     assert tags["l_max"] == "80.0"
     assert tags["area_form"] == "area"
+    assert (tags["x_form"], tags["s_form"], tags["fill_pits"]) == ("slope", "liu", "True")
+    assert tags["stream_threshold"] == "none"
+    # the inverted cone is one closed basin: filled up to its lowest edge cell
+    edge_min = min(z[0].min(), z[-1].min(), z[:, 0].min(), z[:, -1].min())
+    assert (tags["depressions_filled"], tags["cells_filled"]) == ("1", str(int((z < edge_min).sum())))
     assert tags["dem"] == str(tmp_path / "dem.tif")
     assert tags["method"].startswith("LS: Desmet & Govers 1996")
 

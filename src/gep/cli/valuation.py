@@ -59,15 +59,21 @@ def register(sub) -> None:
     p = sub.add_parser(
         "ls-factor",
         help="USLE LS factor from a DEM (D8 flow accumulation, Desmet & Govers L, McCool S)",
-        description="Compute the LS factor on the DEM's grid tile by tile (flow accumulation exact across tiles, "
-                    "memory bounded by the tile size) and write it as a tiled GeoTIFF. Give a sink-filled DEM: "
-                    "pits end flow paths.",
+        description="Compute the LS factor on the DEM's grid (pits filled first, flow accumulation tile by "
+                    "tile and exact across tiles) and write it as a tiled GeoTIFF (docs/methods.md §4.2.5).",
     )
     p.add_argument("dem", type=Path, metavar="DEM")
     p.add_argument("--out", required=True, type=Path, metavar="LS.tif")
     p.add_argument("--l-max", type=float, default=122.0, help="cap on L (InVEST default 122)")
-    p.add_argument("--area-form", choices=("area", "sqrt"), default="area",
-                   help="upslope area (Desmet & Govers, default) or its square root (InVEST ≥ 3.14)")
+    p.add_argument("--area-form", choices=("sqrt", "area"), default="sqrt",
+                   help="√ of the upslope area (InVEST ≥ 3.14, default) or the area itself")
+    p.add_argument("--x-form", choices=("slope", "aspect"), default="slope",
+                   help="x from the slope angle (InVEST ≥ 3.14, default) or the aspect")
+    p.add_argument("--s-form", choices=("mccool", "liu"), default="mccool",
+                   help="S: McCool 1987 (default) or Liu et al. 1994 from 10°")
+    p.add_argument("--no-fill", action="store_true", help="do not fill the DEM's pits (give a filled DEM)")
+    p.add_argument("--stream-threshold", type=int, metavar="CELLS",
+                   help="LS 0 on cells draining more than CELLS cells (InVEST: 1000); default: none")
     p.add_argument("--z-scale", type=float, default=1.0, help="elevation unit → metres")
     p.set_defaults(func=run_ls)
 
@@ -118,9 +124,12 @@ def run_services(args: argparse.Namespace) -> int:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    from gep.hydrology.ls_factor import compute_ls
+    from gep.hydrology.ls_factor import LsMethod, compute_ls
 
-    s = compute_ls(args.dem, args.out, l_max=args.l_max, area_form=args.area_form, z_scale=args.z_scale)
+    method = LsMethod(area_form=args.area_form, x_form=args.x_form, s_form=args.s_form, l_max=args.l_max,
+                      fill_pits=not args.no_fill, stream_threshold=args.stream_threshold)
+    s = compute_ls(args.dem, args.out, method, z_scale=args.z_scale)
     print(f"gep ls-factor: wrote {args.out} ({s['cells']} cells, mean LS {s['ls_mean']:.3f}, "
-          f"max contributing area {s['max_contributing_km2']:.2f} km²)")
+          f"max contributing area {s['max_contributing_km2']:.2f} km²"
+          + (f", {s['depressions_filled']} depressions filled" if "depressions_filled" in s else "") + ")")
     return 0

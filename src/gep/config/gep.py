@@ -177,14 +177,47 @@ class Tier1Config(_Model):
         default_factory=dict, description="optional local/national ratios (Xie 2015); absent = 1")
 
 
+#: ``gep.ls.preset``: the LS settings each preset fixes (docs/methods.md §4.2.5). ``gep`` is the default;
+#: ``invest`` reproduces InVEST SDR 3.20's avoided erosion with D8 routing (streams carry no soil retention).
+LS_PRESETS: dict[str, dict[str, Any]] = {
+    "gep": {"area_form": "sqrt", "x_form": "slope", "s_form": "mccool", "fill_pits": True, "exclude_streams": False},
+    "invest": {"area_form": "sqrt", "x_form": "slope", "s_form": "mccool", "fill_pits": True, "exclude_streams": True},
+}
+
+
 class LSConfig(_Model):
-    """LS factor from the DEM (soil retention)."""
+    """LS factor from the DEM (soil retention; docs/methods.md §4.2.5). A ``preset`` fixes the method fields it
+    names (:data:`LS_PRESETS`); ``gep`` leaves each of them to be changed one by one."""
 
     path: str | None = Field(None, description="a precomputed LS raster to use instead of computing one")
+    preset: Literal["gep", "invest"] = Field("gep", description="gep (default: InVEST ≥ 3.14's LS, pits filled) "
+                                                                "or invest (also no soil retention on stream "
+                                                                "cells, as InVEST SDR 3.20 with D8)")
     l_max: float = Field(122.0, gt=0, description="cap on L (InVEST SDR default 122)")
-    area_form: Literal["area", "sqrt"] = Field("area", description="upslope area (Desmet & Govers) or its square "
-                                                                   "root (InVEST ≥ 3.14)")
+    area_form: Literal["sqrt", "area"] = Field("sqrt", description="√ of the upslope area (InVEST ≥ 3.14, "
+                                                                   "default) or the area itself (before 3.14)")
+    x_form: Literal["slope", "aspect"] = Field("slope", description="x = |sin θ| + |cos θ| of the slope angle "
+                                                                    "(InVEST ≥ 3.14, default) or of the aspect")
+    s_form: Literal["mccool", "liu"] = Field("mccool", description="S: McCool 1987 (default) or Liu et al. 1994 "
+                                                                   "(21.91 sin θ − 0.96 from 10°)")
+    fill_pits: bool = Field(True, description="fill the DEM's depressions before routing (Priority-Flood+ε)")
+    exclude_streams: bool = Field(False, description="no soil retention (LS 0) on stream cells")
+    threshold_flow_accumulation: int = Field(1000, ge=1, description="cells draining more than this many cells "
+                                                                     "are streams (InVEST default 1000)")
     z_scale: float = Field(1.0, gt=0, description="DEM elevation unit → metres")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or data.get("preset", "gep") != "invest":
+            return data
+        fixed = LS_PRESETS["invest"]
+        clash = {k: data[k] for k in fixed if k in data and data[k] != fixed[k]}
+        if clash:
+            k, v = next(iter(clash.items()))
+            raise ValueError(f"gep.ls.{k}: {v!r} contradicts preset 'invest' ({k}: {fixed[k]!r}); remove {k} or "
+                             "the preset")
+        return {**data, **fixed}
 
 
 class VerdictConfig(_Model):

@@ -26,7 +26,7 @@ from gep.accounting.classes import load_scheme
 from gep.accounting.landcover import LandcoverRaster
 from gep.config.gep import GepConfig, RasterInput, RegulatorInput, priced, service_raster_names
 from gep.core.errors import InputError
-from gep.hydrology.ls_factor import compute_ls
+from gep.hydrology.ls_factor import LsMethod, compute_ls
 from gep.indicators.gep.accounts import SERVICE_UNITS, SUMMARY_UNITS, apply_prices, required_years, summarise
 from gep.indicators.gep.carbon_stock import UNITS as CARBON_UNITS
 from gep.indicators.gep.carbon_stock import carbon_stock
@@ -330,7 +330,7 @@ def ls_raster(cfg: GepConfig, dem_path, target: Path) -> Path:
             raise InputError(f"gep.ls.path: {ls_path} does not exist; check the path")
         return ls_path
     log.info("LS factor from %s", dem_path)
-    summary = compute_ls(dem_path, target, l_max=cfg.ls.l_max, area_form=cfg.ls.area_form, z_scale=cfg.ls.z_scale)
+    summary = compute_ls(dem_path, target, LsMethod.from_settings(cfg.ls), z_scale=cfg.ls.z_scale)
     log.info("LS factor: %s", summary)
     return target
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from gep.config.gep_services import spec
-from gep.hydrology.ls_factor import LS_METHOD
+from gep.hydrology.ls_factor import LsMethod
 from gep.indicators.gep.params import ClassTable, ParamFile, load_usle_cp, scalar
 from gep.indicators.gep.services.base import (Block, ParamContext, Price, Service, Valuing, class_lookup,
                                               describe)
@@ -70,10 +70,10 @@ def price(v: Valuing) -> Price:
 
 def method(v: Valuing) -> str:
     ls = v.cfg.ls
-    note = (f"; LS raster given ({ls.path})" if ls.path else
-            f"; l_max {ls.l_max:g}, upslope area form '{ls.area_form}'")
+    how = (f"LS raster given ({ls.path}) in place of gep's Desmet & Govers 1996 LS" if ls.path else
+           f"{LsMethod.from_settings(ls).describe()} (gep.ls preset '{ls.preset}')")
     return ("A_c = R·K·LS·(1 − C·P) = RKLS − USLE (InVEST SDR avoided erosion), t/hm² × 1e-4/m² → t; "
-            + LS_METHOD + "; valued as avoided dredging (λ/ρ) + N and P" + note)
+            + how + "; valued as avoided dredging (λ/ρ) + N and P")
 
 
 def source(v: Valuing) -> str:
