@@ -620,3 +620,28 @@ def survey_problems(survey, paths: dict[int, str | Path]) -> list[str]:
                                 f"{crs_of[first][0]} ({crs_of[first][1].to_string()}); give every year's survey "
                                 "in one CRS")
     return problems
+
+
+# --- a land-cover file given on the command line -------------------------------------------------------------
+
+def vector_layers(path: str | Path) -> list[str]:
+    """The vector layers of ``path`` as GDAL opens it ([] for a raster or a file GDAL does not read as
+    vector): how ``gep crosstab`` tells a survey layer from a land-cover raster, whatever the file's name."""
+    try:
+        return [str(row[0]) for row in pyogrio.list_layers(str(path))]
+    except Exception:  # noqa: BLE001 - not a vector data source
+        return []
+
+
+def fields_present(path: str | Path, layer: str | None, defaults: SurveyFields = SurveyFields()) -> SurveyFields:
+    """``defaults`` with each area field the layer lacks set to None (the survey's areas are used where the
+    layer has them; with none of TBMJ/TBDLMJ the caller falls back to geometry areas)."""
+    try:
+        names = set(pyogrio.read_info(str(path), layer=layer)["fields"])
+    except Exception as err:  # noqa: BLE001
+        raise InputError(f"{path}: cannot read layer {layer or '(the only one)'} ({str(err).splitlines()[0]}); "
+                         "name the survey's layer") from None
+    keep = {k: (v if v in names else None) for k, v in
+            (("area_field", defaults.area_field), ("deduct_area_field", defaults.deduct_area_field),
+             ("counted_area_field", defaults.counted_area_field), ("deduct_class_field", defaults.deduct_class_field))}
+    return SurveyFields(class_field=defaults.class_field, default_deduct_class=defaults.default_deduct_class, **keep)
