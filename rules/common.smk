@@ -72,6 +72,14 @@ def survey_path(year):
     return CFG.landcover.survey.path.format(year=year)
 
 
+def coverage_inputs():
+    """The interim tables the 林草覆盖率 tables are made from: the survey's, or the raster crosstabs."""
+    if CFG.landcover.survey:
+        return [path(run_paths.survey_path(CFG, level, y, kind)) for level in LEVELS for y in YEARS
+                for kind in run_paths.SURVEY_KINDS]
+    return [path(run_paths.crosstab_path(CFG, level, y)) for level in LEVELS for y in YEARS]
+
+
 def coverage_tables():
     if not CFG.terrain:
         return []

@@ -61,14 +61,6 @@ if CFG.landcover.survey:
             f"gep stage survey-account {{CONFIG_FILE:q}} --level {{params.levels}} --year {{wildcards.year}} {JOB}"
 
 
-def coverage_inputs():
-    """The interim tables the 林草覆盖率 tables are made from: the survey's, or the raster crosstabs."""
-    if CFG.landcover.survey:
-        return [path(run_paths.survey_path(CFG, level, y, kind)) for level in LEVELS for y in YEARS
-                for kind in run_paths.SURVEY_KINDS]
-    return [path(run_paths.crosstab_path(CFG, level, y)) for level in LEVELS for y in YEARS]
-
-
 rule coverage_tables:
     conda:
         "../envs/gep.yaml"
@@ -80,7 +72,8 @@ rule coverage_tables:
     output:
         coverage_tables(),
     params:
-        settings=uses("terrain", "coverage", "landcover", "regions", "years"),
+        settings=uses("terrain", "coverage", "landcover", "regions", "years",
+                      *(["landcover.survey"] if CFG.landcover.survey else [])),
         levels=LEVEL_ARGS,
     log:
         log("coverage_tables"),

@@ -137,3 +137,17 @@ def test_the_survey_stage_refuses_a_bad_layer_and_writes_nothing(run, capsys):
     err = capsys.readouterr().err
     assert "field 'TBMJ' has values that are not numbers (feature 1 'abc'" in err
     assert b.snapshot(d) == before
+
+
+def test_survey_settings_redo_only_the_jobs_that_read_the_survey(run):
+    from gep.workflow.rules import settings
+
+    cfg = config.load(run["config"])
+    other = dict(run["cfg"])
+    other["landcover"] = {**run["cfg"]["landcover"], "survey": {**run["cfg"]["landcover"]["survey"],
+                                                                "numerator": "forestland_grass"}}
+    cfg2 = config.validate(other)
+    # the raster jobs' params (the landcover section) do not hold the survey; the survey's jobs' do
+    assert settings(cfg, "landcover") == settings(cfg2, "landcover") and '"survey"' not in settings(cfg, "landcover")
+    assert settings(cfg, "landcover.survey") != settings(cfg2, "landcover.survey")
+    assert '"numerator":"forestland_grass"' in settings(cfg2, "landcover.survey")
