@@ -68,6 +68,7 @@ def run_survey(args: argparse.Namespace, layers: list[str]) -> int:
     import pandas as pd
 
     from gep.accounting.survey import SurveyFields, SurveyOptions, fields_present, survey_crosstab
+    from gep.raster.cellarea import CM2_PER_M2
     from gep.core.compute import scheduler
     from gep.io.tables import write_single
     from gep.vector.regions import overlaps, read_regions
@@ -94,7 +95,7 @@ def run_survey(args: argparse.Namespace, layers: list[str]) -> int:
                               fields=fields, options=options)
     tab = res.table.groupby(["region_code", "lc_code"], as_index=False, sort=True)["area_cm2"].sum()
     out = pd.DataFrame({"region_id": tab["region_code"], "lc_code": tab["lc_code"],
-                        "area_m2": tab["area_cm2"] / 1e4})
+                        "area_m2": tab["area_cm2"] / CM2_PER_M2})
     if args.name_field:
         out.insert(1, "region_name", out["region_id"].map(dict(zip(regions["region_code"], regions["region_name"]))))
     if args.issues:

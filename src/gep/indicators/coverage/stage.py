@@ -112,6 +112,7 @@ def survey_terrain_area(cfg: Config, level: str) -> pd.DataFrame:
     no polygon covers beyond ``gap_tolerance`` (``survey_regions.flagged``) is a nodata row (terrain code 0):
     it stays in the denominator, as unmapped raster cells do."""
     from gep.accounting.survey_classes import numerator
+    from gep.raster.cellarea import to_cm2
 
     survey = cfg.landcover.survey
     num = numerator(survey.numerator, survey.designated_shrub_share)
@@ -125,7 +126,7 @@ def survey_terrain_area(cfg: Config, level: str) -> pd.DataFrame:
     if len(gaps):
         tab = pd.concat([tab, pd.DataFrame({
             "region_code": gaps["region_code"].astype(str), "year": gaps["year"], "terrain_code": 0,
-            "lc_code": NODATA, "area_cm2": np.round(gaps["uncovered_m2"].to_numpy() * 1e4).astype(np.int64)})],
+            "lc_code": NODATA, "area_cm2": to_cm2(gaps["uncovered_m2"].to_numpy())})],
             ignore_index=True)
     tab["region_code"] = tab["region_code"].astype(str)
     tab["category"] = tab["lc_code"].map(category).fillna(NODATA)
