@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 EXTRAS ?= test
 
-.PHONY: demo test test-fast venv bench clean lint browser test-slurm test-wheel
+.PHONY: demo demo-survey test test-fast venv bench clean lint browser test-slurm test-wheel
 
 venv: $(VENV)/.installed
 
@@ -20,6 +20,11 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/config.yaml --cores $(CORES) --quiet rules
 	@$(BIN)/gep where config/config.yaml
+
+# The same demo with indicator 7 from land-survey polygons (config/demo_survey.yaml; results/demo_survey).
+demo-survey: venv
+	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/demo_survey.yaml --cores $(CORES) --quiet rules
+	@$(BIN)/gep where config/demo_survey.yaml
 
 test: venv browser
 	$(BIN)/python -m pytest -q

@@ -67,11 +67,25 @@ def tables(*names, levels=None):
     return [path(run_paths.table_path(CFG, level, name)) for level in (levels or LEVELS) for name in names]
 
 
+def survey_path(year):
+    """The land-survey layer of ``year`` (landcover.survey), from which indicator 7 is computed."""
+    return CFG.landcover.survey.path.format(year=year)
+
+
+def coverage_inputs():
+    """The interim tables the 林草覆盖率 tables are made from: the survey's, or the raster crosstabs."""
+    if CFG.landcover.survey:
+        return [path(run_paths.survey_path(CFG, level, y, kind)) for level in LEVELS for y in YEARS
+                for kind in run_paths.SURVEY_KINDS]
+    return [path(run_paths.crosstab_path(CFG, level, y)) for level in LEVELS for y in YEARS]
+
+
 def coverage_tables():
     if not CFG.terrain:
         return []
+    survey = ["survey_issues", "survey_regions", "survey_totals", "survey_summary"] if CFG.landcover.survey else []
     return tables("terrain_area", "region_terrain_type", "forest_grass_coverage", "coverage_by_terrain",
-                  "coverage_trend")
+                  "coverage_trend", *survey)
 
 
 def gep_table_names():

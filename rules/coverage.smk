@@ -1,5 +1,6 @@
 # Indicator 7: terrain classes from the DEM on the land-cover grid (a stratum of the land-cover crosstab),
-# then 林草覆盖率 per region and year with the region's terrain type, target and gap.
+# then 林草覆盖率 per region and year with the region's terrain type, target and gap. With landcover.survey the
+# area table comes from the land survey's polygons (rule survey_account) instead of the raster crosstabs.
 
 
 rule terrain_grid:
@@ -27,6 +28,39 @@ rule terrain_grid:
         f"gep stage terrain-grid {{CONFIG_FILE:q}} {JOB}"
 
 
+if CFG.landcover.survey:
+
+    # one job per year, every level in one process: the year's survey layer with the terrain raster's shares
+    rule survey_account:
+        conda:
+            "../envs/gep.yaml"
+        input:
+            checked=lambda w: checked(w.year),
+            survey=lambda w: sorted({survey_path(w.year), survey_path(YEARS[0])}),  # the first year's CRS
+            files=config_files.survey_scheme_files(CFG),
+            regions=region_paths(),
+            terrain=TERRAIN,
+        output:
+            [path(run_paths.survey_path(CFG, level, "{year}", kind)) for level in LEVELS
+             for kind in run_paths.SURVEY_KINDS],
+        wildcard_constraints:
+            year=r"\d{4}",
+        params:
+            settings=uses("landcover.survey", "regions", "terrain.dem_path", "terrain.window_m",
+                          "terrain.thresholds_m"),
+            levels=LEVEL_ARGS,
+        log:
+            log("survey_account_{year}"),
+        benchmark:
+            benchmark("survey_account_{year}")
+        threads: 2
+        resources:
+            mem_mb=3000,
+            runtime=120,
+        shell:
+            f"gep stage survey-account {{CONFIG_FILE:q}} --level {{params.levels}} --year {{wildcards.year}} {JOB}"
+
+
 rule coverage_tables:
     conda:
         "../envs/gep.yaml"
@@ -34,11 +68,12 @@ rule coverage_tables:
         # the standard, the precipitation raster of the arid rule, the terrain-type overrides; the class scheme
         files=config_files.coverage_files(CFG) + config_files.scheme_files(CFG),
         regions=region_paths(),
-        crosstabs=[path(run_paths.crosstab_path(CFG, level, y)) for level in LEVELS for y in YEARS],
+        crosstabs=coverage_inputs(),
     output:
         coverage_tables(),
     params:
-        settings=uses("terrain", "coverage", "landcover", "regions", "years"),
+        settings=uses("terrain", "coverage", "landcover", "regions", "years",
+                      *(["landcover.survey"] if CFG.landcover.survey else [])),
         levels=LEVEL_ARGS,
     log:
         log("coverage_tables"),

@@ -581,3 +581,67 @@ def _chunk_issues(start: int, attrs: _Attributes, sl: slice, area: np.ndarray, r
                                         "geometry_m2": area[off], "rel_diff": (attrs.counted_cm2[sl][off] - book[off])
                                         / np.maximum(book[off], 1)}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ISSUE_COLUMNS)
+
+
+# --- from the run's config -----------------------------------------------------------------------------------
+
+def fields_of(survey) -> SurveyFields:
+    """The :class:`SurveyFields` of a config's ``landcover.survey`` (:class:`gep.config.coverage.SurveyConfig`)."""
+    a = survey.area_fields
+    return SurveyFields(class_field=survey.class_field, area_field=a.tbmj, deduct_area_field=a.tkmj,
+                        counted_area_field=a.tbdlmj, deduct_class_field=a.kcdlbm)
+
+
+def options_of(survey) -> SurveyOptions:
+    """The :class:`SurveyOptions` of a config's ``landcover.survey``."""
+    return SurveyOptions(geometry_areas=survey.geometry_areas, area_tolerance=survey.area_tolerance,
+                         gap_tolerance=survey.gap_tolerance, chunk_polygons=survey.chunk_polygons,
+                         scheme=survey.scheme, crs=survey.crs)
+
+
+def survey_problems(survey, paths: dict[int, str | Path]) -> list[str]:
+    """One line per problem of the survey layers ``paths`` (year → path) of a config's ``landcover.survey``:
+    missing file, layer or field, text or negative areas, unknown class codes (with their area), no CRS, and
+    a CRS that differs from the first year's. Reads attributes only, no geometry."""
+    problems: list[str] = []
+    crs_of: dict[int, tuple[str, CRS]] = {}
+    for year, path in sorted(paths.items()):
+        try:
+            attrs = read_attributes(path, layer=survey.layer, fields=fields_of(survey), options=options_of(survey))
+        except InputError as err:
+            problems.extend(f"landcover.survey (year {year}): {line}" for line in err.lines())
+            continue
+        crs_of[year] = (str(path), attrs.crs)
+    if crs_of:
+        first = min(crs_of)
+        for year, (path, crs) in crs_of.items():
+            if crs != crs_of[first][1]:
+                problems.append(f"landcover.survey (year {year}): {path}: CRS {crs.to_string()} differs from "
+                                f"{crs_of[first][0]} ({crs_of[first][1].to_string()}); give every year's survey "
+                                "in one CRS")
+    return problems
+
+
+# --- a land-cover file given on the command line -------------------------------------------------------------
+
+def vector_layers(path: str | Path) -> list[str]:
+    """The vector layers of ``path`` as GDAL opens it ([] for a raster or a file GDAL does not read as
+    vector): how ``gep crosstab`` tells a survey layer from a land-cover raster, whatever the file's name."""
+    try:
+        return [str(row[0]) for row in pyogrio.list_layers(str(path))]
+    except Exception:  # noqa: BLE001 - not a vector data source
+        return []
+
+
+def fields_present(path: str | Path, layer: str | None, defaults: SurveyFields = SurveyFields()) -> SurveyFields:
+    """``defaults`` with each area field the layer lacks set to None (the survey's areas are used where the
+    layer has them; with none of TBMJ/TBDLMJ the caller falls back to geometry areas)."""
+    try:
+        names = set(pyogrio.read_info(str(path), layer=layer)["fields"])
+    except Exception as err:  # noqa: BLE001
+        raise InputError(f"{path}: cannot read layer {layer or '(the only one)'} ({str(err).splitlines()[0]}); "
+                         "name the survey's layer") from None
+    keep = {k: (v if v in names else None) for k, v in
+            (("area_field", defaults.area_field), ("deduct_area_field", defaults.deduct_area_field),
+             ("counted_area_field", defaults.counted_area_field), ("deduct_class_field", defaults.deduct_class_field))}
+    return SurveyFields(class_field=defaults.class_field, default_deduct_class=defaults.default_deduct_class, **keep)

@@ -5,6 +5,9 @@ Polygons are the cells of a jittered grid in a CGCS2000 Gauss-Krüger CRS: neigh
 DLBM (class code), TBMJ (its ellipsoidal area, m², 2 decimals), TKMJ and KCDLBM (田坎 deducted from cropland on
 slopes: TKMJ = TBMJ × TKXS), TBDLMJ = TBMJ − TKMJ and ZLDWDM (19-digit village code). Everything follows from
 the seed.
+
+``gep demo-data`` writes the demo county's layers, ``survey_{year}.gpkg`` (layer DLTB) for each demo year, next
+to the raster demo (:func:`write_demo_surveys`); config/demo_survey.yaml runs the workflow on them.
 """
 
 from __future__ import annotations
@@ -114,11 +117,79 @@ def demo_survey(townships: gpd.GeoDataFrame, *, seed: int = 2019, cell_m: float 
     return survey_fields(parts, DEMO_CRS, rng, village)
 
 
+#: classes planted with forest between consecutive demo years (退耕还林 on dry land, grassland, orchards) and the
+#: share of their polygons that changes each year
+_AFFORESTED = ("0103", "0404", "0201")
+_AFFORESTED_SHARE = 0.05
+
+
+def demo_surveys(townships: gpd.GeoDataFrame, years, *, seed: int = 2019, cell_m: float = 250.0,
+                 code_field: str = "code") -> dict[int, gpd.GeoDataFrame]:
+    """The demo county's survey layer for each of ``years``: the first year's is :func:`demo_survey`; in each
+    later year the same polygons, with ``_AFFORESTED_SHARE`` of the dry-land, grassland and orchard polygons
+    turned into 0301 乔木林地 (their 田坎 deduction dropped), so 林草覆盖率 rises from year to year."""
+    years = sorted(int(y) for y in years)
+    layer = demo_survey(townships, seed=seed, cell_m=cell_m, code_field=code_field)
+    rng = np.random.default_rng([seed, 1])
+    out = {years[0]: layer}
+    for year in years[1:]:
+        layer = layer.copy()
+        candidates = np.flatnonzero(layer["DLBM"].isin(_AFFORESTED).to_numpy())
+        pick = candidates[rng.random(len(candidates)) < _AFFORESTED_SHARE]
+        cols = [layer.columns.get_loc(c) for c in ("DLBM", "KCDLBM", "TKXS", "TKMJ")]
+        layer.iloc[pick, cols] = ["0301", "", 0.0, 0.0]
+        layer["TBDLMJ"] = np.round(layer["TBMJ"] - layer["TKMJ"], 2)
+        out[year] = layer
+    return out
+
+
+def write_layer(gdf: gpd.GeoDataFrame, out: str | Path) -> Path:
+    """Write a survey layer to GeoPackage ``out`` (layer DLTB) atomically."""
+    out = Path(out)
+    tmp = out.with_suffix(".tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    gdf.to_file(tmp, layer="DLTB", driver="GPKG", engine="pyogrio")
+    tmp.replace(out)
+    return out
+
+
 def _polygonal(geom):
     polys = [g for g in shapely.get_parts(geom) if shapely.get_type_id(g) == 3 and g.area > 0]
     if not polys:
         return None
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+
+def survey_paths(outdir: str | Path) -> dict[int, Path]:
+    """The demo county's survey layers by year (written by :func:`write_demo_surveys`)."""
+    from gep.demo import YEARS
+
+    return {y: Path(outdir) / f"survey_{y}.gpkg" for y in YEARS}
+
+
+def write_demo_surveys(outdir: str | Path, *, seed: int = 2019) -> dict[int, Path]:
+    """Write the demo county's survey layers (``survey_{year}.gpkg``, layer DLTB) into ``outdir``, where
+    ``gep.demo.generate`` wrote the townships, and list them in its ``demo_manifest.json``."""
+    import json
+
+    from gep.core.atomic import write_text
+    from gep.demo import LAYERS, YEARS, paths
+
+    p = paths(outdir)
+    if not Path(p["townships"]).exists():
+        raise InputError(f"{p['townships']}: the demo townships are missing; run 'gep demo-data {outdir}' first")
+    towns = gpd.read_file(p["townships"], layer=LAYERS["townships"], engine="pyogrio")
+    out = survey_paths(outdir)
+    for year, layer in demo_surveys(towns, YEARS, seed=seed).items():
+        write_layer(layer, out[year])
+    if Path(p["manifest"]).exists():
+        manifest = json.loads(Path(p["manifest"]).read_text(encoding="utf-8"))
+        files = [f for f in manifest.get("files", []) if f.get("role") != "survey"]
+        files += [{"path": path.name, "role": "survey", "year": year, "units": "m2 (TBMJ, TKMJ, TBDLMJ)",
+                   "layer": "DLTB", "crs": DEMO_CRS} for year, path in out.items()]
+        manifest["files"] = files
+        write_text(p["manifest"], json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    return out
 
 
 def write_demo_survey(outdir: str | Path, *, seed: int = 2019) -> Path:
@@ -129,10 +200,4 @@ def write_demo_survey(outdir: str | Path, *, seed: int = 2019) -> Path:
     if not Path(town_path).exists():
         raise InputError(f"{town_path}: the demo townships are missing; run 'gep demo {outdir}' first")
     towns = gpd.read_file(town_path, layer=LAYERS["townships"], engine="pyogrio")
-    gdf = demo_survey(towns, seed=seed)
-    out = Path(outdir) / "survey.gpkg"
-    tmp = out.with_suffix(".tmp.gpkg")
-    tmp.unlink(missing_ok=True)
-    gdf.to_file(tmp, layer="DLTB", driver="GPKG", engine="pyogrio")
-    tmp.replace(out)
-    return out
+    return write_layer(demo_survey(towns, seed=seed), Path(outdir) / "survey.gpkg")

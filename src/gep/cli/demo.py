@@ -13,10 +13,12 @@ from gep.core.errors import InputError
 def register(sub) -> None:
     p = sub.add_parser(
         "demo-data",
-        help="write the synthetic demo county (land cover, DEM, townships, red line, climate) into a folder",
+        help="write the synthetic demo county (land cover, DEM, townships, red line, climate, land survey) into a "
+             "folder",
         description="Generate the embedded demo data set: a synthetic county in Hunan in CGCS2000 (EPSG:4490) "
         "with land cover for 2019-2021, a DEM, townships, red-line and protected-area polygons and "
-        "precipitation/ET/NPP rasters. The same seed always gives the same data.",
+        "precipitation/ET/NPP rasters, and land-survey polygons (survey_YEAR.gpkg, layer DLTB, EPSG:4525). The same "
+        "seed always gives the same data.",
     )
     p.add_argument("outdir", metavar="OUTDIR", help="folder to write into (created if missing; files are replaced)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's fixed seed)")
@@ -26,6 +28,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gep import demo  # heavy imports only when the command runs
+    from gep.accounting.survey_demo import write_demo_surveys
 
     out = Path(args.outdir)
     if out.exists() and not out.is_dir():
@@ -38,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--seed {seed} is negative; give a seed >= 0")
     t0 = time.perf_counter()
     written = demo.generate(out, seed=seed)
-    n = sum(len(v) if isinstance(v, dict) else 1 for v in written.values())
+    surveys = write_demo_surveys(out, seed=seed)
+    n = sum(len(v) if isinstance(v, dict) else 1 for v in written.values()) + len(surveys)
     print(f"wrote {n} files of the demo county {demo.COUNTY_NAME} ({demo.COUNTY_CODE}, seed {seed}) to {out} "
           f"in {time.perf_counter() - t0:.1f} s; see {written['manifest'].name}")
     return 0

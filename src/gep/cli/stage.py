@@ -86,6 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     step("landcover-tables", run_landcover_tables, "publish the land-cover tables", levels=True)
     step("terrain-grid", run_terrain_grid, "terrain classes on the land-cover grid (COG)")
+    step("survey-account", run_survey_account, "land-survey polygons of one year over region levels, with terrain "
+         "shares (indicator 7 with landcover.survey)", levels=True, year=True)
     step("coverage-tables", run_coverage_tables, "林草覆盖率 tables (indicator 7)", levels=True)
 
     p = step("redline-account", run_redline_account, "land cover inside the red line, levels × year or pair",
@@ -180,6 +182,16 @@ def run_terrain_grid(args) -> int:
 
     cfg = _load(args.config)
     write_terrain(cfg, _paths().terrain_path(cfg))
+    return 0
+
+
+def run_survey_account(args) -> int:
+    from gep.indicators.coverage.stage import survey_account
+
+    cfg = _load(args.config)
+    year = _year(cfg, args.year)
+    for level in _levels(cfg, args.level):
+        survey_account(cfg, level, year, threads=_threads())
     return 0
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gep.config.coverage import CoverageConfig
+from gep.config.coverage import CoverageConfig, SurveyConfig
 from gep.config.gep import GepConfig
 from gep.config.protected import ProtectedConfig
 from gep.config.terrain import TerrainConfig
@@ -34,6 +34,9 @@ class LandcoverConfig(_Model):
     unknown_codes: Literal["error", "nodata"] = Field(
         "error", description="Codes missing from the scheme: 'error' lists them with pixel counts; "
                              "'nodata' counts them as nodata area")
+    survey: SurveyConfig | None = Field(
+        None, description="Land-survey polygons (DLTB) from which indicator 7 is computed instead of the raster; "
+                          "the raster still serves the land-cover tables and indicators 9 and 10")
 
     @field_validator("path")
     @classmethod
@@ -174,6 +177,10 @@ class Config(_Model):
 
     def landcover_path(self, year: int) -> Path:
         return Path(self.landcover.path.format(year=year))
+
+    def survey_path(self, year: int) -> Path | None:
+        """The land-survey layer of ``year`` (None without ``landcover.survey``)."""
+        return Path(self.landcover.survey.path.format(year=year)) if self.landcover.survey else None
 
     @property
     def out(self) -> Path:

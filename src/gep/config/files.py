@@ -58,11 +58,16 @@ def scheme_files(cfg: Config) -> list[str]:
 
 def coverage_files(cfg: Config) -> list[str]:
     """What the 林草覆盖率 tables read besides the crosstabs: the standard, the precipitation raster of the arid
-    rule and the terrain-type overrides."""
+    rule and the terrain-type overrides; with landcover.survey the survey's class scheme."""
     if cfg.terrain is None:
         return []
     extra = [str(p) for p in (cfg.terrain.precip_path, cfg.terrain.overrides_path) if p is not None]
-    return named(cfg.coverage.standard, **_COVERAGE) + extra
+    return named(cfg.coverage.standard, **_COVERAGE) + extra + survey_scheme_files(cfg)
+
+
+def survey_scheme_files(cfg: Config) -> list[str]:
+    """The class scheme of the land-survey layer (landcover.survey.scheme), if the config names a survey."""
+    return named(cfg.landcover.survey.scheme, **_SCHEME) if cfg.landcover.survey else []
 
 
 def scorecard_files(cfg: Config) -> list[str]:

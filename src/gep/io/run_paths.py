@@ -7,6 +7,7 @@ Layout::
     checks/inputs_YEAR.json                   input checks of one year (its land cover)
     interim/LEVEL/crosstab_YEAR.parquet       integer cm² per region × terrain × class
     interim/LEVEL/parts/crosstab_YEAR_PART.parquet   one tile group's partial crosstab (compute.tile_groups > 1)
+    interim/LEVEL/survey_YEAR_KIND.parquet    the land survey's region × terrain × class table and its reports
     interim/LEVEL/transition_Y0_Y1.parquet    integer cm² per region × class(Y0) × class(Y1)
     interim/LEVEL/redline_YEAR.parquet        land cover inside the red line
     interim/LEVEL/redline_transition_Y0_Y1.parquet
@@ -60,6 +61,16 @@ def crosstab_path(cfg: Config, level: Key, year: Key) -> Path:
 
 def crosstab_part_path(cfg: Config, level: Key, year: Key, part: Key) -> Path:
     return interim_dir(cfg, level) / "parts" / f"crosstab_{year}_{part}.parquet"
+
+
+#: what the survey stage writes per level and year (landcover.survey, indicator 7): the region × terrain × class
+#: table and the survey's reports (gep.accounting.survey.SurveyResult)
+SURVEY_KINDS = ("table", "issues", "regions", "totals", "summary")
+
+
+def survey_path(cfg: Config, level: Key, year: Key, kind: str) -> Path:
+    """One of the land-survey accounting's interim tables of one level × year (``kind`` in SURVEY_KINDS)."""
+    return interim_dir(cfg, level) / f"survey_{year}_{kind}.parquet"
 
 
 def transition_path(cfg: Config, level: Key, year_from: Key, year_to: Key) -> Path:

@@ -16,6 +16,9 @@ from gep.core.errors import InputError
 #: how a run computes, never a number: no job's params hold them, so a run moved to a cluster or given other
 #: chunks redoes nothing (they reach the jobs through the config file)
 HOW = ("compute", "republish", "demo", "terrain.chunk", "gep.chunk")
+#: parts of a section that a rule naming the whole section does not use: a rule that does names them itself
+#: (the land-survey layer is indicator 7's alone, so editing it redoes no raster job)
+SEPARATE = ("landcover.survey",)
 
 
 def _pick(data: dict, key: str):
@@ -37,9 +40,15 @@ def _drop(data: dict, keys) -> dict:
 
 def settings(cfg: Config, *keys: str) -> str:
     """The config values under ``keys`` (sections or dotted keys such as ``terrain.dem_path``) less
-    :data:`HOW`, as compact JSON: a rule's params, so that a job is redone when a value it uses changes."""
+    :data:`HOW` and, in a section named whole, its :data:`SEPARATE` parts, as compact JSON: a rule's params, so that a job is redone when a value it uses changes."""
     full = _drop(cfg.as_dict(), HOW)
-    picked = {key: _pick(full, key) for key in keys if key not in HOW}
+    picked = {}
+    for key in keys:
+        if key in HOW:
+            continue
+        value = _pick(full, key)
+        inner = [s[len(key) + 1:] for s in SEPARATE if s.startswith(key + ".")]
+        picked[key] = _drop(value, inner) if inner and isinstance(value, dict) else value
     return json.dumps(picked, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 

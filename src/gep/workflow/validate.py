@@ -278,6 +278,18 @@ def _protected(cfg: Config, problems: list[str], report: dict, years: list[int])
             problems.extend(err.lines())
 
 
+def _survey(cfg: Config, problems: list[str], years: list[int]) -> None:
+    """The land-survey layers of ``years`` (and the first year's, whose CRS every year shares)."""
+    if cfg.landcover.survey is None:
+        return
+    from gep.accounting.survey import survey_problems
+
+    if cfg.terrain is None:
+        problems.append("landcover.survey: indicator 7 from the survey needs the 'terrain' section (terrain.dem_path); "
+                        "add it or remove landcover.survey")
+    problems.extend(survey_problems(cfg.landcover.survey, {y: cfg.survey_path(y) for y in {cfg.years[0], *years}}))
+
+
 def _gep(cfg: Config, problems: list[str], years: list[int]) -> None:
     """Inputs of the GEP section: the climate rasters of ``years`` (its tables: :func:`stage_table_problems`)."""
     if cfg.gep is None:
@@ -385,6 +397,7 @@ def _validate(cfg: Config, years: list[int], *, run: bool, scan_codes: bool, sta
         _terrain(cfg, levels, problems, report, stages=stages)
     if years and stages:
         _protected(cfg, problems, report, years)
+        _survey(cfg, problems, years)
     if stages:
         _gep(cfg, problems, years)
         if run and scheme is not None:  # every table the later stages read, as they read them

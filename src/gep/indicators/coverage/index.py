@@ -32,6 +32,10 @@ from gep.indicators.judgement import DECIMALS, comparison_sign, meets, rounded
 from gep.indicators.coverage.terrain import BROAD_OF_CODE, REGION_TYPES, TERRAIN_CLASSES, TerrainConfig
 
 REQUIRED_COLUMNS = ("region_code", "region_name", "year", "terrain_code", "lc_code", "category", "area_km2")
+#: optional columns of a survey-based table (gep.indicators.coverage.stage.survey_terrain_area): the share of
+#: each row's area counted as 林 and as 草 by the survey's numerator, and the numerator's name
+#: (docs/methods.md §2.8); when present they replace the category rules
+NUMERATOR_COLUMNS = ("forest_weight", "grass_weight", "numerator")
 NODATA = "nodata"
 
 #: Broad terrain classes in report order, with their English names.
@@ -133,7 +137,11 @@ def _check_table(terrain_area: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise InputError(f"terrain_area table lacks column(s) {', '.join(missing)}; "
                          f"it needs {', '.join(REQUIRED_COLUMNS)}")
-    df = terrain_area.loc[:, list(REQUIRED_COLUMNS)].copy()
+    weights = [c for c in NUMERATOR_COLUMNS if c in terrain_area.columns]
+    if weights and len(weights) != len(NUMERATOR_COLUMNS):
+        raise InputError(f"terrain_area table has {', '.join(weights)} but not all of "
+                         f"{', '.join(NUMERATOR_COLUMNS)}; give all three or none")
+    df = terrain_area.loc[:, list(REQUIRED_COLUMNS) + weights].copy()
     df["region_code"] = df["region_code"].astype(str)
     df["region_name"] = df["region_name"].astype(str)
     df["category"] = df["category"].astype(str)
@@ -302,8 +310,13 @@ def region_terrain_type(terrain_area: pd.DataFrame, cfg: TerrainConfig | None = 
 
 
 def _components(df: pd.DataFrame, cfg: CoverageConfig) -> pd.DataFrame:
-    """Per-row component flags: forest, grass, water, nodata (areas in km²)."""
+    """Per-row components: forest, grass, water, nodata (areas in km²). A survey-based table's weights
+    (:data:`NUMERATOR_COLUMNS`) give forest and grass; otherwise the categories do."""
     cat = df["category"]
+    a = df["area_km2"]
+    if "forest_weight" in df.columns:
+        return df.assign(forest_km2=a * df["forest_weight"], grass_km2=a * df["grass_weight"],
+                         water_km2=np.where(cat == "water", a, 0.0), nodata_km2=np.where(cat == NODATA, a, 0.0))
     forest_cats = {"forest", "shrub"}
     grass_cats = {"grass"}
     for key, cats in (("wetland", cfg.wetland_as), ("other", cfg.other_as)):
@@ -311,7 +324,6 @@ def _components(df: pd.DataFrame, cfg: CoverageConfig) -> pd.DataFrame:
             forest_cats.add(key)
         elif cats == "grass":
             grass_cats.add(key)
-    a = df["area_km2"]
     return df.assign(
         forest_km2=np.where(cat.isin(forest_cats), a, 0.0),
         grass_km2=np.where(cat.isin(grass_cats), a, 0.0),
@@ -344,6 +356,17 @@ def _keyed(df: pd.DataFrame, columns: list[str], what: str, producer: str) -> pd
     out["region_code"] = out["region_code"].astype(str)
     out["year"] = out["year"].astype(np.int64)
     return out
+
+
+def _numerator_column(df: pd.DataFrame, g: pd.DataFrame) -> list[str]:
+    """Name the survey numerator of ``df`` (if it has one) in column ``numerator`` of its summary ``g``."""
+    if "numerator" not in df.columns:
+        return []
+    names = sorted(set(df["numerator"].astype(str)))
+    if len(names) > 1:
+        raise InputError(f"terrain_area table mixes numerators {', '.join(names)}; compute one table per numerator")
+    g["numerator"] = names[0] if names else ""
+    return ["numerator"]
 
 
 def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
@@ -401,6 +424,7 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
     cols = ["region_code", "region_name", "year", "terrain_type", "terrain_rule", "region_area_km2", "water_km2",
             "land_area_km2", "forest_km2", "grass_km2", "nodata_km2", "coverage_pct", "target_pct",
             "comparison", "meets_target", "gap_pct", "gap_km2", "standard"]
+    cols += _numerator_column(df, g)
     return g[cols].sort_values(["region_code", "year"], kind="mergesort").reset_index(drop=True)
 
 
@@ -423,7 +447,7 @@ def coverage_by_terrain(terrain_area: pd.DataFrame, cfg: CoverageConfig | None =
     g = g.sort_values(["region_code", "year", "_order"], kind="mergesort").reset_index(drop=True)
     cols = ["region_code", "region_name", "year", "terrain_class", "terrain_class_en", "area_km2", "water_km2",
             "land_area_km2", "forest_km2", "grass_km2", "nodata_km2", "coverage_pct"]
-    return g[cols]
+    return g[cols + _numerator_column(df, g)]
 
 
 def coverage_trend(coverage: pd.DataFrame, decimals: int = DECIMALS) -> pd.DataFrame:
