@@ -287,3 +287,20 @@ def test_guizhou_indicator_1_against_the_provincial_average():
     assert set(idx.loc[idx["indicator_no"] == 17, "status"]) == {NOT_SURVEYED}
     assert set(idx.loc[idx["indicator_no"] == 7, "status"]) == {NOT_COMPUTED}
     assert math.isnan(idx.loc[idx["indicator_no"] == 9, "value"].iloc[0])
+
+
+def test_coverage_with_incomplete_data_is_judged_incomplete():
+    """A township with 9 % of its area without land cover: 数据不全 with the value over the mapped area beside
+    it, not a bare 不达标 (docs/methods.md §2.4)."""
+    from gep.scorecard.index import _coverage_row
+    from gep.scorecard.standard import load_lianshan_standard
+
+    ind = load_lianshan_standard("national").by_no()[7]
+    row = {"coverage_pct": 39.6, "meets_target": False, "terrain_type": "丘陵区", "target_pct": 40.0,
+           "comparison": ">", "gap_pct": 0.4, "gap_km2": 1.0, "mapped_pct": 91.0, "coverage_mapped_pct": 43.7,
+           "data_complete": False}
+    out = _coverage_row(ind, row, True)
+    assert out["status"] == "数据不全" and out["value"] == 39.6
+    assert "91.00%" in out["note"] and "43.70%" in out["note"]
+    assert _coverage_row(ind, {**row, "data_complete": True}, True)["status"] == "不达标"
+    assert _coverage_row(ind, {k: v for k, v in row.items() if k != "data_complete"}, True)["status"] == "不达标"

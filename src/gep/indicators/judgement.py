@@ -32,9 +32,10 @@ NOT_MET = "不达标"
 NOT_COMPUTED = "暂未核算"   # not yet computed (no value, or nothing to compare with)
 NOT_SURVEYED = "暂未调查"   # not yet surveyed (survey-based indicators without a value)
 NO_DATA = "无数据"          # the first accounted year of a trend: nothing to compare with
+INCOMPLETE = "数据不全"     # too much of the region without data to judge (docs/methods.md §2.4)
 
 STATUS = {"met": MET, "not_met": NOT_MET, "not_computed": NOT_COMPUTED, "not_surveyed": NOT_SURVEYED,
-          "no_data": NO_DATA}
+          "no_data": NO_DATA, "incomplete": INCOMPLETE}
 #: All status words, in report order.
 STATUSES = tuple(STATUS.values())
 #: Status words a department may write into a cell instead of a value.
@@ -125,7 +126,7 @@ def not_decreased(value, reference, tolerance: float = 0.0, decimals: int = DECI
 
 __all__ = [
     "BASELINE", "BEFORE_BASELINE", "COMPARISONS", "DECIMALS", "DECREASED", "ESTABLISHED", "IMPROVED", "IMPROVES",
-    "JUDGEMENTS", "MET", "MISSING_STATUSES", "NOT_COMPUTED", "NOT_DECREASED", "NOT_MET", "NOT_SURVEYED", "NO_DATA",
+    "INCOMPLETE", "JUDGEMENTS", "MET", "MISSING_STATUSES", "NOT_COMPUTED", "NOT_DECREASED", "NOT_MET", "NOT_SURVEYED", "NO_DATA",
     "OBTAINED", "PROTECTED_STATUS", "STABLE", "STATUS", "STATUSES", "STATUS_WORDS", "VERDICTS", "comparison_sign",
     "difference", "improved", "meets", "not_decreased", "rounded",
 ]

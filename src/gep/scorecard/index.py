@@ -14,6 +14,7 @@ import pandas as pd
 
 from gep.core.errors import InputError
 from gep.scorecard.judge import (
+    INCOMPLETE,
     NOT_COMPUTED,
     NOT_MET,
     STATUS_WORDS,
@@ -162,6 +163,10 @@ def _coverage_row(ind: Indicator, row: dict | None, have_table: bool) -> dict:
         why = "未计算林草覆盖率（缺少 forest_grass_coverage）" if not have_table else "该区域该年无林草覆盖率"
         return {"value": math.nan, "value_text": None, "status": NOT_COMPUTED, "note": why}
     status = status_from_meets(row.get("meets_target"))
+    incomplete = row.get("data_complete") is not None and not pd.isna(row.get("data_complete")) \
+        and not bool(row.get("data_complete"))
+    if incomplete:  # too much of the region without land-cover data to judge it (docs/methods.md §2.4)
+        status = INCOMPLETE
     target = ind.target
     ttype, tpct, comp = row.get("terrain_type"), row.get("target_pct"), row.get("comparison")
     if isinstance(ttype, str) and tpct is not None and not pd.isna(tpct):
@@ -172,6 +177,9 @@ def _coverage_row(ind: Indicator, row: dict | None, have_table: bool) -> dict:
         note = f"差 {_fmt(float(gap))} 个百分点"
         if row.get("gap_km2") is not None and not pd.isna(row.get("gap_km2")):
             note += f"（约 {_fmt(float(row['gap_km2']))} km² 林草）"
+    if incomplete:
+        note = (f"仅 {_fmt(float(row['mapped_pct']))}% 的面积有土地覆盖数据；按有数据面积计林草覆盖率为 "
+                f"{_fmt(float(row['coverage_mapped_pct']))}%")
     return {"value": float(row["coverage_pct"]), "value_text": None, "status": status, "note": note,
             "target": target}
 

@@ -33,6 +33,7 @@ from gep.indicators.judgement import (
     DECIMALS,
     IMPROVED,
     IMPROVES,
+    INCOMPLETE,
     MET,
     NO_DATA,
     NOT_COMPUTED,
@@ -219,6 +220,7 @@ def _fmt(x: float) -> str:
 
 
 __all__ = [
+    "INCOMPLETE",
     "MET",
     "NOT_COMPUTED",
     "NOT_MET",

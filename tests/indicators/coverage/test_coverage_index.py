@@ -191,6 +191,20 @@ def test_coverage_by_hand_national():
     assert cov.columns.tolist()[:5] == ["region_code", "region_name", "year", "terrain_type", "terrain_rule"]
 
 
+def test_partial_data_is_flagged_with_the_value_over_the_mapped_area():
+    """甲县 2020 has 10 of 100 km² without data: 90 % mapped. Over the mapped 90 km² its 林草 (55 km²) is
+    61.111111 %; with min_mapped_pct 95 the data count as incomplete (数据不全), with 90 they do not."""
+    t = table()
+    cov = forest_grass_coverage(t, region_terrain_type(t), "national", min_mapped_pct=95.0)
+    a = one(cov, "520101", 2020)
+    assert (a.mapped_pct, a.coverage_mapped_pct, bool(a.data_complete)) == (90.0, 61.111111, False)
+    assert a.coverage_pct == 55.0  # the published value keeps the nodata in its denominator
+    b = one(cov, "520102", 2020)  # fully mapped
+    assert (b.mapped_pct, b.coverage_mapped_pct, bool(b.data_complete)) == (100.0, 40.0, True)
+    cov90 = forest_grass_coverage(t, region_terrain_type(t), "national", min_mapped_pct=90.0)
+    assert bool(one(cov90, "520101", 2020).data_complete)
+
+
 def test_boundaries_of_every_rule_in_both_standards():
     nat, gz = load_standard("national"), load_standard("guizhou")
     cases = [("山区", 60.0), ("丘陵区", 40.0), ("平原区", 18.0)]

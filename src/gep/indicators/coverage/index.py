@@ -371,7 +371,7 @@ def _numerator_column(df: pd.DataFrame, g: pd.DataFrame) -> list[str]:
 
 def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
                           standard: CoverageStandard | str | Path = "national",
-                          cfg: CoverageConfig | None = None) -> pd.DataFrame:
+                          cfg: CoverageConfig | None = None, *, min_mapped_pct: float = 0.0) -> pd.DataFrame:
     """林草覆盖率 (%) per region and year, its target by terrain type, the judgement and the gap.
 
     coverage_pct = 100 × (forest_km2 + grass_km2) / land_area_km2, rounded to ``cfg.pct_decimals``;
@@ -387,9 +387,15 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
     *reach* the target. Under a strict ">" a region exactly at the target has gap 0 but does not meet it:
     any additional 林草 area above zero is enough.
 
+    Partial data (docs/methods.md §2.4): ``mapped_pct`` = 100 × (region area − nodata) / region area;
+    ``coverage_mapped_pct`` = the coverage over the mapped area alone (nodata out of the denominator);
+    ``data_complete`` = mapped_pct ≥ ``min_mapped_pct`` (the config's ``checks.min_coverage_pct``). Where the data
+    are incomplete the judgement is 数据不全, not 达标 / 不达标: the value over the mapped area is shown beside it.
+
     Columns: region_code, region_name, year, terrain_type, terrain_rule, region_area_km2, water_km2,
     land_area_km2, forest_km2, grass_km2, nodata_km2, coverage_pct, target_pct, comparison, meets_target,
-    gap_pct, gap_km2, standard; sorted by region_code, year.
+    gap_pct, gap_km2, standard, mapped_pct, coverage_mapped_pct, data_complete (and numerator, when the table
+    has one); sorted by region_code, year.
     """
     cfg = cfg or CoverageConfig()
     std = standard if isinstance(standard, CoverageStandard) else load_standard(standard)
@@ -421,11 +427,25 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
     g["gap_km2"] = g["gap_pct"] * g["land_area_km2"] / 100.0
     g["standard"] = std.name
     g = g.rename(columns={"area_km2": "region_area_km2"})
+    _partial_data(g, cfg, min_mapped_pct)
     cols = ["region_code", "region_name", "year", "terrain_type", "terrain_rule", "region_area_km2", "water_km2",
             "land_area_km2", "forest_km2", "grass_km2", "nodata_km2", "coverage_pct", "target_pct",
-            "comparison", "meets_target", "gap_pct", "gap_km2", "standard"]
+            "comparison", "meets_target", "gap_pct", "gap_km2", "standard", "mapped_pct", "coverage_mapped_pct",
+            "data_complete"]
     cols += _numerator_column(df, g)
     return g[cols].sort_values(["region_code", "year"], kind="mergesort").reset_index(drop=True)
+
+
+def _partial_data(g: pd.DataFrame, cfg: CoverageConfig, min_mapped_pct: float) -> None:
+    """Add mapped_pct, coverage_mapped_pct and data_complete to the per-region table ``g`` (in place)."""
+    area = g["region_area_km2"].to_numpy(dtype=np.float64)
+    nodata = g["nodata_km2"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g["mapped_pct"] = rounded(np.where(area > 0, 100.0 * (area - nodata) / area, np.nan), cfg.pct_decimals)
+        mapped_land = g["land_area_km2"].to_numpy(dtype=np.float64) - (nodata if cfg.nodata_in_denominator else 0.0)
+        cov = 100.0 * (g["forest_km2"] + g["grass_km2"]).to_numpy(dtype=np.float64) / mapped_land
+        g["coverage_mapped_pct"] = rounded(np.where(mapped_land > 0, cov, np.nan), cfg.pct_decimals)
+    g["data_complete"] = g["mapped_pct"].to_numpy() >= float(min_mapped_pct)
 
 
 def coverage_by_terrain(terrain_area: pd.DataFrame, cfg: CoverageConfig | None = None) -> pd.DataFrame:

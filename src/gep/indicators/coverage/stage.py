@@ -186,7 +186,8 @@ def coverage_tables(cfg: Config, level: str) -> list[Path]:
         overrides = read_overrides(cfg.terrain.overrides_path)
         overrides = overrides[overrides["region_code"].isin(set(ta["region_code"]))]
     types = region_terrain_type(ta.drop(columns="area_cm2"), cfg.terrain, _precip_mean(cfg, level), overrides)
-    fgc = forest_grass_coverage(ta.drop(columns="area_cm2"), types, cfg.coverage.standard, cfg.coverage)
+    fgc = forest_grass_coverage(ta.drop(columns="area_cm2"), types, cfg.coverage.standard, cfg.coverage,
+                                min_mapped_pct=cfg.checks.min_coverage_pct)
     extra = {"standard": cfg.coverage.standard, "denominator": cfg.coverage.denominator,
              "window_m": cfg.terrain.window_m, "thresholds_m": list(cfg.terrain.thresholds_m)}
     if cfg.landcover.survey is not None:
