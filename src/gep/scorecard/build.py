@@ -26,7 +26,7 @@ from gep.io.tables import read_table, write_table
 from gep.core.workers import worker_count
 from gep.scorecard.figure_pool import drawing
 from gep.scorecard.geopackage import indicator_layer, write_indicators_gpkg
-from gep.scorecard.index import INDEX_UNITS, consistency_notes, lianshan_index
+from gep.scorecard.index import INDEX_UNITS, consistency_notes, lianshan_index, region_label
 from gep.scorecard.standard import LianshanStandard, load_lianshan_standard
 from gep.scorecard.template import read_template
 from gep.scorecard.workbook import write_workbook
@@ -170,6 +170,17 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     return written
 
 
+def _baseline_year(pc: pd.DataFrame | None, years: list[int]) -> int | None:
+    """The red line's baseline year in ``protected_change`` (``year_base`` of the last year's rows), when it is
+    before the last year: the scorecard then also maps the change against it."""
+    if pc is None or "year_base" not in pc.columns or not years:
+        return None
+    sel = pc[(pc["year"].astype(int) == years[-1]) & (pc["layer"].astype(str) == "redline")]["year_base"].dropna()
+    if sel.empty or int(sel.iloc[0]) >= years[-1]:
+        return None
+    return int(sel.iloc[0])
+
+
 def _figure_jobs(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks):
     """The maps and one trend chart per region as (caption, job) pairs for :mod:`.figure_pool`: maps first,
     then the trend charts in region-code order."""
@@ -192,9 +203,15 @@ def _figure_jobs(maps_dir: Path, regions, index, std, t, years, change_gpkg, bre
             parts = pyogrio.read_dataframe(change_gpkg, layer=name) if name in layers else None
             if pc is None and parts is None:
                 continue
-            maps.append((f"生态保护红线面积变化（{y0}–{y1}年）",
+            maps.append((f"生态保护红线面积变化（{y1}年与上一年 {y0}年比较）",
                          (redline_map, (regions, pc, y0, y1, maps_dir / f"redline_change_{y0}_{y1}.png"),
-                          {"parts": parts})))
+                          {"parts": parts, "comparison": "previous"})))
+        base = _baseline_year(pc, years)
+        if base is not None and not (len(years) > 1 and base == years[-2]):  # else the same as the last pair's map
+            y1 = years[-1]
+            maps.append((f"生态保护红线面积变化（{y1}年与基准年 {base}年比较）",
+                         (redline_map, (regions, pc, base, y1, maps_dir / f"redline_change_base_{base}_{y1}.png"),
+                          {"comparison": "baseline"})))
     trends: list[tuple[str, tuple]] = []
     seen: set[str] = set()
     by_code = index.assign(region_code=index["region_code"].astype(str)).groupby("region_code", sort=True)
@@ -208,7 +225,7 @@ def _figure_jobs(maps_dir: Path, regions, index, std, t, years, change_gpkg, bre
         name = str(g["region_name"].iloc[0])
         # each job gets its region's rows only: less to send to a worker process, the same chart
         c = cov_by_code.get(code, cov.iloc[:0]) if cov is not None else None
-        trends.append((f"{name}（{code}）", (trend_chart, (g, code, maps_dir / f"trend_{stem}.png"),
+        trends.append((region_label(name, code), (trend_chart, (g, code, maps_dir / f"trend_{stem}.png"),
                                           {"standard": std, "coverage": c})))
     return maps, trends
 

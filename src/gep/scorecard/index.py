@@ -234,6 +234,13 @@ def summary_counts(index: pd.DataFrame) -> pd.DataFrame:
     return t[list(STATUSES)].reset_index()
 
 
+def region_label(name, code) -> str:
+    """How a region is named to readers: "name（code）", or the code alone when the region layer has no names
+    and the code stands in for them (never "430102（430102）")."""
+    name, code = str(name), str(code)
+    return code if name == code or not name.strip() else f"{name}（{code}）"
+
+
 def present(value) -> bool:
     """A cell of the index table holds a value (not None, NaN or pd.NA)."""
     return not (value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)))
@@ -263,4 +270,4 @@ def by_indicator(region_rows: pd.DataFrame) -> list[dict]:
 
 
 __all__ = ["INDEX_COLUMNS", "INDEX_UNITS", "by_indicator", "consistency_notes", "lianshan_index", "present",
-           "summary_counts"]
+           "region_label", "summary_counts"]
