@@ -204,6 +204,7 @@ def _gep_row(row: dict | None, have_table: bool) -> dict:
     ch = row.get("change_pct")
     if ch is not None and not pd.isna(ch):
         notes.append(f"可比价变化 {float(ch):+.2f}%")
+    notes.append("现状值为当年价，判定按可比价")  # the value and the verdict use different prices: say so
     return {"value": float(v) if v is not None and not pd.isna(v) else math.nan, "value_text": None,
             "status": j.status, "note": "；".join(notes)}
 
@@ -217,7 +218,9 @@ def consistency_notes(standard: LianshanStandard, coverage: pd.DataFrame | None)
         return notes
     used = sorted(set(coverage["standard"].dropna().astype(str)))
     if ind.coverage_standard and used and used != [ind.coverage_standard]:
-        notes.append(f"forest_grass_coverage was judged with coverage standard '{', '.join(used)}', but standard "
+        notes.append(f"林草覆盖率表按覆盖率标准“{', '.join(used)}”判定，而指标表“{standard.name}”的指标 {ind.no} "
+                     f"要求“{ind.coverage_standard}”：请以 coverage.standard: {ind.coverage_standard} 重新运行覆盖率步骤。"
+                     f"forest_grass_coverage was judged with coverage standard '{', '.join(used)}', but standard "
                      f"'{standard.name}' names '{ind.coverage_standard}' for indicator {ind.no}; rerun the coverage "
                      f"stage with coverage.standard: {ind.coverage_standard}")
     return notes
