@@ -135,22 +135,41 @@ def place_labels(fig, ax, items, fp) -> tuple[list, int]:
     drawn and how many were left out."""
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    pad = _LABEL_BOX_PAD * fp.get_size_in_points() * fig.dpi / 72.0 + 1.0
+    size_px = fp.get_size_in_points() * fig.dpi / 72.0
+    pad = _LABEL_BOX_PAD * size_px + 1.0
     order = sorted(range(len(items)), key=lambda k: -items[k][3])
     boxes = np.empty((len(items), 4))  # x0, y0, x1, y1 of the kept labels (pixels)
     kept: list = []
+    advance: dict[str, float] = {}  # pixel width of each character, measured once
+
+    def width(line: str) -> float:
+        for ch in set(line) - advance.keys():
+            advance[ch] = renderer.get_text_width_height_descent(ch, fp, ismath=False)[0]
+        return sum(advance[ch] for ch in line)
+
+    def clashes(b) -> bool:
+        n = len(kept)
+        return bool(n) and bool(np.any((boxes[:n, 0] < b[2]) & (b[0] < boxes[:n, 2])
+                                       & (boxes[:n, 1] < b[3]) & (b[1] < boxes[:n, 3])))
+
+    anchors = ax.transData.transform([(it[0], it[1]) for it in items]) if items else np.empty((0, 2))
     for k in order:
         x, y, text, _ = items[k]
+        # a quick lower bound of the label's box (characters' widths summed, lines' heights, 80 %) rejects most
+        # labels that cannot fit without laying them out (a province's thousand labels: seconds, not a minute)
+        lines = text.split("\n")
+        hw = 0.4 * max(width(line) for line in lines)
+        hh = 0.4 * len(lines) * size_px
+        ax_, ay_ = anchors[k]
+        if clashes((ax_ - hw, ay_ - hh, ax_ + hw, ay_ + hh)):
+            continue
         t = ax.text(x, y, text, ha="center", va="center", fontproperties=fp, zorder=4, bbox=_LABEL_BOX,
                     gid=LABEL_GID)
         e = t.get_window_extent(renderer)
         b = (e.x0 - pad, e.y0 - pad, e.x1 + pad, e.y1 + pad)
         inside = b[0] >= frame.x0 and b[1] >= frame.y0 and b[2] <= frame.x1 and b[3] <= frame.y1
-        n = len(kept)
-        clash = n and bool(np.any((boxes[:n, 0] < b[2]) & (b[0] < boxes[:n, 2])
-                                  & (boxes[:n, 1] < b[3]) & (b[1] < boxes[:n, 3])))
-        if inside and not clash:
-            boxes[n] = b
+        if inside and not clashes(b):
+            boxes[len(kept)] = b
             kept.append(t)
         else:
             t.remove()
