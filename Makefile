@@ -17,9 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	@touch $@
 
+# `gep run`: Snakemake, quietly (its output in results/demo/logs/workflow.log), then where the results are, the
+# indicators per status word and every warning; a failure ends with gep's own error line
 demo: venv
-	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/config.yaml --cores $(CORES) --quiet rules
-	@$(BIN)/gep where config/config.yaml
+	$(BIN)/gep run config/config.yaml --cores $(CORES)
 
 # The same demo with indicator 7 from land-survey polygons (config/demo_survey.yaml; results/demo_survey).
 demo-survey: venv

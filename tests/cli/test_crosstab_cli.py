@@ -127,7 +127,7 @@ def _ok(run):
 
 def test_csv_matches_library(cli):
     path = _ok(cli["runs"]["csv"])
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # written with a BOM, for Excel
     assert text.splitlines()[0] == "region_id,region_name,lc_code,area_m2"
     for rid in IDS:
         assert f"\n{rid}," in text  # leading zeros survive in the file itself

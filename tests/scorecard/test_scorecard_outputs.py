@@ -55,7 +55,7 @@ def built(tmp_path_factory):
     r = run_dir(root)
     tpl = _filled_template(root / "filled.xlsx", r["regions"])
     out = root / "scorecard" / "township"
-    with pytest.MonkeyPatch.context() as mp:  # the 11 figures drawn on two worker processes, however few
+    with pytest.MonkeyPatch.context() as mp:  # the 12 figures drawn on two worker processes, however few
         mp.setattr("gep.scorecard.figure_pool.MIN_JOBS_PER_WORKER", 1)
         written = build_outputs(r["tables"], out, regions=r["regions"], years=YEARS, standard="national",
                                 template=tpl, provenance=r["provenance"], change_gpkg=r["change_gpkg"], workers=2)
@@ -210,13 +210,13 @@ def test_maps_are_drawn(built):
 
 
 def test_figures_are_the_same_drawn_in_one_process_or_in_worker_processes(built, tmp_path):
-    """The fixture drew its 11 figures on 2 worker processes; drawn again in this process, every PNG is
+    """The fixture drew its 12 figures (3 coverage, 3 GEP, 2 red-line against the previous year, 1 against the baseline, 3 trends) on 2 worker processes; drawn again in this process, every PNG is
     byte-identical and the report lists them in the same order."""
     out = tmp_path / "serial"
     build_outputs(built["tables"], out, regions=built["regions"], years=YEARS, template=built["template"],
                   provenance=built["provenance"], change_gpkg=built["change_gpkg"], workers=1)
     pngs = sorted(p.name for p in (built["out"] / "maps").glob("*.png"))
-    assert len(pngs) == 11 and pngs == sorted(p.name for p in (out / "maps").glob("*.png"))
+    assert len(pngs) == 12 and pngs == sorted(p.name for p in (out / "maps").glob("*.png"))
     for name in pngs:
         assert (out / "maps" / name).read_bytes() == (built["out"] / "maps" / name).read_bytes(), name
 
@@ -264,7 +264,7 @@ def test_html_report_is_self_contained_and_escaped(built):
                  "abc123", "区生态环境分局", "一、摘要", "五、方法与参数来源", "六、数据来源与可追溯性"):
         assert text in html, text
     # every map and trend chart is inlined
-    assert html.count("data:image/png;base64,") == 8 + 3
+    assert html.count("data:image/png;base64,") == 9 + 3  # 3 + 3 + 2 + 1 maps (one against the baseline) and 3 charts
 
 
 def test_without_gep_summary_indicator_10_is_not_computed(tmp_path):

@@ -74,4 +74,4 @@ def test_dom_has_key_numbers_and_inert_user_text(report):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert "<script" not in dom.lower()  # the region name never became an element
     assert SCRIPT_NAME not in dom
-    assert dom.count("<img ") == 11
+    assert dom.count("<img ") == 12

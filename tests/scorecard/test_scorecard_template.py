@@ -114,7 +114,7 @@ def test_csv_template_keeps_formula_like_names_literal(tmp_path):
 def test_filled_csv_round_trip_keeps_leading_zeros(tmp_path):
     reg = regions().assign(region_code=["0101", "0102", "0103"])
     t = write_template(tmp_path / "t.csv", NAT, [2020, 2021], reg)
-    rows = list(csv.reader(t.read_text(encoding="utf-8").splitlines()))
+    rows = list(csv.reader(t.read_text(encoding="utf-8-sig").splitlines()))
     header = rows[0]
     for r in rows[1:]:
         if r[0] == "0101" and r[2] == "20":

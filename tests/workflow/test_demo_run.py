@@ -247,3 +247,31 @@ def test_a_config_value_redoes_exactly_the_jobs_that_use_it(demo):
     assert _dry_run(demo, {**cfg, "compute": {"chunk_size": 1024, "scheduler": "synchronous", "workers": 1}}) == Counter()
     assert not _dry_run(demo, cfg)  # back to the run's own config: nothing to redo
 
+
+
+def test_summary_and_tables_workbook_of_the_demo(demo, capsys):
+    """`gep where` (what `gep run` prints at its end) counts the indicators per status word as the
+    lianshan_index table does, and each level's tables.xlsx holds every published table with codes as text."""
+    import openpyxl
+
+    from gep.cli.main import main
+
+    assert main(["where", str(demo / "config.yaml")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    for level in ("county", "township"):
+        index = pd.read_csv(demo / "results" / "scorecard" / level / "lianshan_index.csv", dtype={"region_code": str})
+        for year, g in index.groupby("year"):
+            counts = g["status"].value_counts()
+            words = " · ".join(f"{s} {int(counts.get(s, 0))}" for s in ("达标", "不达标", "暂未核算", "暂未调查", "无数据"))
+            assert f"  {level} {year}: {words}（{g['region_code'].nunique()} 个区域的指标数）" in out
+        assert f"  {level} report:    {(demo / 'results' / 'scorecard' / level / 'report' / 'index.html').resolve()}" \
+            in out
+        tables = demo / "results" / "tables" / level
+        published = {p.name[: -len(".meta.json")] for p in tables.glob("*.meta.json")}
+        assert len(published) >= 16
+        wb = openpyxl.load_workbook(demo / "results" / "scorecard" / level / "tables.xlsx", read_only=True)
+        assert set(wb.sheetnames) == published | {"说明", "lianshan_index"}
+        ws = wb["landcover_area"]
+        first = next(ws.iter_rows(min_row=4, max_row=4))
+        assert first[0].data_type == "s" and first[0].value == index["region_code"].iloc[0]
+        assert (tables / "landcover_area.csv").read_bytes().startswith(b"\xef\xbb\xbf")

@@ -1,9 +1,10 @@
-"""The run's config and results, for people: ``gep validate``, ``gep publish``, ``gep where`` and
+"""The run's config and results, for people: ``gep run``, ``gep validate``, ``gep publish``, ``gep where`` and
 ``gep config-schema``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -20,6 +21,19 @@ def _load(path):
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the whole workflow for a config (Snakemake, quietly) and print a summary",
+                       description="Run the workflow (workflow/Snakefile) for CONFIG with this environment's "
+                                   "Snakemake. Shows progress, gep's messages and warnings (everything else goes to "
+                                   "OUTPUT_DIR/logs/workflow.log) and ends with where the deliverables are, the "
+                                   "indicators per status word per level and every warning; a failed run ends with "
+                                   "gep's own error line.")
+    p.add_argument("config", type=Path)
+    p.add_argument("--cores", type=int, default=2, help="CPU cores the jobs may use together (default 2)")
+    p.add_argument("--snakefile", type=Path, help="the workflow (default: workflow/Snakefile)")
+    p.add_argument("--snakemake-args", default="", metavar="ARGS",
+                   help="further Snakemake options, quoted as one argument ('--profile profiles/slurm')")
+    p.set_defaults(func=run_workflow)
+
     p = sub.add_parser("validate", help="check a config and every input it names (files, CRS, grids, codes, regions)",
                        description="Check the config file against the schema, then every input it names: all "
                                    "problems at once, one line each. Nothing is written unless --report is given.")
@@ -87,21 +101,37 @@ def run_publish(args) -> int:
 
 
 def run_where(args) -> int:
-    from gep.io.run_paths import report_path, tables_dir
-
     if args.data or args.config is None:
         from gep.core.resources import DATA_DIR
 
         print(f"gep: built-in reference data (classes/, parameters/, standards/) are in {DATA_DIR}")
         if args.config is None:
             return 0
-    cfg = _load(args.config)
-    print(f"gep: results of '{cfg.name}' are in {cfg.out.resolve()}")
-    for level in cfg.regions:
-        print(f"  {level} tables:  {tables_dir(cfg, level).resolve()}")
-        report = report_path(cfg, level)
-        if report.exists():
-            print(f"  {level} report:  {report.resolve()}")
+    from gep.workflow.summary import summary_lines
+
+    print("\n".join(summary_lines(_load(args.config))))
+    return 0
+
+
+def run_workflow(args) -> int:
+    import shlex
+
+    from gep.core.errors import InputError
+    from gep.workflow import summary
+
+    cfg = _load(args.config)  # a bad config is one line here, before Snakemake starts
+    if args.cores < 1:
+        raise InputError(f"--cores {args.cores}: give a whole number ≥ 1")
+    snakefile = summary.snakefile_for(args.snakefile)
+    command = summary.snakemake_command(args.config, snakefile=snakefile, cores=args.cores,
+                                        extra=shlex.split(args.snakemake_args))
+    log = cfg.out / "logs" / summary.WORKFLOW_LOG
+    rc, errors, snake_errors = summary.run_workflow(command, log, echo=lambda line: print(line, flush=True))
+    if rc != 0:
+        for line in summary.failure_lines(errors, snake_errors, log):
+            print(line, file=sys.stderr)
+        return 2 if errors and all(": internal error:" not in e for e in errors) else 1
+    print("\n".join(summary.summary_lines(cfg)))
     return 0
 
 

@@ -21,7 +21,7 @@ from gep.core.atomic import atomic_path, write_text
 from gep.core.errors import InputError
 from gep.io.provenance import input_checksums, sha256
 from gep.io.run_paths import tables_dir
-from gep.io.tables import write_table
+from gep.io.tables import READ_ENCODING, csv_bytes, write_table
 
 if TYPE_CHECKING:
     from gep.config import Config
@@ -40,9 +40,8 @@ def _year_rows(df: pd.DataFrame, year: int) -> pd.DataFrame | None:
 
 
 def _csv_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    """A frozen table's bytes: the CSV gep writes (UTF-8 with BOM, for Excel; gep.io.tables)."""
+    return csv_bytes(df)
 
 
 def published_dir(out_root: Path, year: int) -> Path:
@@ -177,8 +176,9 @@ def guard(out_root: Path, level: str, name: str, df: pd.DataFrame, cfg_dict: dic
                              f"'republish' in the config")
         if _csv_bytes(rows) == frozen.read_bytes():
             continue
-        old = pd.read_csv(frozen, dtype=str, keep_default_na=False)
-        new = pd.read_csv(io.BytesIO(_csv_bytes(rows)), dtype=str, keep_default_na=False)
+        # by value: a year frozen by an older gep (no BOM) compares equal to the same rows written now
+        old = pd.read_csv(frozen, dtype=str, keep_default_na=False, encoding=READ_ENCODING)
+        new = pd.read_csv(io.BytesIO(_csv_bytes(rows)), dtype=str, keep_default_na=False, encoding=READ_ENCODING)
         change = _diff(old, new)
         if not change:
             continue  # the same values, printed differently

@@ -34,7 +34,7 @@ from gep.config import Config
 Key = int | str
 
 #: the deliverables of the scorecard stage, per level
-SCORECARD_FILES = ("lianshan_index.csv", "lianshan_index.xlsx", "indicators.gpkg", "report/index.html")
+SCORECARD_FILES = ("lianshan_index.csv", "lianshan_index.xlsx", "tables.xlsx", "indicators.gpkg", "report/index.html")
 
 
 def interim_dir(cfg: Config, level: Key) -> Path:

@@ -1,4 +1,10 @@
-"""Writing tidy tables: CSV (UTF-8, no BOM) and Parquet side by side, atomically, with column units.
+"""Writing tidy tables: CSV and Parquet side by side, atomically, with column units.
+
+CSVs are UTF-8 **with a byte-order mark** by default (:data:`CSV_ENCODING`): Excel on Chinese Windows reads a CSV
+without one in the local code page (GBK) and shows the Chinese as mojibake. ``encoding="utf-8"`` writes plain
+UTF-8 for tools that want no BOM. Readers of gep's own tables use ``utf-8-sig``, which reads both. (Excel still
+turns a 12-digit region code into ``4.30124E+11`` when it opens a CSV: the scorecard's ``tables.xlsx`` holds
+every published table with codes as text.)
 
 Column units and parameter sources travel with every table: in the Parquet schema metadata (key ``gep``)
 and in a ``NAME.meta.json`` sidecar next to the CSV, so Excel users and other tools both see them.
@@ -17,6 +23,29 @@ import pyarrow.parquet as pq
 from gep.core.atomic import atomic_path, write_text
 
 FORMATS = ("csv", "parquet")
+#: The CSV encoding gep writes: UTF-8 with a byte-order mark, so Excel reads the Chinese right.
+CSV_ENCODING = "utf-8-sig"
+#: The encoding gep reads its own CSVs with: UTF-8, with or without a byte-order mark.
+READ_ENCODING = "utf-8-sig"
+ENCODINGS = ("utf-8-sig", "utf-8")
+
+
+def _check_encoding(encoding: str) -> str:
+    if encoding not in ENCODINGS:
+        from gep.core.errors import InputError
+
+        raise InputError(f"CSV encoding '{encoding}': use 'utf-8-sig' (UTF-8 with BOM, for Excel) or 'utf-8'")
+    return encoding
+
+
+def csv_bytes(df: pd.DataFrame, *, encoding: str = CSV_ENCODING) -> bytes:
+    """``df`` as the bytes of the CSV gep writes (no index, ``\\n`` line ends, BOM unless ``encoding="utf-8"``)."""
+    return df.to_csv(index=False, lineterminator="\n").encode(_check_encoding(encoding))
+
+
+def _write_csv(df: pd.DataFrame, target: Path, encoding: str) -> None:
+    with atomic_path(target) as tmp:
+        df.to_csv(tmp, index=False, encoding=_check_encoding(encoding), lineterminator="\n")
 
 
 def _meta(name: str, units: Mapping[str, str] | None, extra: Mapping | None) -> dict:
@@ -31,10 +60,11 @@ def write_table(
     units: Mapping[str, str] | None = None,
     extra: Mapping | None = None,
     formats: tuple[str, ...] = FORMATS,
+    encoding: str = CSV_ENCODING,
 ) -> list[Path]:
     """Write ``df`` as ``out_dir/NAME.csv`` and ``out_dir/NAME.parquet`` (atomically) plus a meta sidecar.
 
-    Rows are written in the order given: callers sort with a stable key so that output is byte-identical
+    ``encoding``: of the CSV, :data:`CSV_ENCODING` (UTF-8 with BOM) or ``"utf-8"`` (no BOM). Rows are written in the order given: callers sort with a stable key so that output is byte-identical
     across runs. Returns the paths written.
     """
     out_dir = Path(out_dir)
@@ -42,8 +72,7 @@ def write_table(
     written: list[Path] = []
     if "csv" in formats:
         target = out_dir / f"{name}.csv"
-        with atomic_path(target) as tmp:
-            df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        _write_csv(df, target, encoding)
         written.append(target)
     if "parquet" in formats:
         target = out_dir / f"{name}.parquet"
@@ -61,14 +90,17 @@ def write_table(
     return written
 
 
-def write_single(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write one table to ``path`` choosing the format from its suffix (.csv or .parquet), atomically."""
+def write_single(df: pd.DataFrame, path: str | Path, *, encoding: str = CSV_ENCODING) -> Path:
+    """Write one table to ``path`` choosing the format from its suffix (.csv or .parquet), atomically.
+
+    ``encoding``: of a CSV (see :func:`write_table`)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix == ".csv":
+        _write_csv(df, path, encoding)
+        return path
     with atomic_path(path) as tmp:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-        elif suffix == ".parquet":
+        if suffix == ".parquet":
             table = pa.Table.from_pandas(df, preserve_index=False)
             md = dict(table.schema.metadata or {})
             md.pop(b"pandas", None)
@@ -88,4 +120,4 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(path, dtype={"region_code": str, "region_id": str, "lc_code": str}, encoding="utf-8")
+    return pd.read_csv(path, dtype={"region_code": str, "region_id": str, "lc_code": str}, encoding=READ_ENCODING)

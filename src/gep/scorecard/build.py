@@ -4,6 +4,7 @@
 
 - ``lianshan_index.csv`` / ``.parquet`` / ``.meta.json`` (or under ``index_dir``): the tidy 两山指数 table;
 - ``lianshan_index.xlsx``: the workbook laid out like the local work plans;
+- ``tables.xlsx``: every published table of the level, codes as text, Chinese and English headers, units;
 - ``indicators.gpkg``: region polygons with indicator values per year, change layers, default QGIS style;
 - ``maps/*.png``: choropleths (林草覆盖率 per year, GEP per km², red-line change) and a trend chart per region;
 - ``report/index.html``: the self-contained HTML report.
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
@@ -26,12 +28,24 @@ from gep.io.tables import read_table, write_table
 from gep.core.workers import worker_count
 from gep.scorecard.figure_pool import drawing
 from gep.scorecard.geopackage import indicator_layer, write_indicators_gpkg
-from gep.scorecard.index import INDEX_UNITS, consistency_notes, lianshan_index
+from gep.scorecard.index import INDEX_UNITS, consistency_notes, lianshan_index, region_label
 from gep.scorecard.standard import LianshanStandard, load_lianshan_standard
+from gep.scorecard.tables_book import published_tables, write_tables_workbook
 from gep.scorecard.template import read_template
 from gep.scorecard.workbook import write_workbook
 
+#: Every published table of the level (and lianshan_index) as a sheet with codes as text (:mod:`.tables_book`).
+TABLES_WORKBOOK = "tables.xlsx"
 TABLES = ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary", "region_area")
+
+
+def names_note(regions: gpd.GeoDataFrame) -> list[str]:
+    """A warning when the region layer has no names (every name is its code: no name field was given or found),
+    so that the reader knows the codes stand in for names."""
+    if len(regions) and (regions["region_name"].astype(str) == regions["region_code"].astype(str)).all():
+        return ["区域图层没有名称字段，报告与地图以区域代码代替区域名称（在 config 的 regions 中设置 name_field）。"
+                "The region layer has no name field: region codes stand in for names (set name_field)"]
+    return []
 
 
 def load_tables(tables_dir: str | Path, years: Iterable[int] | None = None) -> dict[str, pd.DataFrame | None]:
@@ -133,10 +147,15 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     index = lianshan_index(std, years, regions, coverage=t["forest_grass_coverage"],
                            protected_change=t["protected_change"], gep_summary=t["gep_summary"], department=dep)
     notes = consistency_notes(std, t["forest_grass_coverage"])
+    notes += names_note(regions)
     if t["gep_summary"] is None:
-        notes.append("gep_summary not found: indicator 10 is 暂未核算 (run the GEP accounts to fill it)")
+        notes.append("未找到 gep_summary：指标 10 为“暂未核算”（运行 GEP 核算后生成）。"
+                     "gep_summary not found: indicator 10 is 暂未核算 (run the GEP accounts to fill it)")
     if template is None:
-        notes.append("no department template given: the department indicators are 暂未核算 / 暂未调查")
+        notes.append("未提供部门填报模板（config 的 scorecard.template）：部门指标均为“暂未核算”/“暂未调查”。"
+                     "No department template given: the department indicators are 暂未核算 / 暂未调查")
+    for note in notes:  # into the job's log too
+        print(f"gep: warning: {note}", file=sys.stderr)
 
     written: list[Path] = []
     # text columns typed as strings even when all empty, so Parquet readers see a string (not a null) column
@@ -145,7 +164,7 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                                                "responsible_unit")})
     written += write_table(tidy, Path(index_dir) if index_dir else out_dir, "lianshan_index", units=INDEX_UNITS,
                            extra={"standard": std.name, "standard_file": std.path,
-                                  "template": str(template) if template else None})
+                                  "template": str(template) if template else None, "notes": notes})
     tables = {k: t[k] for k in ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary")}
     cov_ind = next((i for i in std.indicators if i.data == "coverage"), None)
     breaks = sorted(set(cov_ind.targets_pct.values())) if cov_ind and cov_ind.targets_pct else None
@@ -154,6 +173,9 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     # the maps and trend charts are drawn in worker processes while this one writes the workbook and GeoPackage
     with drawing([job for _, job in map_jobs + trend_jobs], worker_count(workers)) as figures:
         written.append(write_workbook(out_dir / "lianshan_index.xlsx", index, std, tables=tables, notes=notes))
+        written.append(write_tables_workbook(out_dir / TABLES_WORKBOOK,
+                                             [("lianshan_index", tidy, INDEX_UNITS), *published_tables(tables_dir)],
+                                             notes=notes))
         layer = indicator_layer(regions, index, std, coverage=t["forest_grass_coverage"])
         written.append(write_indicators_gpkg(out_dir / "indicators.gpkg", layer, change_gpkg=change_gpkg,
                                              breaks=breaks))
@@ -171,6 +193,17 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                                     provenance=prov, notes=notes, title=title, extra_inputs=extra,
                                     table_meta=_table_meta(tables_dir)))
     return written
+
+
+def _baseline_year(pc: pd.DataFrame | None, years: list[int]) -> int | None:
+    """The red line's baseline year in ``protected_change`` (``year_base`` of the last year's rows), when it is
+    before the last year: the scorecard then also maps the change against it."""
+    if pc is None or "year_base" not in pc.columns or not years:
+        return None
+    sel = pc[(pc["year"].astype(int) == years[-1]) & (pc["layer"].astype(str) == "redline")]["year_base"].dropna()
+    if sel.empty or int(sel.iloc[0]) >= years[-1]:
+        return None
+    return int(sel.iloc[0])
 
 
 def _figure_jobs(maps_dir: Path, regions, index, std, t, years, change_gpkg, breaks):
@@ -195,9 +228,15 @@ def _figure_jobs(maps_dir: Path, regions, index, std, t, years, change_gpkg, bre
             parts = pyogrio.read_dataframe(change_gpkg, layer=name) if name in layers else None
             if pc is None and parts is None:
                 continue
-            maps.append((f"生态保护红线面积变化（{y0}–{y1}年）",
+            maps.append((f"生态保护红线面积变化（{y1}年与上一年 {y0}年比较）",
                          (redline_map, (regions, pc, y0, y1, maps_dir / f"redline_change_{y0}_{y1}.png"),
-                          {"parts": parts})))
+                          {"parts": parts, "comparison": "previous"})))
+        base = _baseline_year(pc, years)
+        if base is not None and not (len(years) > 1 and base == years[-2]):  # else the same as the last pair's map
+            y1 = years[-1]
+            maps.append((f"生态保护红线面积变化（{y1}年与基准年 {base}年比较）",
+                         (redline_map, (regions, pc, base, y1, maps_dir / f"redline_change_base_{base}_{y1}.png"),
+                          {"comparison": "baseline"})))
     trends: list[tuple[str, tuple]] = []
     seen: set[str] = set()
     by_code = index.assign(region_code=index["region_code"].astype(str)).groupby("region_code", sort=True)
@@ -211,7 +250,7 @@ def _figure_jobs(maps_dir: Path, regions, index, std, t, years, change_gpkg, bre
         name = str(g["region_name"].iloc[0])
         # each job gets its region's rows only: less to send to a worker process, the same chart
         c = cov_by_code.get(code, cov.iloc[:0]) if cov is not None else None
-        trends.append((f"{name}（{code}）", (trend_chart, (g, code, maps_dir / f"trend_{stem}.png"),
+        trends.append((region_label(name, code), (trend_chart, (g, code, maps_dir / f"trend_{stem}.png"),
                                           {"standard": std, "coverage": c})))
     return maps, trends
 

@@ -212,6 +212,7 @@ def _gep_row(row: dict | None, have_table: bool) -> dict:
     ch = row.get("change_pct")
     if ch is not None and not pd.isna(ch):
         notes.append(f"可比价变化 {float(ch):+.2f}%")
+    notes.append("现状值为当年价，判定按可比价")  # the value and the verdict use different prices: say so
     return {"value": float(v) if v is not None and not pd.isna(v) else math.nan, "value_text": None,
             "status": j.status, "note": "；".join(notes)}
 
@@ -225,7 +226,9 @@ def consistency_notes(standard: LianshanStandard, coverage: pd.DataFrame | None)
         return notes
     used = sorted(set(coverage["standard"].dropna().astype(str)))
     if ind.coverage_standard and used and used != [ind.coverage_standard]:
-        notes.append(f"forest_grass_coverage was judged with coverage standard '{', '.join(used)}', but standard "
+        notes.append(f"林草覆盖率表按覆盖率标准“{', '.join(used)}”判定，而指标表“{standard.name}”的指标 {ind.no} "
+                     f"要求“{ind.coverage_standard}”：请以 coverage.standard: {ind.coverage_standard} 重新运行覆盖率步骤。"
+                     f"forest_grass_coverage was judged with coverage standard '{', '.join(used)}', but standard "
                      f"'{standard.name}' names '{ind.coverage_standard}' for indicator {ind.no}; rerun the coverage "
                      f"stage with coverage.standard: {ind.coverage_standard}")
     return notes
@@ -240,6 +243,13 @@ def summary_counts(index: pd.DataFrame) -> pd.DataFrame:
         if s not in t.columns:
             t[s] = 0
     return t[list(STATUSES)].reset_index()
+
+
+def region_label(name, code) -> str:
+    """How a region is named to readers: "name（code）", or the code alone when the region layer has no names
+    and the code stands in for them (never "430102（430102）")."""
+    name, code = str(name), str(code)
+    return code if name == code or not name.strip() else f"{name}（{code}）"
 
 
 def present(value) -> bool:
@@ -271,4 +281,4 @@ def by_indicator(region_rows: pd.DataFrame) -> list[dict]:
 
 
 __all__ = ["INDEX_COLUMNS", "INDEX_UNITS", "by_indicator", "consistency_notes", "lianshan_index", "present",
-           "summary_counts"]
+           "region_label", "summary_counts"]

@@ -2,12 +2,16 @@
 
 - :func:`coverage_map`: 林草覆盖率 per region (%), classes cut at the standard's targets, each region labelled
   with its value and its own target (terrain type), regions that miss it hatched;
-- :func:`gep_map`: GEP per km² (万元/km²) per region;
-- :func:`redline_map`: 生态保护红线 change between two years (regions by verdict, added/removed parts);
-- :func:`trend_chart`: one region's 7 / 9 / 10 values across years and its status counts.
+- :func:`gep_map`: GEP per km² (万元/km², current prices, said on the map) per region;
+- :func:`redline_map`: 生态保护红线 change against one comparison year, the previous year or the baseline year
+  (said on the map): regions coloured by the same change their labels print, added/removed parts;
+- :func:`trend_chart`: one region's 7 / 9 / 10 values across years (whole-year axis) and its status counts.
 
 Every map is drawn in a transverse Mercator projection centred on the regions, so north is up and the scale
-bar is true at the centre; every label uses the bundled CJK font (:mod:`gep.scorecard.fonts`).
+bar is true at the centre; every label uses the bundled CJK font (:mod:`gep.scorecard.fonts`). Region labels
+are placed by :func:`place_labels`: largest regions first, a label only where it overlaps no label drawn before
+it, so a province of a hundred counties stays readable; the map says how many labels it left out (their values
+are in the report's and the workbook's tables). ``*_figure`` functions return the figure, ``*_map`` write it.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ import shapely
 
 from gep.core.atomic import atomic_path
 from gep.scorecard.fonts import cjk_font, mpl_text
-from gep.indicators.judgement import (BASELINE, BEFORE_BASELINE, DECREASED, MET, NO_DATA, NOT_COMPUTED,
-                                      NOT_DECREASED, NOT_MET, NOT_SURVEYED, STATUSES)
+from gep.indicators.judgement import DECREASED, MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
+from gep.scorecard.index import region_label
 from gep.scorecard.standard import LianshanStandard
 
-DPI = 110
+DPI = 200
 #: White margin (inches) kept around what a cropped figure draws (:func:`save_png`).
 PAD_IN = 0.15
 STATUS_COLOURS = {MET: "#63be7b", NOT_MET: "#e06666", NOT_COMPUTED: "#f6c342", NOT_SURVEYED: "#f6e08f",
@@ -91,23 +95,105 @@ def _figure(width_in: float, height_in: float, ncols: int = 1):
 def _frame(regions: gpd.GeoDataFrame, title: str):
     fig, (ax,) = _figure(8.0, 6.5)
     fp_title, fp = cjk_font(14), cjk_font(9)
-    ax.set_title(mpl_text(title), fontproperties=fp_title)
+    ax.set_title(mpl_text(title), fontproperties=fp_title, pad=18)
     ax.set_axis_off()
     ax.set_aspect("equal")
     return fig, ax, fp
 
 
-def _finish(fig, ax, fp, out: Path, regions: gpd.GeoDataFrame) -> Path:
+def _extent(ax, regions: gpd.GeoDataFrame) -> None:
+    """The map's view: the regions plus margins for the north arrow (right) and the scale bar (below), with the
+    axes box already shrunk to the equal aspect, so that labels can be measured where they will be drawn."""
     x0, y0, x1, y1 = regions.total_bounds
     dx, dy = (x1 - x0) or 1.0, (y1 - y0) or 1.0
-    # margins outside the regions: the north arrow on the right, the scale bar below
     ax.set_xlim(x0 - 0.05 * dx, x1 + 0.14 * dx)
     ax.set_ylim(y0 - 0.15 * dy, y1 + 0.05 * dy)
+    ax.apply_aspect()
+
+
+def _finish(fig, ax, fp) -> None:
     add_scale_bar(ax, fp)
     add_north_arrow(ax, fp)
+
+
+def _write(fig, out: Path) -> Path:
     out = Path(out)
     save_png(fig, out)
     return out
+
+
+#: The ``gid`` of a region label (tests find the labels by it).
+LABEL_GID = "region-label"
+_LABEL_BOX = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0}
+
+
+def place_labels(fig, ax, items, fp) -> tuple[list, int]:
+    """Draw the labels that fit: ``items`` are (x, y, text, priority) in data units; in order of priority
+    (highest first, ties in the given order), a label is kept when its box (text plus the white background)
+    lies inside the axes and overlaps no label kept before it, else removed. Extents are the renderer's own
+    (the figure at its final DPI, the axes already at their final size: :func:`_extent`). Returns the labels
+    drawn and how many were left out."""
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    size_px = fp.get_size_in_points() * fig.dpi / 72.0
+    pad = _LABEL_BOX_PAD * size_px + 1.0
+    order = sorted(range(len(items)), key=lambda k: -items[k][3])
+    boxes = np.empty((len(items), 4))  # x0, y0, x1, y1 of the kept labels (pixels)
+    kept: list = []
+    advance: dict[str, float] = {}  # pixel width of each character, measured once
+
+    def width(line: str) -> float:
+        for ch in set(line) - advance.keys():
+            advance[ch] = renderer.get_text_width_height_descent(ch, fp, ismath=False)[0]
+        return sum(advance[ch] for ch in line)
+
+    def clashes(b) -> bool:
+        n = len(kept)
+        return bool(n) and bool(np.any((boxes[:n, 0] < b[2]) & (b[0] < boxes[:n, 2])
+                                       & (boxes[:n, 1] < b[3]) & (b[1] < boxes[:n, 3])))
+
+    anchors = ax.transData.transform([(it[0], it[1]) for it in items]) if items else np.empty((0, 2))
+    for k in order:
+        x, y, text, _ = items[k]
+        # a quick lower bound of the label's box (characters' widths summed, lines' heights, 80 %) rejects most
+        # labels that cannot fit without laying them out (a province's thousand labels: seconds, not a minute)
+        lines = text.split("\n")
+        hw = 0.4 * max(width(line) for line in lines)
+        hh = 0.4 * len(lines) * size_px
+        ax_, ay_ = anchors[k]
+        if clashes((ax_ - hw, ay_ - hh, ax_ + hw, ay_ + hh)):
+            continue
+        t = ax.text(x, y, text, ha="center", va="center", fontproperties=fp, zorder=4, bbox=_LABEL_BOX,
+                    gid=LABEL_GID)
+        e = t.get_window_extent(renderer)
+        b = (e.x0 - pad, e.y0 - pad, e.x1 + pad, e.y1 + pad)
+        inside = b[0] >= frame.x0 and b[1] >= frame.y0 and b[2] <= frame.x1 and b[3] <= frame.y1
+        if inside and not clashes(b):
+            boxes[len(kept)] = b
+            kept.append(t)
+        else:
+            t.remove()
+    left_out = len(items) - len(kept)
+    if left_out:
+        ax.text(0.5, -0.01, f"另有 {left_out} 个区域的标注放不下，数值见报告与工作簿的表格"
+                            f"（{left_out} labels left out: see the tables）",
+                transform=ax.transAxes, ha="center", va="top", fontproperties=fp, color="#555555")
+    return kept, left_out
+
+
+#: The white box around a label is this many font sizes wider than the text on every side (boxstyle pad).
+_LABEL_BOX_PAD = 0.2
+
+
+def _priorities(g: gpd.GeoDataFrame) -> np.ndarray:
+    """Label priority of each region: its area on the map (large regions first; they have the room)."""
+    return np.asarray(g.geometry.area, dtype=float)
+
+
+def _subtitle(ax, text: str, fp) -> None:
+    """A line under the title saying what the map compares or which prices it shows."""
+    ax.text(0.5, 1.0, mpl_text(text), transform=ax.transAxes, ha="center", va="bottom", fontproperties=fp,
+            color="#333333")
 
 
 def save_png(fig, out: Path, *, crop: bool = True) -> None:
@@ -172,14 +258,9 @@ def _legend(ax, handles, fp, title: str) -> None:
     leg.get_title().set_fontproperties(fp)
 
 
-def coverage_map(regions: gpd.GeoDataFrame, coverage: pd.DataFrame, year: int, out: Path, *,
-                 breaks: list[float] | None = None, title: str | None = None) -> Path:
-    """Choropleth of 林草覆盖率 (%) in ``year``; classes cut at ``breaks`` (default: the targets in the table).
-
-    ``coverage``: rows of ``forest_grass_coverage`` (region_code, coverage_pct, terrain_type, target_pct,
-    comparison, meets_target). Each region is labelled "name / value% / terrain-type target"; regions that miss
-    their target are hatched; regions without a value are grey.
-    """
+def coverage_figure(regions: gpd.GeoDataFrame, coverage: pd.DataFrame, year: int, *,
+                    breaks: list[float] | None = None, title: str | None = None):
+    """The figure of :func:`coverage_map` (not written)."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
@@ -195,6 +276,7 @@ def coverage_map(regions: gpd.GeoDataFrame, coverage: pd.DataFrame, year: int, o
     cmap = ListedColormap([greens(0.15 + 0.8 * k / max(n - 1, 1)) for k in range(n)])
     norm = BoundaryNorm(edges, n)
     fig, ax, fp = _frame(g, title or f"林草覆盖率（{year}年）")
+    _extent(ax, g)
     has = g["coverage_pct"].notna() if "coverage_pct" in g else pd.Series(False, index=g.index)
     if (~has).any():
         g[~has].plot(ax=ax, color="#d9d9d9", edgecolor="#555555", linewidth=0.6)
@@ -203,7 +285,9 @@ def coverage_map(regions: gpd.GeoDataFrame, coverage: pd.DataFrame, year: int, o
         miss = has & (g["meets_target"] == False)
         if miss.any():
             g[miss].plot(ax=ax, facecolor="none", edgecolor="#c00000", hatch="///", linewidth=1.2)
-    for pt, rec in zip(_label_points(g), g.itertuples(index=False)):
+    _extent(ax, g)  # plotting autoscales: the view again
+    items = []
+    for pt, rec, pri in zip(_label_points(g), g.itertuples(index=False), _priorities(g)):
         value = getattr(rec, "coverage_pct", float("nan"))
         lines = [mpl_text(rec.region_name)]
         if pd.notna(value):
@@ -214,15 +298,27 @@ def coverage_map(regions: gpd.GeoDataFrame, coverage: pd.DataFrame, year: int, o
                 lines.append(f"{mpl_text(tt)}{cmp_ or ''}{tp:g}%")
         else:
             lines.append(NO_DATA)
-        ax.text(pt.x, pt.y, "\n".join(lines), ha="center", va="center", fontproperties=fp, zorder=4,
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
+        items.append((pt.x, pt.y, "\n".join(lines), pri))
+    place_labels(fig, ax, items, fp)
     handles = [Patch(facecolor=cmap(k), edgecolor="#333333", label=f"{edges[k]:g}–{edges[k + 1]:g}%")
                for k in range(n)]
     handles.append(Patch(facecolor="none", edgecolor="#c00000", hatch="///", label="未达到目标"))
     if (~has).any():
         handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label=NO_DATA))
     _legend(ax, handles, fp, "林草覆盖率")
-    return _finish(fig, ax, fp, out, g)
+    _finish(fig, ax, fp)
+    return fig
+
+
+def coverage_map(regions: gpd.GeoDataFrame, coverage: pd.DataFrame, year: int, out: Path, *,
+                 breaks: list[float] | None = None, title: str | None = None) -> Path:
+    """Choropleth of 林草覆盖率 (%) in ``year``; classes cut at ``breaks`` (default: the targets in the table).
+
+    ``coverage``: rows of ``forest_grass_coverage`` (region_code, coverage_pct, terrain_type, target_pct,
+    comparison, meets_target). Regions are labelled "name / value% / terrain-type target" where the label fits
+    (:func:`place_labels`); regions that miss their target are hatched; regions without a value are grey.
+    """
+    return _write(coverage_figure(regions, coverage, year, breaks=breaks, title=title), out)
 
 
 def _classes(values: np.ndarray, k: int = 5) -> list[float]:
@@ -236,66 +332,99 @@ def _classes(values: np.ndarray, k: int = 5) -> list[float]:
     return [float(e) for e in edges]
 
 
-def gep_map(regions: gpd.GeoDataFrame, gep_summary: pd.DataFrame, year: int, out: Path) -> Path:
-    """Choropleth of GEP per km² (万元/km², ``gep_per_km2_wan_yuan``) in ``year`` (quantile classes)."""
+#: What the GEP map and chart say about prices: the values are current prices, the verdict constant prices.
+GEP_PRICES = "当年价"
+GEP_VERDICT_PRICES = "“稳定提高”按可比价判定"
+
+
+def gep_figure(regions: gpd.GeoDataFrame, gep_summary: pd.DataFrame, year: int):
+    """The figure of :func:`gep_map` (not written)."""
     import matplotlib
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
     crs = local_crs(regions)
-    g = regions.to_crs(crs).merge(gep_summary[gep_summary["year"] == year].drop(columns=["region_name"],
-                                                                                  errors="ignore"),
-                                  on="region_code", how="left")
+    rows = gep_summary[gep_summary["year"] == year].drop(columns=["region_name"], errors="ignore")
+    g = regions.to_crs(crs).merge(rows, on="region_code", how="left")
     vals = g["gep_per_km2_wan_yuan"].to_numpy(dtype=float)
     edges = _classes(vals)
     n = len(edges) - 1
     ramp = matplotlib.colormaps["YlOrBr"]
     cmap = ListedColormap([ramp(0.15 + 0.8 * k / max(n - 1, 1)) for k in range(n)])
     norm = BoundaryNorm(edges, n, clip=True)
-    fig, ax, fp = _frame(g, f"单位国土面积生态系统生产总值（{year}年，万元/km²）")
+    fig, ax, fp = _frame(g, f"单位国土面积生态系统生产总值（{year}年，{GEP_PRICES}，万元/km²）")
+    cp = rows["constant_price_year"].dropna() if "constant_price_year" in rows else pd.Series(dtype=float)
+    base = f"（{int(cp.iloc[0])}年价）" if len(cp) else ""
+    _subtitle(ax, f"数值为{GEP_PRICES}；{GEP_VERDICT_PRICES}{base}", fp)
+    _extent(ax, g)
     has = np.isfinite(vals)
     if (~has).any():
         g[~has].plot(ax=ax, color="#d9d9d9", edgecolor="#555555", linewidth=0.6)
     if has.any():
         g[has].plot(ax=ax, column="gep_per_km2_wan_yuan", cmap=cmap, norm=norm, edgecolor="#333333", linewidth=0.6)
-    for pt, rec, v in zip(_label_points(g), g.itertuples(index=False), vals):
-        txt = f"{mpl_text(rec.region_name)}\n{v:,.1f}" if np.isfinite(v) else f"{mpl_text(rec.region_name)}\n{NOT_COMPUTED}"
-        ax.text(pt.x, pt.y, txt, ha="center", va="center", fontproperties=fp, zorder=4,
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
+    _extent(ax, g)
+    items = [(pt.x, pt.y, f"{mpl_text(rec.region_name)}\n{v:,.1f}" if np.isfinite(v)
+              else f"{mpl_text(rec.region_name)}\n{NOT_COMPUTED}", pri)
+             for pt, rec, v, pri in zip(_label_points(g), g.itertuples(index=False), vals, _priorities(g))]
+    place_labels(fig, ax, items, fp)
     handles = [Patch(facecolor=cmap(k), edgecolor="#333333", label=f"{edges[k]:,.1f}–{edges[k + 1]:,.1f}")
                for k in range(n)]
     if (~has).any():
         handles.append(Patch(facecolor="#d9d9d9", edgecolor="#555555", label=NOT_COMPUTED))
-    _legend(ax, handles, fp, "万元/km²")
-    return _finish(fig, ax, fp, out, g)
+    _legend(ax, handles, fp, f"万元/km²，{GEP_PRICES}")
+    _finish(fig, ax, fp)
+    return fig
 
 
-VERDICT_COLOURS = {NOT_DECREASED: "#d9f0d3", BASELINE: "#eeeeee", DECREASED: "#f4cccc", BEFORE_BASELINE: "#eeeeee"}
+def gep_map(regions: gpd.GeoDataFrame, gep_summary: pd.DataFrame, year: int, out: Path) -> Path:
+    """Choropleth of GEP per km² (万元/km², ``gep_per_km2_wan_yuan``, current prices) in ``year`` (quantile
+    classes); the map says that the values are current prices and the verdict is judged at constant prices."""
+    return _write(gep_figure(regions, gep_summary, year), out)
 
 
-def redline_map(regions: gpd.GeoDataFrame, protected_change: pd.DataFrame | None, year_from: int, year_to: int,
-                out: Path, *, parts: gpd.GeoDataFrame | None = None, layer: str = "redline") -> Path:
-    """生态保护红线 change from ``year_from`` to ``year_to``: regions coloured by the 不减少 verdict of
-    ``year_to``, labelled with the change (km²), and the added / removed parts (``parts``: a change layer of
-    ``maps/protected_change.gpkg`` with a ``change`` column) drawn on top.
-    """
+#: The red-line map's classes: the sign of the change its labels print (rounded as printed, CHANGE_DECIMALS).
+INCREASED, UNCHANGED = "增加", "不变"
+CHANGE_COLOURS = {INCREASED: "#d9f0d3", UNCHANGED: "#eeeeee", DECREASED: "#f4cccc"}
+CHANGE_DECIMALS = 3
+#: The comparisons a red-line map can show: the delta column of ``protected_change`` and the words for it.
+COMPARISONS = {"previous": ("delta_km2", "上一年"), "baseline": ("delta_base_km2", "基准年")}
+
+
+def change_class(delta: float) -> str | None:
+    """增加 / 不变 / 减少 of a change in km², rounded to CHANGE_DECIMALS places as the map's labels print it
+    (None for no value): a label "Δ +0.000 km²" is never on a region coloured 减少."""
+    if delta is None or not np.isfinite(delta):
+        return None
+    r = round(float(delta), CHANGE_DECIMALS)
+    return INCREASED if r > 0 else DECREASED if r < 0 else UNCHANGED
+
+
+def redline_figure(regions: gpd.GeoDataFrame, protected_change: pd.DataFrame | None, year_from: int, year_to: int,
+                   *, parts: gpd.GeoDataFrame | None = None, layer: str = "redline", comparison: str = "previous"):
+    """The figure of :func:`redline_map` (not written)."""
     from matplotlib.patches import Patch
 
+    if comparison not in COMPARISONS:
+        raise ValueError(f"comparison {comparison!r}: one of {', '.join(COMPARISONS)}")
+    column, against = COMPARISONS[comparison]
     crs = local_crs(regions)
     g = regions.to_crs(crs)
-    pc = None
     if protected_change is not None:
         pc = protected_change[(protected_change["layer"].astype(str) == layer)
                               & (protected_change["type"].astype(str) == "all")
                               & (protected_change["year"] == year_to)]
-        g = g.merge(pc[["region_code", "area_km2", "delta_km2", "verdict"]], on="region_code", how="left")
+        keep = [c for c in ("region_code", "area_km2", column) if c in pc.columns]
+        g = g.merge(pc[keep].rename(columns={column: "change_km2"}), on="region_code", how="left")
     label = "生态保护红线" if layer == "redline" else "自然保护地"
     fig, ax, fp = _frame(g, f"{label}面积变化（{year_from}–{year_to}年）")
-    verdicts = g["verdict"] if "verdict" in g else pd.Series([None] * len(g), index=g.index)
-    colours = [VERDICT_COLOURS.get(str(v), "#ffffff") for v in verdicts]
+    _subtitle(ax, f"比较：{year_to}年与{against}（{year_from}年）；颜色与标注均为这一比较的变化量", fp)
+    _extent(ax, g)
+    deltas = g["change_km2"].to_numpy(dtype=float) if "change_km2" in g else np.full(len(g), np.nan)
+    classes = [change_class(d) for d in deltas]
+    colours = [CHANGE_COLOURS.get(c, "#ffffff") for c in classes]
     g.plot(ax=ax, color=colours, edgecolor="#555555", linewidth=0.7)
-    handles = [Patch(facecolor=VERDICT_COLOURS[v], edgecolor="#555555", label=v)
-               for v in (NOT_DECREASED, DECREASED, BASELINE) if (verdicts.astype(str) == v).any()]
+    handles = [Patch(facecolor=CHANGE_COLOURS[c], edgecolor="#555555", label=f"{c}（与{against}比）")
+               for c in (INCREASED, UNCHANGED, DECREASED) if c in classes]
     if parts is not None and len(parts):
         p = parts.to_crs(crs)
         for change, colour, name in (("added", "#1a9850", "新增"), ("removed", "#d73027", "减少")):
@@ -303,19 +432,34 @@ def redline_map(regions: gpd.GeoDataFrame, protected_change: pd.DataFrame | None
             if len(sel):
                 sel.plot(ax=ax, color=colour, edgecolor=colour, linewidth=0.5, zorder=3)
                 handles.append(Patch(facecolor=colour, edgecolor=colour, label=f"{label}{name}部分"))
-    for pt, rec in zip(_label_points(g), g.itertuples(index=False)):
-        d = getattr(rec, "delta_km2", float("nan"))
+    _extent(ax, g)
+    items = []
+    for pt, rec, d, pri in zip(_label_points(g), g.itertuples(index=False), deltas, _priorities(g)):
         a = getattr(rec, "area_km2", float("nan"))
         txt = mpl_text(rec.region_name)
         if a is not None and pd.notna(a):
             txt += f"\n{a:,.2f} km²"
-        if d is not None and pd.notna(d):
-            txt += f"\nΔ {d:+,.3f} km²"
-        ax.text(pt.x, pt.y, txt, ha="center", va="center", fontproperties=fp, zorder=4,
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
+        if np.isfinite(d):
+            txt += f"\nΔ {d:+,.{CHANGE_DECIMALS}f} km²"
+        items.append((pt.x, pt.y, txt, pri))
+    place_labels(fig, ax, items, fp)
     if handles:
-        _legend(ax, handles, fp, f"{year_to}年 不减少判定")
-    return _finish(fig, ax, fp, out, g)
+        _legend(ax, handles, fp, f"{year_to}年与{against}（{year_from}年）相比")
+    _finish(fig, ax, fp)
+    return fig
+
+
+def redline_map(regions: gpd.GeoDataFrame, protected_change: pd.DataFrame | None, year_from: int, year_to: int,
+                out: Path, *, parts: gpd.GeoDataFrame | None = None, layer: str = "redline",
+                comparison: str = "previous") -> Path:
+    """生态保护红线 change of ``year_to`` against ``year_from``: ``comparison="previous"`` (``year_from`` is the
+    previous year; ``delta_km2``) or ``"baseline"`` (``year_from`` is the baseline year; ``delta_base_km2``).
+    Regions are coloured 增加 / 不变 / 减少 by the same change their labels print (:func:`change_class`), and the
+    map says which comparison it shows. The 不减少 verdict, which weighs both comparisons, is in the tables.
+    ``parts``: a change layer of ``maps/protected_change.gpkg`` (``change`` column: added/removed) drawn on top.
+    """
+    return _write(redline_figure(regions, protected_change, year_from, year_to, parts=parts, layer=layer,
+                                 comparison=comparison), out)
 
 
 #: Trend chart geometry (inches): one panel this wide per indicator plus the status bars, all this high.
@@ -330,6 +474,13 @@ TREND_OFFSET_PT = 13.0
 
 def trend_chart(index: pd.DataFrame, region_code: str, out: Path, *, standard: LianshanStandard,
                 coverage: pd.DataFrame | None = None) -> Path:
+    """Write :func:`trend_figure` to ``out``."""
+    save_png(trend_figure(index, region_code, standard=standard, coverage=coverage), Path(out), crop=False)
+    return Path(out)
+
+
+def trend_figure(index: pd.DataFrame, region_code: str, *, standard: LianshanStandard,
+                 coverage: pd.DataFrame | None = None):
     """One region's indicator values across years: 林草覆盖率 (with its target), 生态保护红线面积, GEP per km²
     (each only when the ``lianshan_index`` table has values), and the number of indicators per status.
 
@@ -341,7 +492,7 @@ def trend_chart(index: pd.DataFrame, region_code: str, out: Path, *, standard: L
     years = sorted(int(y) for y in d["year"].unique())
     panels = []
     for no_src, title, unit in (("coverage", "林草覆盖率", "%"), ("protected", "生态保护红线面积", "km²"),
-                                ("gep", "单位国土面积生态系统生产总值", "万元/km²")):
+                                ("gep", "单位面积GEP", f"万元/km²，{GEP_PRICES}")):
         nos = [i.no for i in standard.indicators if i.data == no_src]
         rows = d[d["indicator_no"].isin(nos[:1])]
         if len(rows) and rows["value"].notna().any():
@@ -360,7 +511,9 @@ def trend_chart(index: pd.DataFrame, region_code: str, out: Path, *, standard: L
                 ax.step(c["year"], c["target_pct"], where="mid", linestyle="--", color="#c00000")
                 ax.text(0.02, 0.04, f"虚线：目标 {c['target_pct'].iloc[-1]:g}%", transform=ax.transAxes,
                         fontproperties=fp, color="#c00000")
-        ax.set_xticks(years)
+        if no_src == "gep":
+            ax.text(0.02, 0.04, f"{GEP_VERDICT_PRICES}", transform=ax.transAxes, fontproperties=fp, color="#555555")
+        year_axis(ax, years)
         ax.margins(y=0.25)
         ax.grid(alpha=0.3)
     ax = axes[-1]
@@ -371,10 +524,23 @@ def trend_chart(index: pd.DataFrame, region_code: str, out: Path, *, standard: L
             ax.bar([str(y) for y in years], cnt, bottom=bottom, color=STATUS_COLOURS[s], label=s)
             bottom += cnt
     ax.legend(prop=fp, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    fig.suptitle(mpl_text(f"{name}（{region_code}）"), fontproperties=cjk_font(13))
+    fig.suptitle(mpl_text(region_label(name, region_code)), fontproperties=cjk_font(13))
     _trend_layout(fig, axes, [title for _, title, _ in panels] + ["指标达标情况（项）"], cjk_font(12))
-    save_png(fig, Path(out), crop=False)
-    return Path(out)
+    return fig
+
+
+def year_axis(ax, years: list[int]) -> None:
+    """Whole years on the x axis, printed as such ("2020", never "0 +2.02e3" or "2020.5"): a tick at every year
+    up to 8 years, else at most 8 whole-year ticks."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    if len(years) <= 8:
+        ax.set_xticks(years, [str(y) for y in years])
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{round(x):d}"))
+    if len(years) == 1:
+        ax.set_xlim(years[0] - 1, years[0] + 1)
 
 
 def _trend_layout(fig, axes, titles: list[str], fp_title) -> None:
@@ -430,5 +596,6 @@ def safe_stem(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "_", str(text))[:80] or "region"
 
 
-__all__ = ["add_north_arrow", "add_scale_bar", "coverage_map", "gep_map", "local_crs", "redline_map", "safe_stem",
-           "trend_chart"]
+__all__ = ["COMPARISONS", "LABEL_GID", "add_north_arrow", "add_scale_bar", "change_class", "coverage_figure",
+           "coverage_map", "gep_figure", "gep_map", "local_crs", "place_labels", "redline_figure", "redline_map",
+           "safe_stem", "trend_chart", "trend_figure", "year_axis"]

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from gep.core.atomic import write_text
-from gep.scorecard.index import by_indicator
+from gep.scorecard.index import by_indicator, region_label
 from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
 from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
 
@@ -86,7 +86,7 @@ pre, code { font-family: "DejaVu Sans Mono", Consolas, monospace, "GEP CJK"; }
 
 <h2 id="scorecard">二、“两山”指数评估指标表</h2>
 {% for reg in regions %}
-<h3>{{ reg.name }}（{{ reg.code }}）</h3>
+<h3>{{ reg.label }}</h3>
 <table>
 <tr><th rowspan="2">目标层</th><th rowspan="2">任务层</th><th rowspan="2">序号</th><th rowspan="2">指标</th>
 <th rowspan="2">单位</th><th rowspan="2">目标值</th><th colspan="{{ years|length }}">现状值</th>
@@ -120,12 +120,13 @@ pre, code { font-family: "DejaVu Sans Mono", Consolas, monospace, "GEP CJK"; }
 状态：达标 / 不达标 / 暂未核算（无数值或无法判断，如只有一年数据的“稳定提高”）/ 暂未调查 / 无数据。</p>
 <ul>
 <li>林草覆盖率（指标 7）= (林地 + 草地面积) / 区域面积 × 100%，面积为椭球面积；目标按区域地形类型
-（山区 / 丘陵区 / 平原区 / 干旱半干旱地区）取值，判定取自 gep 的 forest_grass_coverage（docs/methods.md §2）。</li>
+（山区 / 丘陵区 / 平原区 / 干旱半干旱地区）取值，判定取自 gep 的 forest_grass_coverage（docs/methods.md §2.4）。</li>
 <li>生态保护红线面积（指标 9）：红线图斑在区域内的椭球面积（重叠只计一次），“不减少”指不少于上一年且不少于基准年，
-基准年本身计为达标（docs/methods.md §3）。</li>
-<li>单位国土面积生态系统生产总值（指标 10）：GEP / 区域面积（万元/km²，表中为当年价），按可比价判断“稳定提高”；
-首个核算年为“无数据”，未核算 GEP 时为“暂未核算”（docs/methods.md §4）。</li>
-<li>稳定提高（部门指标）：与上一个有数值的年份比较，{{ trend_text }}；只有一年数值时为“暂未核算”。</li>
+基准年本身计为达标（docs/methods.md §3.2）。地图上的红线变化图各注明比较的是上一年还是基准年，颜色与标注为同一比较。</li>
+<li>单位国土面积生态系统生产总值（指标 10）：GEP / 区域面积（万元/km²）。<b>表、地图和趋势图中的数值为当年价</b>，
+“稳定提高”的达标判定按<b>可比价</b>（扣除价格变化）比较，故当年价上升而判定为“不达标”并不矛盾（说明栏给出可比价变化）；
+首个核算年为“无数据”，未核算 GEP 时为“暂未核算”（docs/methods.md §4.5、§4.6）。</li>
+<li>稳定提高（部门指标）：与上一个有数值的年份比较，{{ trend_text }}；只有一年数值时为“暂未核算”（docs/methods.md §5.2）。</li>
 </ul>
 <table>
 <tr><th>序号</th><th>指标</th><th>单位</th><th>目标值</th><th>判定方式</th><th>数据来源</th><th>依据</th><th>标记</th></tr>
@@ -293,7 +294,8 @@ def render_report(index: pd.DataFrame, standard: LianshanStandard, *, maps: Iter
     for code, g in index.groupby("region_code", sort=True):
         name = str(g["region_name"].iloc[0])
         rows, has_resp = _region_rows(g, years)
-        regions.append({"code": str(code), "name": name, "rows": rows, "has_resp": has_resp})
+        regions.append({"code": str(code), "name": name, "label": region_label(name, code), "rows": rows,
+                        "has_resp": has_resp})
         gl = g[g["year"] == last]
         by_no = {int(r.indicator_no): r.status for r in gl.itertuples(index=False)}
         counts = gl["status"].value_counts()

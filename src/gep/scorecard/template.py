@@ -25,6 +25,7 @@ import pandas as pd
 
 from gep.core.atomic import atomic_path
 from gep.core.errors import InputError, problem
+from gep.io.tables import CSV_ENCODING
 from gep.scorecard.judge import STATUS_WORDS, TEXT_ANSWERS, text_answer
 from gep.scorecard.standard import Indicator, LianshanStandard
 from gep.scorecard.xlsx_util import HEADER_FILL, HEADER_FONT, THIN_BORDER, set_text
@@ -123,7 +124,7 @@ def write_template(path: str | Path, standard: LianshanStandard, years: Iterable
         if suffix == ".csv":
             # spreadsheet programs run cells that start with = + - @ as formulas: keep region names literal
             df["区域名称"] = df["区域名称"].map(lambda v: f"'{v}" if str(v)[:1] in "=+-@" else v)
-            df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+            df.to_csv(tmp, index=False, encoding=CSV_ENCODING, lineterminator="\n")  # with BOM, for Excel
         else:
             _write_xlsx(tmp, df, standard, years)
     return path

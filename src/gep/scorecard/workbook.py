@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from gep.core.atomic import atomic_path
-from gep.scorecard.index import by_indicator, present
+from gep.scorecard.index import by_indicator, present, region_label
 from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
 from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
 from gep.scorecard.xlsx_util import (
@@ -122,7 +122,7 @@ def _region_sheet(ws, df: pd.DataFrame, standard: LianshanStandard, years: list[
     c_resp = c_stat + ny
     c_note = c_resp + (1 if has_resp else 0)
     last = c_note
-    _put(ws, 1, 1, f"{name}（{code}）“两山”指数评估指标", font=TITLE_FONT, border=False)
+    _put(ws, 1, 1, f"{region_label(name, code)}“两山”指数评估指标", font=TITLE_FONT, border=False)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
     span = f"{years[0]}–{years[-1]}" if ny > 1 else str(years[0])
     _put(ws, 2, 1, f"{standard.title}；{span} 年；指标 7、9、10 由 gep 根据地图计算，其余来自部门填报", align=LEFT,
@@ -253,6 +253,8 @@ def _notes_sheet(ws, standard: LianshanStandard, notes: list[str]) -> None:
         ["来源", standard.source],
         ["文件", standard.path],
         ["状态", f"{MET} / {NOT_MET} / {NOT_COMPUTED}（缺值或无法判断）/ {NOT_SURVEYED} / {NO_DATA}"],
+        ["价格", "单位国土面积生态系统生产总值（指标 10）的现状值为当年价，“稳定提高”按可比价判定"],
+        ["表格", "全部计算表（区域代码为文本，中英文列名与单位）见同一文件夹的 tables.xlsx"],
         [],
         ["序号", "指标", "单位", "目标值", "判定方式", "数据来源", "依据", "标记"],
     ]
@@ -269,7 +271,7 @@ def _notes_sheet(ws, standard: LianshanStandard, notes: list[str]) -> None:
         lines += [[], ["注意"]] + [[n] for n in notes]
     for i, line in enumerate(lines, start=1):
         for j, v in enumerate(line, start=1):
-            _put(ws, i, j, v, align=LEFT, border=False, bold=(j == 1 and i <= 4) or i == 6)
+            _put(ws, i, j, v, align=LEFT, border=False, bold=(j == 1 and i <= 6) or i == 8)
     for j, w in enumerate([8, 36, 10, 28, 30, 28, 40, 16], start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
 
