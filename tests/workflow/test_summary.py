@@ -40,8 +40,8 @@ def _index(statuses: dict[int, list[str]], regions=("430124001", "430124002")) -
 
 def test_summary_counts_and_warnings(cfg_path, capsys):
     cfg = load(cfg_path)
-    # township: 2020 two 达标, one 不达标, one 暂未核算; 2021 one each of 达标, 暂未调查, 无数据, 不达标
-    write_table(_index({2020: ["达标", "不达标", "达标", "暂未核算"], 2021: ["达标", "暂未调查", "无数据", "不达标"]}),
+    # township: 2020 two 达标, one 不达标, one 暂未核算; 2021 one each of 达标, 暂未调查, 无数据, 数据不全
+    write_table(_index({2020: ["达标", "不达标", "达标", "暂未核算"], 2021: ["达标", "暂未调查", "无数据", "数据不全"]}),
                 scorecard_dir(cfg, "township"), "lianshan_index")
     logs = cfg.out / "logs"
     logs.mkdir(parents=True)
@@ -53,8 +53,8 @@ def test_summary_counts_and_warnings(cfg_path, capsys):
     (logs / summary.WORKFLOW_LOG).write_text("gep: warning: not read (the workflow's own output)\n")
     assert main(["where", str(cfg_path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "  township 2020: 达标 2 · 不达标 1 · 暂未核算 1 · 暂未调查 0 · 无数据 0（2 个区域的指标数）" in out
-    assert "  township 2021: 达标 1 · 不达标 1 · 暂未核算 0 · 暂未调查 1 · 无数据 1（2 个区域的指标数）" in out
+    assert "  township 2020: 达标 2 · 不达标 1 · 暂未核算 1 · 暂未调查 0 · 无数据 0 · 数据不全 0（2 个区域的指标数）" in out
+    assert "  township 2021: 达标 1 · 不达标 0 · 暂未核算 0 · 暂未调查 1 · 无数据 1 · 数据不全 1（2 个区域的指标数）" in out
     assert "  county: no 两山指数 table yet (the scorecard step has not run)" in out
     assert out[0] == f"gep: results of '示范县 demo' are in {cfg.out.resolve()}（运行结果）"
     warn = out[out.index(next(l for l in out if "warning(s) in the job logs" in l)):]

@@ -27,7 +27,7 @@ import shapely
 
 from gep.core.atomic import atomic_path
 from gep.scorecard.fonts import cjk_font, mpl_text
-from gep.indicators.judgement import DECREASED, MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
+from gep.indicators.judgement import DECREASED, INCOMPLETE, MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
 from gep.scorecard.index import region_label
 from gep.scorecard.standard import LianshanStandard
 
@@ -35,7 +35,7 @@ DPI = 200
 #: White margin (inches) kept around what a cropped figure draws (:func:`save_png`).
 PAD_IN = 0.15
 STATUS_COLOURS = {MET: "#63be7b", NOT_MET: "#e06666", NOT_COMPUTED: "#f6c342", NOT_SURVEYED: "#f6e08f",
-                  NO_DATA: "#bfbfbf"}
+                  NO_DATA: "#bfbfbf", INCOMPLETE: "#b4a7d6"}
 
 
 def local_crs(gdf: gpd.GeoDataFrame) -> str:

@@ -20,10 +20,11 @@ import pandas as pd
 
 from gep.core.atomic import write_text
 from gep.scorecard.index import by_indicator, region_label
-from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
+from gep.indicators.judgement import INCOMPLETE, MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
 from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
 
-STATUS_CLASS = {MET: "met", NOT_MET: "notmet", NOT_COMPUTED: "pending", NOT_SURVEYED: "pending", NO_DATA: "nodata"}
+STATUS_CLASS = {MET: "met", NOT_MET: "notmet", NOT_COMPUTED: "pending", NOT_SURVEYED: "pending", NO_DATA: "nodata",
+                INCOMPLETE: "incomplete"}
 DATA_LABELS = {"department": "部门填报（模板）", "coverage": "gep：forest_grass_coverage",
                "protected": "gep：protected_change", "gep": "gep：gep_summary"}
 
@@ -45,11 +46,12 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { border: 1px solid #bbb; padding: 3px 6px; vertical-align: middle; }
 th { background: #ddebf7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.met, td.notmet, td.pending, td.nodata { white-space: nowrap; }
+td.met, td.notmet, td.pending, td.nodata, td.incomplete { white-space: nowrap; }
 td.met { background: #c6efce; color: #006100; }
 td.notmet { background: #ffc7ce; color: #9c0006; }
 td.pending { background: #ffeb9c; color: #9c5700; }
 td.nodata { background: #e0e0e0; color: #404040; }
+td.incomplete { background: #e4dcf3; color: #3f2a6b; }
 .meta { color: #555; font-size: 13px; }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; }
 .card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 14px; min-width: 110px; }
