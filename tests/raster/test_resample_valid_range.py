@@ -63,3 +63,26 @@ def test_valid_range_makes_nearest_the_default():
     assert RasterInput.model_validate({"path": "npp.tif"}).resampling == "bilinear"
     with pytest.raises(ValueError, match=r"valid_range \[5, 1\]: min is above max"):
         RasterInput.model_validate({"path": "npp.tif", "valid_range": [5, 1]})
+
+
+def test_count_above_counts_the_bands_above_a_threshold(tmp_path):
+    """Three daily maxima per cell (°C × 10 raw, scale 0.1): the number above 26 °C, per source cell; a band on
+    nodata does not count, and a cell with no valid band is NaN."""
+    import rasterio
+
+    days = np.array([[[250, 300], [270, 200]],
+                     [[261, 300], [-999, 200]],
+                     [[259, 300], [-999, -999]]], dtype=np.int16)
+    days[:, 1, 1] = -999
+    path = tmp_path / "tmax.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=2, width=2, count=3, dtype="int16", crs="EPSG:4326",
+                       transform=SRC_T, nodata=-999) as dst:
+        dst.write(days)
+    grid = Grid(Affine(0.002, 0, 112.0, 0, -0.002, 28.0), (4, 4), CRS.from_epsg(4326))
+    got = warp_to_grid(path, grid, (3, 3), scale=0.1, count_above=26.0, resampling="nearest").compute()
+    # (0,0): 25.0, 26.1, 25.9 → 1; (0,1): 30 × 3 → 3; (1,0): 27.0 and two nodata → 1; (1,1): all nodata → NaN
+    expect = np.repeat(np.repeat(np.array([[1.0, 3.0], [1.0, np.nan]]), 2, 0), 2, 1)
+    np.testing.assert_array_equal(got, expect)
+    assert RasterInput.model_validate({"path": "t.tif", "count_above": 26}).resampling == "nearest"
+    with pytest.raises(ValueError, match="count_above counts the bands of a raster"):
+        RasterInput.model_validate({"value": 90, "count_above": 26})

@@ -90,6 +90,10 @@ class RasterInput(_Model):
         None, description="npp only: what the values are a mass of, C (g C/m²/a, the default) or dry_matter "
                           "(g dry matter/m²/a, turned into carbon with the carbon_oxygen table's carbon fraction)")
     band: int = Field(1, ge=1, description="band to read")
+    count_above: float | None = Field(
+        None, description="cooling_days only: read every band (e.g. one daily maximum temperature per band, °C "
+                          "after scale and offset) and count the bands above this, e.g. 26 °C; resampled nearest "
+                          "unless resampling is given")
 
     @model_validator(mode="before")
     @classmethod
@@ -110,9 +114,12 @@ class RasterInput(_Model):
                 raise ValueError(f"valid_range [{lo:g}, {hi:g}]: min is above max; give [min, max]")
             if self.value is not None and not lo <= self.value <= hi:
                 raise ValueError(f"value {self.value:g} is outside valid_range [{lo:g}, {hi:g}]")
-            if "resampling" not in self.model_fields_set:
-                # flag codes must not be blended into their neighbours (docs/methods.md §4.2.6)
-                self.resampling = "nearest"
+        if self.count_above is not None and self.value is not None:
+            raise ValueError("count_above counts the bands of a raster; give a path, or the number of days as value")
+        masked = self.valid_range is not None or self.count_above is not None
+        if masked and "resampling" not in self.model_fields_set:
+            # flag codes must not be blended into their neighbours, day counts stay whole (docs/methods.md §4.2.6)
+            self.resampling = "nearest"
         return self
 
     def path_for(self, year: int) -> Path | None:
@@ -137,15 +144,17 @@ class Rasters(_Model):
         None, description="transpiration on cooling days only, mm/a, for 气候调节 (default: annual transpiration "
                           "× cooling days / 365)")
     cooling_days: RasterInput | None = Field(
-        None, description="days a year air-conditioning runs, d, for 气候调节 (default: the climate table's "
-                          "cooling_days)")
+        None, description="days a year air-conditioning runs, d, for 气候调节: a constant, a raster of days, or a "
+                          "multi-band daily maximum temperature raster with count_above (default: the climate "
+                          "table's cooling_days)")
 
     @model_validator(mode="after")
-    def _basis_for_npp_only(self) -> Rasters:
-        bad = [n for n in type(self).model_fields if n != "npp" and getattr(self, n) is not None
-               and getattr(self, n).basis is not None]
-        if bad:
-            raise ValueError(f"{', '.join(bad)}: 'basis' applies to npp only; remove it")
+    def _fields_for_one_input(self) -> Rasters:
+        for key, owner in (("basis", "npp"), ("count_above", "cooling_days")):
+            bad = [n for n in type(self).model_fields if n != owner and getattr(self, n) is not None
+                   and getattr(getattr(self, n), key) is not None]
+            if bad:
+                raise ValueError(f"{', '.join(bad)}: '{key}' applies to {owner} only; remove it")
         return self
 
 

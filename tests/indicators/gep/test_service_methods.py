@@ -94,6 +94,21 @@ def test_cooling_days_as_a_constant(tmp_path):
     assert got[0, 0] == pytest.approx(13.6111, rel=1e-4) and got[0, 3] == pytest.approx(78.0556, rel=1e-4)
 
 
+def test_cooling_days_counted_from_daily_maximum_temperatures(tmp_path):
+    """gep.rasters.cooling_days from a 100-band daily Tmax raster with count_above: 26 °C."""
+    tmax = np.full((100,) + LC.shape, 20.0, np.float32)
+    tmax[:73, 0, 0] = 30.0          # the forest cell: 73 days above 26 °C
+    tmax[:10, 0, 3] = 26.0          # the water cell: 26.0 is not above 26
+    with rasterio.open(tmp_path / "tmax.tif", "w", driver="GTiff", height=2, width=6, count=100, dtype="float32",
+                       crs="EPSG:4326", transform=T_LC) as dst:
+        dst.write(tmax)
+    days = {"path": str(tmp_path / "tmax.tif"), "count_above": 26.0}
+    got = _rasters(tmp_path, ["climate_regulation"], {"et": 1000.0, "cooling_days": days})["climate_regulation"]
+    # forest: 1000 × 0.6 × 73/365 = 120 mm × 0.68056 / 3 = 27.222 kWh/m²; every other cell has 0 cooling days
+    assert got[0, 0] == pytest.approx(27.2222, rel=1e-4)
+    assert got[0, 3] == 0.0 and got[1, 3] == 0.0
+
+
 def test_old_climate_table_with_cooling_share_is_refused(tmp_path):
     f = tmp_path / "climate.yaml"
     f.write_text("name: x\nstatus: P\nsource: s\ncooling_share: 1.0\n", encoding="utf-8")

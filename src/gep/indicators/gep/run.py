@@ -87,7 +87,7 @@ class _Inputs:
             return constant_on_grid(inp.value * inp.scale + inp.offset, self.grid, self.chunks)
         return warp_to_grid(inp.path_for(self.year), self.grid, self.chunks, resampling=inp.resampling,
                             kind=inp.kind, output="density", scale=inp.scale, offset=inp.offset, nodata=inp.nodata,
-                            band=inp.band, valid_range=inp.valid_range)
+                            band=inp.band, valid_range=inp.valid_range, count_above=inp.count_above)
 
     def given(self, name: str) -> bool:
         """Whether input ``name`` can be read: the LS factor, a configured raster or constant, or evaporation
