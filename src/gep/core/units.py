@@ -1,8 +1,8 @@
 """Conversion constants and unit strings used across gep, each defined once.
 
 Areas are summed as integer cm² (exact for any chunking) and published in km²; money is computed in 元 and
-published in 万元 (indicator 10: 万元/km²) or read in 元/万元/亿元; carbon is counted in t C and valued as
-t CO₂. Divide by a ``X_PER_Y`` constant to go from X to Y (``area_cm2 / CM2_PER_KM2`` is km²), multiply to
+published in 万元 (indicator 10: 万元/km²) or read in 元/万元/亿元; carbon quantities and prices state their
+mass basis (t C, t CO₂, t O₂) and are restated between bases here only. Divide by a ``X_PER_Y`` constant to go from X to Y (``area_cm2 / CM2_PER_KM2`` is km²), multiply to
 go back.
 """
 
@@ -62,7 +62,8 @@ PERCENT = "%"
 WAN_YUAN_PER_KM2 = "万元/km²"           # indicator 10
 
 __all__ = [
-    "CARBON_BASES", "CM2_PER_KM2", "CM2_PER_M2", "CO2_PER_C", "G_PER_T", "HM2_PER_KM2", "KM2", "M2_PER_HM2", "M2_PER_KM2",
-    "MOLAR_MASS_C", "MOLAR_MASS_CO2", "MOLAR_MASS_O2", "MONEY_UNITS", "M3_PER_MM_M2", "O2_PER_CO2", "PERCENT",
-    "WAN_YUAN_PER_KM2", "YUAN_PER_WAN", "YUAN_PER_YI", "carbon_basis", "price_on_basis", "tonnes_on_basis",
+    "CARBON_BASES", "CM2_PER_KM2", "CM2_PER_M2", "CO2_PER_C", "G_PER_T", "HM2_PER_KM2", "KM2", "M2_PER_HM2",
+    "M2_PER_KM2", "MOLAR_MASS_C", "MOLAR_MASS_CO2", "MOLAR_MASS_O2", "MONEY_UNITS", "M3_PER_MM_M2", "O2_PER_CO2",
+    "PERCENT", "WAN_YUAN_PER_KM2", "YUAN_PER_WAN", "YUAN_PER_YI", "carbon_basis", "price_on_basis",
+    "tonnes_on_basis",
 ]

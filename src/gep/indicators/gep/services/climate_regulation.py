@@ -21,12 +21,12 @@ import numpy as np
 
 from gep.config.gep_services import spec
 from gep.core.errors import InputError
+from gep.core.units import M3_PER_MM_M2
 from gep.indicators.gep.params import ParamFile, code_set, scalar
 from gep.indicators.gep.services.base import (Block, ParamContext, Price, Service, Valuing, class_lookup,
                                               describe)
 
 DAYS_PER_YEAR = 365.0   # annual amounts are spread over 365 days (docs/methods.md §4.2.3)
-M3_PER_MM_M2 = 1e-3     # 1 mm over 1 m² = 10⁻³ m³
 
 
 def heat_kwh_per_mm(latent_heat_mj_kg: float, water_density: float, mj_per_kwh: float) -> float:
