@@ -83,7 +83,8 @@ BUILTIN: tuple[ServiceSpec, ...] = (
         ParameterTable("ecosystem_map", "ecosystem_map_clcd", "land-cover code → ecosystem type [P]"))),
     # docs/methods.md §4.2.1
     ServiceSpec("water_conservation", "水源涵养", "regulating", "raster", parameters=(
-        ParameterTable("runoff", "runoff_coefficients_clcd", "runoff coefficient α by class [V values, P map]"),),
+        ParameterTable("runoff", "runoff_coefficients_clcd",
+                       "runoff coefficient α by class, classes counted [V2 values, P map]"),),
         inputs=("precipitation", "et"), quantity_unit="m³", raster_unit="mm", to_quantity=1e-3),
     # docs/methods.md §4.2.2
     ServiceSpec("soil_retention", "土壤保持", "regulating", "raster", parameters=(
