@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gep.config import Config
-from gep.config.gep import TIER2_RASTER_SERVICES, parameter_fields, priced, service_raster_names
+from gep.config.gep import TIER2_RASTER_SERVICES, Rasters, parameter_fields, priced, service_raster_names
 from gep.core.errors import InputError
 from gep.core.resources import resolve
 
@@ -30,7 +30,7 @@ _LIANSHAN = dict(kind="standards", what="两山指数 standard", prefix="liansha
 _PARAMETER = dict(kind="parameters", what="parameter", suffixes=(".yaml", ".yml", ".csv"))
 
 #: the climate and soil rasters of the GEP services (gep.rasters.NAME)
-GEP_RASTERS = ("precipitation", "et", "evaporation", "npp", "erosivity", "erodibility")
+GEP_RASTERS = tuple(Rasters.model_fields)
 
 
 def named(ref: str, **how) -> list[str]:

@@ -80,9 +80,20 @@ class RasterInput(_Model):
                                  "(divided by the cell's ellipsoidal area before resampling so totals are kept; "
                                  "the service then sees amount per m², e.g. m³/m² = m: use scale 1000 for mm)")
     resampling: Literal["bilinear", "nearest", "cubic", "average"] = Field(
-        "bilinear", description="onto the land-cover grid; bilinear suits continuous fields")
+        "bilinear", description="onto the land-cover grid; bilinear suits continuous fields (default nearest "
+                                "when valid_range is given)")
     nodata: float | None = Field(None, description="nodata value when the file declares none (or to override)")
+    valid_range: tuple[float, float] | None = Field(
+        None, description="[min, max] of valid raw values (before scale and offset); every value outside is "
+                          "nodata, e.g. [0, 32700] for MOD17/MOD16, whose fill codes are 32761-32767")
+    basis: Literal["C", "dry_matter"] | None = Field(
+        None, description="npp only: what the values are a mass of, C (g C/m²/a, the default) or dry_matter "
+                          "(g dry matter/m²/a, turned into carbon with the carbon_oxygen table's carbon fraction)")
     band: int = Field(1, ge=1, description="band to read")
+    count_above: float | None = Field(
+        None, description="cooling_days only: read every band (e.g. one daily maximum temperature per band, °C "
+                          "after scale and offset) and count the bands above this, e.g. 26 °C; resampled nearest "
+                          "unless resampling is given")
 
     @model_validator(mode="before")
     @classmethod
@@ -97,6 +108,18 @@ class RasterInput(_Model):
     def _one_source(self) -> RasterInput:
         if (self.path is None) == (self.value is None):
             raise ValueError("give exactly one of 'path' (a raster) or 'value' (a constant)")
+        if self.valid_range is not None:
+            lo, hi = self.valid_range
+            if lo > hi:
+                raise ValueError(f"valid_range [{lo:g}, {hi:g}]: min is above max; give [min, max]")
+            if self.value is not None and not lo <= self.value <= hi:
+                raise ValueError(f"value {self.value:g} is outside valid_range [{lo:g}, {hi:g}]")
+        if self.count_above is not None and self.value is not None:
+            raise ValueError("count_above counts the bands of a raster; give a path, or the number of days as value")
+        masked = self.valid_range is not None or self.count_above is not None
+        if masked and "resampling" not in self.model_fields_set:
+            # flag codes must not be blended into their neighbours, day counts stay whole (docs/methods.md §4.2.6)
+            self.resampling = "nearest"
         return self
 
     def path_for(self, year: int) -> Path | None:
@@ -110,9 +133,29 @@ class Rasters(_Model):
     et: RasterInput | None = Field(None, description="annual actual evapotranspiration ET, mm/a (水源涵养, 气候调节)")
     evaporation: RasterInput | None = Field(
         None, description="open-water evaporation, mm/a, for water classes in 气候调节 (default: et)")
-    npp: RasterInput | None = Field(None, description="net primary production, g C m⁻² a⁻¹ (固碳, 释氧)")
+    npp: RasterInput | None = Field(None, description="net primary production, g C m⁻² a⁻¹ (or g dry matter with "
+                                                      "basis: dry_matter) (固碳, 释氧)")
     erosivity: RasterInput | None = Field(None, description="rainfall erosivity R, MJ·mm/(hm²·h·a) (土壤保持)")
     erodibility: RasterInput | None = Field(None, description="soil erodibility K, t·hm²·h/(hm²·MJ·mm) (土壤保持)")
+    transpiration: RasterInput | None = Field(
+        None, description="annual transpiration, mm/a, for vegetation in 气候调节 (default: et × the climate "
+                          "table's transpiration share of the class)")
+    transpiration_cooling: RasterInput | None = Field(
+        None, description="transpiration on cooling days only, mm/a, for 气候调节 (default: annual transpiration "
+                          "× cooling days / 365)")
+    cooling_days: RasterInput | None = Field(
+        None, description="days a year air-conditioning runs, d, for 气候调节: a constant, a raster of days, or a "
+                          "multi-band daily maximum temperature raster with count_above (default: the climate "
+                          "table's cooling_days)")
+
+    @model_validator(mode="after")
+    def _fields_for_one_input(self) -> Rasters:
+        for key, owner in (("basis", "npp"), ("count_above", "cooling_days")):
+            bad = [n for n in type(self).model_fields if n != owner and getattr(self, n) is not None
+                   and getattr(getattr(self, n), key) is not None]
+            if bad:
+                raise ValueError(f"{', '.join(bad)}: '{key}' applies to {owner} only; remove it")
+        return self
 
 
 class _ParametersBase(BaseModel):

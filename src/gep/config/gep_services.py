@@ -49,7 +49,8 @@ class ServiceSpec:
     kind: Kind
     parameters: tuple[ParameterTable, ...] = ()
     inputs: tuple[str, ...] = ()             # fields of gep.rasters the service needs
-    optional_inputs: tuple[str, ...] = ()    # fields of gep.rasters it reads when given (evaporation → et)
+    optional_inputs: tuple[str, ...] = ()    # fields of gep.rasters it reads when given (evaporation → et;
+                                             # the others are left out of its blocks when not configured)
     needs_ls: bool = False                   # reads the LS factor (gep.ls.path or the DEM)
     derived_from: str | None = None          # kind 'derived': the raster service it is a multiple of
     quantity_unit: str = ""                  # unit of the region total (m³, t, t CO₂, kWh, …)
@@ -74,7 +75,7 @@ class ServiceSpec:
 
 
 _CARBON_OXYGEN = ParameterTable("carbon_oxygen", "carbon_oxygen",
-                                "NEP/NPP ratio [P], stoichiometry [V], classes [P]")
+                                "NEP/NPP ratio [P], carbon fraction of dry matter [P], classes [P]")
 
 BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec("tier1", "当量因子法", None, "table", parameters=(
@@ -82,7 +83,8 @@ BUILTIN: tuple[ServiceSpec, ...] = (
         ParameterTable("ecosystem_map", "ecosystem_map_clcd", "land-cover code → ecosystem type [P]"))),
     # docs/methods.md §4.2.1
     ServiceSpec("water_conservation", "水源涵养", "regulating", "raster", parameters=(
-        ParameterTable("runoff", "runoff_coefficients_clcd", "runoff coefficient α by class [V values, P map]"),),
+        ParameterTable("runoff", "runoff_coefficients_clcd",
+                       "runoff coefficient α by class, classes counted [V2 values, P map]"),),
         inputs=("precipitation", "et"), quantity_unit="m³", raster_unit="mm", to_quantity=1e-3),
     # docs/methods.md §4.2.2
     ServiceSpec("soil_retention", "土壤保持", "regulating", "raster", parameters=(
@@ -98,8 +100,10 @@ BUILTIN: tuple[ServiceSpec, ...] = (
                 raster_unit="g O₂/m²", to_quantity=1e-6),
     # docs/methods.md §4.2.3
     ServiceSpec("climate_regulation", "气候调节", "regulating", "raster", parameters=(
-        ParameterTable("climate", "climate_regulation", "latent heat [V], COP [P], classes [P]"),),
-        inputs=("et",), optional_inputs=("evaporation",), quantity_unit="kWh", raster_unit="kWh/m²",
+        ParameterTable("climate", "climate_regulation", "latent heat [V]; r, γ, cooling days, transpiration "
+                                                        "shares, classes [P]"),),
+        inputs=("et",), optional_inputs=("evaporation", "transpiration", "transpiration_cooling", "cooling_days"),
+        quantity_unit="kWh", raster_unit="kWh/m²",
         to_quantity=1.0),
     # docs/methods.md §4.4
     ServiceSpec("statistics", "统计核算", None, "table"),

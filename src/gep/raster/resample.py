@@ -17,6 +17,13 @@ Two kinds of rasters:
   exactly for nearest-neighbour on grids that nest, up to interpolation error at the edges otherwise.
 
 Cells of the target grid outside the source, or on source nodata, are NaN.
+
+A ``valid_range`` (min, max of the raw values) makes every raw value outside it nodata *before* resampling, so
+that products with several flag codes (MOD17/MOD16: fill values 32761–32767 above the valid range that ends at
+32700) are not blended into their neighbours: the source window a block needs is read, masked and warped from
+memory with the same transformer settings (docs/methods.md §4.2.6). ``count_above`` reads every band of a
+multi-band file (e.g. 365 daily maximum temperatures) and counts, per source cell, the bands above a threshold
+before resampling (cooling days, docs/methods.md §4.2.3).
 """
 
 from __future__ import annotations
@@ -31,8 +38,11 @@ import numpy as np
 import rasterio
 from pyproj import CRS, Transformer
 from rasterio.enums import Resampling
+from rasterio.io import MemoryFile
+from rasterio.transform import array_bounds
 from rasterio.vrt import WarpedVRT
-from rasterio.windows import Window
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window, from_bounds
 
 from gep.core.units import CM2_PER_M2
 from gep.raster.cellarea import _areal_scale, band_area_m2
@@ -62,8 +72,11 @@ class WarpReader:
 
     def __init__(self, path: str | Path, grid: Grid, *, resampling: str = "bilinear",
                  kind: Literal["intensity", "amount"] = "intensity", output: Literal["density", "amount"] = "density",
-                 scale: float = 1.0, offset: float = 0.0, nodata: float | None = None, band: int = 1):
+                 scale: float = 1.0, offset: float = 0.0, nodata: float | None = None, band: int = 1,
+                 valid_range: tuple[float, float] | None = None, count_above: float | None = None):
         self.path = str(path)
+        self.valid_range = None if valid_range is None else (float(valid_range[0]), float(valid_range[1]))
+        self.count_above = None if count_above is None else float(count_above)
         self.grid = grid
         if resampling not in RESAMPLING:
             raise InputError(f"{path}: resampling '{resampling}' is not one of {', '.join(RESAMPLING)}")
@@ -94,20 +107,60 @@ class WarpReader:
         h, w = max(0, r1 - r0), max(0, c1 - c0)
         if h == 0 or w == 0:
             return np.empty((h, w), dtype=np.float32)
-        g = self.grid
         with _open(self.path) as src:
             src_nodata = self.nodata if self.nodata is not None else src.nodata
-            with WarpedVRT(src, crs=rasterio.crs.CRS.from_wkt(self.dst_crs_wkt), transform=g.transform, width=g.shape[1], height=g.shape[0],
-                           resampling=RESAMPLING[self.resampling], tolerance=1e-6, src_nodata=src_nodata,
-                           nodata=np.nan, dtype="float32") as vrt:
-                data = vrt.read(self.band, window=Window(c0, r0, w, h), masked=False).astype(np.float64)
-        if self.scale != 1.0 or self.offset != 0.0:
+            if self.valid_range is None and self.count_above is None:
+                data = self._warp(src, self.band, src_nodata, Window(c0, r0, w, h))
+            else:
+                data = self._warp_masked(src, src_nodata, r0, r1, c0, c1)
+        if self.count_above is None and (self.scale != 1.0 or self.offset != 0.0):
             data = data * self.scale + self.offset
         if self.kind == "amount":
             data /= self._src_area(r0, r1, c0, c1)  # → density per m², resampled as such
             if self.output == "amount":
-                data *= g.cell_area_cm2(r0, r1, c0, c1) / CM2_PER_M2
+                data *= self.grid.cell_area_cm2(r0, r1, c0, c1) / CM2_PER_M2
         return data.astype(np.float32)
+
+    def _warp(self, src, band: int, src_nodata, window: Window) -> np.ndarray:
+        """``window`` of the target grid read from the open dataset ``src`` through a WarpedVRT (float64)."""
+        g = self.grid
+        with WarpedVRT(src, crs=rasterio.crs.CRS.from_wkt(self.dst_crs_wkt), transform=g.transform, width=g.shape[1],
+                       height=g.shape[0], resampling=RESAMPLING[self.resampling], tolerance=1e-6,
+                       src_nodata=src_nodata, nodata=np.nan, dtype="float32") as vrt:
+            return vrt.read(band, window=window, masked=False).astype(np.float64)
+
+    def _warp_masked(self, src, src_nodata, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """The target rows r0:r1, columns c0:c1 from the source cells the block needs (a margin of 2 cells for the
+        resampling kernel), with every raw value outside ``valid_range`` (and nodata) set to NaN first; with
+        ``count_above``, the number of bands whose value (raw × scale + offset) is above it, per source cell."""
+        g = self.grid
+        h, w = r1 - r0, c1 - c0
+        left, bottom, right, top = array_bounds(h, w, g.transform * g.transform.translation(c0, r0))
+        bounds = transform_bounds(rasterio.crs.CRS.from_wkt(self.dst_crs_wkt), src.crs, left, bottom, right, top,
+                                  densify_pts=21)
+        win = from_bounds(*bounds, transform=src.transform)
+        col0, row0 = max(math.floor(win.col_off) - 2, 0), max(math.floor(win.row_off) - 2, 0)
+        col1 = min(math.ceil(win.col_off + win.width) + 2, src.width)
+        row1 = min(math.ceil(win.row_off + win.height) + 2, src.height)
+        if col1 <= col0 or row1 <= row0:
+            return np.full((h, w), np.nan)  # the block lies outside the source
+        win = Window(col0, row0, col1 - col0, row1 - row0)
+        bands = self.band if self.count_above is None else None  # None: every band
+        raw = src.read(bands, window=win, masked=False).astype(np.float64)
+        lo, hi = self.valid_range or (-np.inf, np.inf)
+        bad = ~((raw >= lo) & (raw <= hi))  # NaN is outside too
+        if src_nodata is not None:
+            bad |= raw == src_nodata
+        raw[bad] = np.nan
+        if self.count_above is not None:
+            values = raw * self.scale + self.offset
+            raw = np.where(np.isnan(values).all(axis=0), np.nan, (values > self.count_above).sum(axis=0))
+        with MemoryFile() as mem:
+            with mem.open(driver="GTiff", width=raw.shape[1], height=raw.shape[0], count=1, dtype="float64",
+                          crs=src.crs, transform=src.window_transform(win), nodata=np.nan) as tmp:
+                tmp.write(raw, 1)
+            with mem.open() as masked:
+                return self._warp(masked, 1, np.nan, Window(c0, r0, w, h))
 
     def _src_area(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
         t = self.grid.transform
@@ -130,19 +183,23 @@ def _open(path: str):
 
 def warp_to_grid(path: str | Path, grid: Grid, chunks, *, resampling: str = "bilinear",
                  kind: Literal["intensity", "amount"] = "intensity", output: Literal["density", "amount"] = "density",
-                 scale: float = 1.0, offset: float = 0.0, nodata: float | None = None, band: int = 1) -> da.Array:
+                 scale: float = 1.0, offset: float = 0.0, nodata: float | None = None, band: int = 1,
+                 valid_range: tuple[float, float] | None = None, count_above: float | None = None) -> da.Array:
     """A lazy float32 Dask array of the raster at ``path`` on ``grid`` with the given ``chunks``.
 
     ``chunks`` is a Dask chunks spec, normally the land-cover array's ``.chunks`` so that blocks line up.
     Values are ``raw × scale + offset`` in the unit the caller expects; see the module docstring for
-    ``kind``/``output``. Missing file, missing CRS or a bad band raise InputError.
+    ``kind``/``output`` and ``valid_range``. With ``count_above`` the value of a cell is the number of the
+    file's bands whose value (× scale + offset) is above it (days of daily maxima above a threshold: cooling
+    days). Missing file, missing CRS or a bad band raise InputError.
     """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: raster does not exist; check the path (and the {{year}} in its template)")
     reader = WarpReader(p, grid, resampling=resampling, kind=kind, output=output, scale=scale, offset=offset,
-                        nodata=nodata, band=band)
-    name = f"warp-{p.name}-{next(_counter)}-{abs(hash((str(p), resampling, kind, output, scale, offset)))}"
+                        nodata=nodata, band=band, valid_range=valid_range, count_above=count_above)
+    name = (f"warp-{p.name}-{next(_counter)}-"
+            f"{abs(hash((str(p), resampling, kind, output, scale, offset, valid_range, count_above)))}")
     return da.from_array(reader, chunks=chunks, lock=False, asarray=False, name=name,
                          meta=np.array((), dtype=np.float32))
 

@@ -31,17 +31,28 @@ def test_statuses_of_the_key_files():
     assert "DEMO" in read_param_file("deflator_demo").status
     co = read_param_file("carbon_oxygen")
     assert co.data["nep_npp_ratio"]["status"] == "P"
-    assert scalar(co, "co2_per_c") == pytest.approx(44 / 12) and scalar(co, "o2_per_co2") == pytest.approx(32 / 44)
+    assert scalar(co, "carbon_fraction_dry_matter") == 0.45 and co.data["carbon_fraction_dry_matter"]["status"] == "P"
+    assert "co2_per_c" not in co.data and "o2_per_co2" not in co.data  # molar ratios live in gep.core.units only
     cl = read_param_file("climate_regulation")
     assert scalar(cl, "latent_heat") == 2.45 and cl.data["latent_heat"]["status"] == "V"
-    assert cl.data["cop"]["status"] == "P"
-    assert code_set(cl, "vegetation") == ([2, 3, 4], 1.0)
+    for key in ("cop", "humidifier_kwh_per_m3", "cooling_days"):
+        assert cl.data[key]["status"] == "P" and cl.data[key]["source"].strip()
+    assert "cooling_share" not in cl.data
+    assert cl.data["vegetation"]["classes"] == {2: "forest", 3: "shrub", 4: "grass"}
+    assert {k: v["value"] for k, v in cl.data["transpiration_share"].items()} == {"forest": 0.6, "shrub": 0.6,
+                                                                                  "grass": 0.6}
+    assert code_set(cl, "water") == ([5, 9], 1.0)
+    prices = read_param_file("prices_dolkar2017").data["prices"]
+    assert prices["carbon"] == {**prices["carbon"], "value": 380.0, "unit": "元/t CO₂", "basis": "CO2"}
+    assert prices["oxygen"] == {**prices["oxygen"], "value": 727.0, "unit": "元/t O₂", "basis": "O2"}
 
 
 def test_runoff_values_follow_gong_2017():
     r = load_runoff(scheme_codes=range(1, 10))
     assert r.values["alpha"][2] == pytest.approx(0.0465) and r.values["alpha"][9] == 0.0
-    assert np.isnan(r.values["alpha"][8])  # impervious: not counted
+    assert r.values["alpha"][8] == pytest.approx(0.65) and r.values["alpha"][1] == pytest.approx(0.0957)
+    assert np.isnan(r.values["alpha"][6])  # snow and ice: no coefficient
+    assert code_set(r.file, "counted") == ([1, 2, 3, 4, 5, 7, 8, 9], 1.0)
     raw = yaml.safe_load((DATA_DIR / "parameters" / "runoff_coefficients_clcd.yaml").read_text(encoding="utf-8"))
     assert raw["types"]["落叶阔叶林"]["alpha_pct"] == 2.70 and raw["types"]["园地"]["alpha_pct"] == 9.57
     assert raw["types"]["草地"]["alpha_pct_range"] == [3.9, 9.4]

@@ -51,13 +51,20 @@ def write(path, arr, transform, nodata=None, dtype=None):
 
 # hand values per class (CLCD codes) from the shipped parameter files
 P, ET, NPP, R, K, LS = 1500.0, 800.0, 600.0, 3000.0, 0.03, 2.0
-ALPHA = {2: 0.0465, 3: 0.042, 4: 0.0665, 9: 0.0}                       # runoff_coefficients_clcd.yaml
-WATER_MM = {c: P - P * a - ET for c, a in ALPHA.items()}               # 630.25, 637, 600.25, 700 mm
+# runoff_coefficients_clcd.yaml: every class with an α counts (snow and ice, 6, has none)
+ALPHA = {1: 0.0957, 2: 0.0465, 3: 0.042, 4: 0.0665, 5: 0.0, 7: 0.30, 8: 0.65, 9: 0.0}
+WATER_MM = {c: P - P * a - ET for c, a in ALPHA.items()}               # 2: 630.25 … 8: 1500 − 975 − 800 = −275 mm
 CP = {1: 0.23 * 0.40, 2: 0.006, 3: 0.02, 4: 0.04, 7: 1.0, 9: 0.0}      # usle_cp_clcd.yaml, C·P
 SOIL_T_HM2 = {c: R * K * LS * (1 - cp) for c, cp in CP.items()}        # 163.44, 178.92, …
 CO2_G_M2 = {c: NPP * 0.3 * 44 / 12 for c in (2, 3, 4, 9)}              # 660 g CO₂/m²
-KWH_PER_MM = 1e-3 * 1000 * 2.45 / 3.6 / 3.0                            # 0.2268518… kWh per mm per m²
-CLIMATE_KWH_M2 = {c: ET * KWH_PER_MM for c in (2, 3, 4, 5, 9)}
+# climate_regulation.yaml: heat of 1 mm over 1 m² = 10⁻³ m³ × 1000 kg/m³ × 2.45 MJ/kg / 3.6 MJ/kWh = 0.68056 kWh;
+# 90 cooling days of 365; vegetation: ET × 0.6 transpiration share, ÷ r = 3; water (5, 9): evaporation (= ET here)
+# × (heat + γ 100 kWh/m³ × 10⁻³ m³/mm), not ÷ r
+HEAT_KWH_PER_MM = 1e-3 * 1000 * 2.45 / 3.6
+COOL = 90 / 365
+VEG_KWH_M2 = ET * 0.6 * COOL * HEAT_KWH_PER_MM / 3.0                    # 26.85 kWh/m²/a
+WATER_KWH_M2 = ET * COOL * (HEAT_KWH_PER_MM + 100 * 1e-3)               # 153.97 kWh/m²/a
+CLIMATE_KWH_M2 = {2: VEG_KWH_M2, 3: VEG_KWH_M2, 4: VEG_KWH_M2, 5: WATER_KWH_M2, 9: WATER_KWH_M2}
 
 
 def hand_total(density: dict, factor: float) -> tuple[float, float]:
@@ -79,7 +86,8 @@ def test_unit_conversions_spelled_out():
     # 630.25 mm over one hectare = 6302.5 m³; 178.92 t/hm² over 1 km² = 17892 t
     assert 630.25 * 10_000 * sv.MM_M2_TO_M3 == pytest.approx(6302.5)
     assert 178.92 * 1e6 * sv.T_PER_HM2_M2_TO_T == pytest.approx(17892.0)
-    assert sv.kwh_per_mm(2.45, 1000.0, 3.6, 3.0, 1.0) == pytest.approx(KWH_PER_MM)
+    assert sv.heat_kwh_per_mm(2.45, 1000.0, 3.6) == pytest.approx(0.680555555)   # 2450 kJ / 3600 kJ/kWh
+    assert VEG_KWH_M2 == pytest.approx(26.84932, rel=1e-5) and WATER_KWH_M2 == pytest.approx(153.9726, rel=1e-5)
 
 
 def test_kernels_by_hand():
@@ -93,11 +101,13 @@ def test_kernels_by_hand():
     q2 = sv.water_conservation_mm(lc, np.full(lc.shape, 700.0), np.full(lc.shape, ET), codes, alpha,
                                   clip_negative=True)
     assert q2[0, 0] == 0.0
-    co2 = sv.carbon_co2_g_m2(lc, np.full(lc.shape, NPP), 0.3, 44 / 12, [2, 3, 4, 9], codes)
-    np.testing.assert_allclose(co2[0, :4], [660.0, 660.0, 0.0, 0.0])
-    kwh = sv.climate_kwh_m2(lc, np.full(lc.shape, ET), np.full(lc.shape, 1000.0), KWH_PER_MM, [2, 3, 4], 1.0,
-                            [5, 9], 1.0, codes)
-    np.testing.assert_allclose(kwh[0, :4], [ET * KWH_PER_MM, ET * KWH_PER_MM, 1000 * KWH_PER_MM, 0.0])
+    co2 = sv.carbon_co2_g_m2(lc, np.full(lc.shape, NPP), 0.3, [2, 3, 4, 9], codes)
+    np.testing.assert_allclose(co2[0, :4], [660.0, 660.0, 0.0, 0.0])  # 600 × 0.3 × 44/12
+    # 73 cooling days = 1/5 of the year; 500 mm transpiration → 100 mm on cooling days × 0.68056 / 3 = 22.685 kWh
+    np.testing.assert_allclose(sv.cooling_fraction([73.0, 0.0, -1.0, 400.0]), [0.2, 0.0, np.nan, np.nan])
+    assert sv.vegetation_kwh_m2(100.0, 2.45 / 3.6, 3.0) == pytest.approx(22.6851852)
+    # 1000 mm evaporation × 0.2 = 200 mm = 0.2 m³/m²: 0.2 × 1000 × 2450 / 3600 + 0.2 × 100 = 136.111 + 20 kWh
+    assert sv.water_kwh_m2(200.0, 2.45 / 3.6, 100.0) == pytest.approx(156.1111111)
 
 
 def test_soil_retention_equals_invest_avoided_erosion():
@@ -179,7 +189,7 @@ def test_run_gep_tier2_by_hand(tiny):
     prices = {
         "water_conservation": 7.06,
         "soil_retention": 0.24 / 0.93 * 15.58 + 0.0037 * 875 + 0.00108 * 2800,
-        "carbon_sequestration": 380 * 12 / 44,
+        "carbon_sequestration": 380.0,     # 元/t CO₂, as the study applied it
         "oxygen_release": 727.0,
         "climate_regulation": 0.53,
     }
@@ -210,7 +220,9 @@ def test_run_gep_tier2_by_hand(tiny):
     with rasterio.open(tmp / "out" / "rasters" / f"water_conservation_{YEAR}.tif") as src:
         w = src.read(1)
         assert src.tags()["units"].startswith("mm")
-    assert w[0, 0] == pytest.approx(630.25) and w[0, 5] == 0.0 and np.isnan(w[2, 5])
+    # forest 1500 − 69.75 − 800; impervious 1500 − 975 − 800 (counted, negative); snow and ice not counted
+    assert w[0, 0] == pytest.approx(630.25) and w[0, 5] == pytest.approx(-275.0) and w[3, 5] == 0.0
+    assert np.isnan(w[2, 5])
 
 
 def test_run_gep_without_writing_rasters_gives_the_same_totals(tiny):

@@ -305,18 +305,24 @@ def code_set(pf: ParamFile, key: str) -> tuple[list[int], float]:
 
 @dataclass(frozen=True)
 class PriceTable:
-    """Unit prices in yuan of ``base_year``: ``prices[key] = (value, unit)``."""
+    """Unit prices in yuan of ``base_year``: ``prices[key] = (value, unit)``; ``bases[key]`` the mass basis an
+    entry states with ``basis:`` (e.g. CO2 for a carbon price per t CO₂), where it states one."""
 
     file: ParamFile
     base_year: int
     prices: dict[str, tuple[float, str]]
     version: str = ""
+    bases: dict[str, str] = field(default_factory=dict)
 
     def get(self, key: str, needed_by: str) -> tuple[float, str]:
         if key not in self.prices:
             raise InputError(f"{self.file.path}: price '{key}' is missing (needed by {needed_by}); add "
                              f"'{key}: {{value: …, unit: …}}' under 'prices'")
         return self.prices[key]
+
+    def basis(self, key: str) -> str | None:
+        """The ``basis:`` of price ``key`` as written, or None."""
+        return self.bases.get(key)
 
 
 def load_prices(ref: str | Path = "prices_dolkar2017") -> PriceTable:
@@ -328,11 +334,13 @@ def load_prices(ref: str | Path = "prices_dolkar2017") -> PriceTable:
     raw = pf.data.get("prices")
     if not isinstance(raw, Mapping) or not raw:
         raise InputError(f"{pf.path}: key 'prices' must map price keys to {{value: …, unit: …}}")
-    prices = {}
+    prices, bases = {}, {}
     for key, entry in raw.items():
         unit = str(entry.get("unit", "")) if isinstance(entry, Mapping) else ""
         prices[str(key)] = (float(_number(entry, f"{pf.path}: prices.{key}", minimum=0.0)), unit)
-    return PriceTable(pf, int(year), prices, str(pf.data.get("version", "")))
+        if isinstance(entry, Mapping) and entry.get("basis") is not None:
+            bases[str(key)] = str(entry["basis"])
+    return PriceTable(pf, int(year), prices, str(pf.data.get("version", "")), bases)
 
 
 @dataclass(frozen=True)

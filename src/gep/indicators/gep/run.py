@@ -87,7 +87,12 @@ class _Inputs:
             return constant_on_grid(inp.value * inp.scale + inp.offset, self.grid, self.chunks)
         return warp_to_grid(inp.path_for(self.year), self.grid, self.chunks, resampling=inp.resampling,
                             kind=inp.kind, output="density", scale=inp.scale, offset=inp.offset, nodata=inp.nodata,
-                            band=inp.band)
+                            band=inp.band, valid_range=inp.valid_range, count_above=inp.count_above)
+
+    def given(self, name: str) -> bool:
+        """Whether input ``name`` can be read: the LS factor, a configured raster or constant, or evaporation
+        (which falls back to et)."""
+        return name in ("ls", "evaporation") or getattr(self.cfg.rasters, name) is not None
 
     def get(self, name: str) -> da.Array:
         if name not in self._cache:
@@ -160,8 +165,10 @@ def preflight(cfg: GepConfig, years: list[int], dem_path, *, rasters: bool = Tru
     wanted = set(cfg.services)
     for service in selected(cfg.services):
         name_s = service.name
-        for name in service.spec.inputs:
+        for name in service.spec.inputs + service.spec.optional_inputs:
             inp = getattr(cfg.rasters, name)
+            if inp is None and name in service.spec.optional_inputs:
+                continue
             if inp is None:
                 problems.append(f"gep.rasters.{name}: not set but needed by service '{name_s}'; give a raster "
                                 f"path (with {{year}}) or a constant, or remove '{name_s}' from gep.services")
@@ -235,8 +242,8 @@ class YearJob:
 def _density(job: YearJob, service: Service) -> da.Array:
     """Lazy per-cell density of a raster service (``spec.raster_unit`` per year, float32) on the land-cover
     grid: its ``density`` applied block by block to the land cover and its named inputs; NaN on land-cover
-    nodata."""
-    names = service.reads
+    nodata. Optional inputs that are not configured are left out of the block (the service uses its default)."""
+    names = [n for n in service.reads if n in service.spec.inputs or job.inputs.given(n)]
     lc = job.lc.data
     arrays = [job.inputs.get(n).rechunk(lc.chunks) for n in names]
     params = job.params[service.name]

@@ -5,9 +5,9 @@ service                           per-cell density                       raster 
 ================================  =====================================  ===========  =====================
 water_conservation  水源涵养       Q = P − P·α(class) − ET                mm/a         × 10⁻³ → m³/a
 soil_retention      土壤保持       A_c = R·K·LS·(1 − C·P)                 t/hm²/a      × 10⁻⁴ → t/a
-carbon_sequestration 固碳          CO₂ = NPP × NEP/NPP × 44/12            g CO₂/m²/a   × 10⁻⁶ → t CO₂/a
+carbon_sequestration 固碳          CO₂ = NPP_C × NEP/NPP × 44/12          g CO₂/m²/a   × 10⁻⁶ → t CO₂/a
 oxygen_release      释氧           O₂ = CO₂ × 32/44                       g O₂/m²/a    × 10⁻⁶ → t O₂/a
-climate_regulation  气候调节       E = ET·λ_v/3.6/COP × share × cooling   kWh/m²/a     × 1 → kWh/a
+climate_regulation  气候调节       T·d/365·λ/3.6/r; E·d/365·(λ/3.6 + γ)   kWh/m²/a     × 1 → kWh/a
 ================================  =====================================  ===========  =====================
 
 (1 mm over 1 m² is 10⁻³ m³; 1 t/hm² over 1 m² is 10⁻⁴ t; 1 g/m² over 1 m² is 10⁻⁶ t.)
@@ -30,7 +30,8 @@ from types import MappingProxyType
 from gep.indicators.gep.services.base import (G_M2_TO_T, MM_M2_TO_M3, T_PER_HM2_M2_TO_T, Block, ParamContext,
                                               Price, Service, Valuing, class_lookup)
 from gep.indicators.gep.services.carbon_sequestration import carbon_co2_g_m2
-from gep.indicators.gep.services.climate_regulation import climate_kwh_m2, kwh_per_mm
+from gep.indicators.gep.services.climate_regulation import (cooling_fraction, heat_kwh_per_mm, vegetation_kwh_m2,
+                                                            water_kwh_m2)
 from gep.indicators.gep.services.registry import register, selected, services, unregister
 from gep.indicators.gep.services.soil_retention import soil_retention_t_hm2
 from gep.indicators.gep.services.water_conservation import water_conservation_mm
@@ -47,5 +48,6 @@ def _table() -> dict[str, tuple[str, str, str, float]]:
 SERVICES = MappingProxyType(_table())
 
 __all__ = ["G_M2_TO_T", "MM_M2_TO_M3", "SERVICES", "T_PER_HM2_M2_TO_T", "Block", "ParamContext", "Price", "Service",
-           "Valuing", "carbon_co2_g_m2", "class_lookup", "climate_kwh_m2", "kwh_per_mm", "register", "selected",
-           "services", "soil_retention_t_hm2", "unregister", "water_conservation_mm"]
+           "Valuing", "carbon_co2_g_m2", "class_lookup", "cooling_fraction", "heat_kwh_per_mm", "register",
+           "selected", "services", "soil_retention_t_hm2", "unregister", "vegetation_kwh_m2", "water_conservation_mm",
+           "water_kwh_m2"]

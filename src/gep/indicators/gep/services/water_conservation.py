@@ -1,4 +1,7 @@
-"""水源涵养 water conservation (docs/methods.md §4.2.1): Q = P − P·α(class) − ET, mm/a per cell; × 10⁻³ → m³/a."""
+"""水源涵养 water conservation (docs/methods.md §4.2.1): Q = P − P·α(class) − ET, mm/a per cell; × 10⁻³ → m³/a.
+
+Summed over the classes the runoff table's ``counted`` list names (default: every class with an α), as the
+drafting group sums every ecosystem type; other classes contribute 0."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gep.config.gep_services import spec
-from gep.indicators.gep.params import ClassTable, load_runoff
+from gep.core.errors import InputError
+from gep.indicators.gep.params import ClassTable, code_set, load_runoff
 from gep.indicators.gep.services.base import (Block, ParamContext, Price, Service, Valuing, class_lookup,
                                               describe)
 
@@ -34,9 +38,24 @@ class WaterParams:
     clip_negative: bool
 
 
+def counted_alpha(runoff: ClassTable) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, α) with α NaN (not counted) for every class outside the file's ``counted`` list; without the list
+    every class with an α counts. InputError for a counted class without α."""
+    codes, alpha = runoff.lut("alpha")
+    pf = runoff.file
+    if "counted" not in pf.data:
+        return codes, alpha
+    counted, _ = code_set(pf, "counted")
+    missing = [c for c in counted if c not in runoff.values["alpha"] or np.isnan(runoff.values["alpha"][c])]
+    if missing:
+        raise InputError(f"{pf.path}: counted: class(es) {', '.join(map(str, missing))} have no alpha_pct; give "
+                         f"each a runoff coefficient or remove it from 'counted'")
+    return codes, np.where(np.isin(codes, counted), alpha, np.nan)
+
+
 def load(ctx: ParamContext) -> WaterParams:
     runoff = load_runoff(ctx.ref("runoff"), scheme_codes=ctx.scheme_codes)
-    codes, alpha = runoff.lut("alpha")
+    codes, alpha = counted_alpha(runoff)
     return WaterParams(runoff, codes, alpha, ctx.cfg.clip_negative_water)
 
 
@@ -52,8 +71,9 @@ def price(v: Valuing) -> Price:
 
 
 def method(v: Valuing) -> str:
-    return ("Q = (P − P·α(class) − ET)·A, mm·m² × 1e-3 → m³ (water balance, α: Gong et al. 2017); valued at "
-            "reservoir storage cost")
+    counted = ", ".join(str(int(c)) for c, a in zip(v.params.codes, v.params.alpha) if not np.isnan(a))
+    return (f"Q = (P − P·α(class) − ET)·A over classes {counted}, mm·m² × 1e-3 → m³ (water balance, α: Gong et al. "
+            f"2017 and gep estimates); valued at reservoir storage cost")
 
 
 def source(v: Valuing) -> str:
