@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gep.config import Config
 from gep.config.gep import TIER2_RASTER_SERVICES, parameter_fields, priced, service_raster_names
+from gep.config import gep_services as catalogue
 from gep.core.errors import InputError
 from gep.core.resources import resolve
 
@@ -159,6 +160,7 @@ def gep_table_files(cfg: Config) -> list[str]:
         return []
     files = gep_parameter_files(cfg, prices=True)
     files += [g.statistics] if g.statistics and "statistics" in g.services else []
+    files += [g.tables[t] for s in g.services for t in catalogue.spec(s).tables if t in g.tables]  # region tables
     files += named(g.deflator, **_PARAMETER) if g.deflator and priced(g.services) else []
     files += [reg.table for reg in g.tier1.regulators.values() if reg.table] if "tier1" in g.services else []
     if not service_raster_names(g):
