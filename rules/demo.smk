@@ -13,6 +13,7 @@ if CFG.demo.generate:
             protected=expand(f"{CFG.demo.dir}/protected_{{year}}.gpkg", year=YEARS),
             dem=f"{CFG.demo.dir}/dem.tif",
             climate=expand(f"{CFG.demo.dir}/{{name}}_{{year}}.tif", name=("precip", "et", "npp"), year=YEARS),
+            gep_tables=expand(f"{CFG.demo.dir}/{{name}}.csv", name=("water_bodies", "emissions", "discharges")),
             manifest=f"{CFG.demo.dir}/demo_manifest.json",
         params:
             outdir=lambda w, output: str(Path(output.manifest).parent),

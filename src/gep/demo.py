@@ -824,7 +824,7 @@ def generate(outdir: str | Path, seed: int = DEFAULT_SEED) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# GEP region tables (docs/methods.md §4.2.6–§4.2.8): INVENTED values, marked DEMO in their source column
+# GEP region tables (docs/methods.md §4.2.7–§4.2.9): INVENTED values, marked DEMO in their source column
 
 _DEMO_SOURCE = "DEMO: invented for the demo county (not real data)"
 

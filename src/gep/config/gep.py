@@ -113,7 +113,7 @@ class Rasters(_Model):
     npp: RasterInput | None = Field(None, description="net primary production, g C m⁻² a⁻¹ (固碳, 释氧)")
     erosivity: RasterInput | None = Field(None, description="rainfall erosivity R, MJ·mm/(hm²·h·a) (土壤保持)")
     erodibility: RasterInput | None = Field(None, description="soil erodibility K, t·hm²·h/(hm²·MJ·mm) (土壤保持)")
-    # RWEQ factors of 防风固沙 (docs/methods.md §4.2.10)
+    # RWEQ factors of 防风固沙 (docs/methods.md §4.2.11)
     wind_factor: RasterInput | None = Field(None, description="RWEQ weather factor WF, kg/m (防风固沙)")
     erodible_fraction: RasterInput | None = Field(None, description="RWEQ soil erodible fraction EF, 0–1 (防风固沙)")
     crust_factor: RasterInput | None = Field(None, description="RWEQ soil crust factor SCF, 0–1 (防风固沙)")

@@ -19,7 +19,7 @@ Kinds of service:
 - ``area``: computed per region and year from the per-class land-cover areas the run already has
   (``landcover_area``) and the region tables it names in ``tables`` (fields of ``gep.tables``: water bodies,
   emissions, discharges), without a raster (flood regulation, air and water purification, pest control,
-  docs/methods.md §4.2.6–§4.2.9); its rows are one per part (``flood_regulation:lakes``, ``air_purification:so2``).
+  docs/methods.md §4.2.7–§4.2.10); its rows are one per part (``flood_regulation:lakes``, ``air_purification:so2``).
 
 ``default``: whether the service is in the default ``gep.services`` list (the services that need region tables
 or only suit some regions are listed by the user).
@@ -116,24 +116,24 @@ BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec("carbon_stock", "碳储量", None, "table", parameters=(
         ParameterTable("carbon_pools", "carbon_pools_clcd", "carbon density by class, t C/ha [P]"),),
         priced=False),
-    # docs/methods.md §4.2.6
+    # docs/methods.md §4.2.7
     ServiceSpec("flood_regulation", "洪水调蓄", "regulating", "area", parameters=(
         ParameterTable("flood", "flood_regulation", "lake model [V2], reservoir share 0.35, marsh depth 0.3 m "
                                                     "[V, one study], marsh classes [P]"),),
         tables=("water_bodies",), quantity_unit="m³", default=False),
-    # docs/methods.md §4.2.7
+    # docs/methods.md §4.2.8
     ServiceSpec("air_purification", "空气净化", "regulating", "area", parameters=(
         ParameterTable("air_capacity", "air_purification", "uptake of SO₂, NOₓ, dust per hm² by class [P]"),),
         tables=("emissions",), quantity_unit="t", default=False),
-    # docs/methods.md §4.2.8
+    # docs/methods.md §4.2.9
     ServiceSpec("water_purification", "水质净化", "regulating", "area", parameters=(
         ParameterTable("water_capacity", "water_purification", "removal of COD, NH₃-N, TP per hm² by class [P]"),),
         tables=("discharges",), quantity_unit="t", default=False),
-    # docs/methods.md §4.2.9
+    # docs/methods.md §4.2.10
     ServiceSpec("pest_control", "病虫害控制", "regulating", "area", parameters=(
         ParameterTable("pest", "pest_control", "classes counted as natural forest / grassland, natural share [P]"),),
         quantity_unit="hm²", default=False),
-    # docs/methods.md §4.2.10
+    # docs/methods.md §4.2.11
     ServiceSpec("sand_fixation", "防风固沙", "regulating", "raster", parameters=(
         ParameterTable("sand", "sand_fixation", "RWEQ constants [V], field length z [P], ρ and h [V, one study], "
                                                 "classes [P]"),),

@@ -1,4 +1,4 @@
-"""洪水调蓄 flood regulation (docs/methods.md §4.2.6) against hand computations on two townships and their
+"""洪水调蓄 flood regulation (docs/methods.md §4.2.7) against hand computations on two townships and their
 county, and the checks of the water-body table (one line per problem, exit 2, nothing written)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""病虫害控制 pest control (docs/methods.md §4.2.9): natural forest and grassland area × control cost, by hand."""
+"""病虫害控制 pest control (docs/methods.md §4.2.10): natural forest and grassland area × control cost, by hand."""
 
 from __future__ import annotations
 

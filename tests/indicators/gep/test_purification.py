@@ -1,4 +1,4 @@
-"""空气净化 and 水质净化 (docs/methods.md §4.2.7, §4.2.8): the lesser of capacity × class area and the region's
+"""空气净化 and 水质净化 (docs/methods.md §4.2.8, §4.2.9): the lesser of capacity × class area and the region's
 emissions or discharges, by hand on two townships and their county; the checks of the load tables."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""防风固沙 sand fixation (docs/methods.md §4.2.10): RWEQ potential − actual loss against a scalar hand
+"""防风固沙 sand fixation (docs/methods.md §4.2.11): RWEQ potential − actual loss against a scalar hand
 computation, on one cell and summed over a tiny grid by run_gep; valued at sand-control cost ÷ (ρ·h)."""
 
 from __future__ import annotations

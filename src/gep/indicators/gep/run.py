@@ -521,7 +521,7 @@ def _raster_rows(level: Level, sel: Selection, params: dict[str, Any], sums: dic
 
 def _area_rows(level: Level) -> pd.DataFrame:
     """The rows of the selected services computed from land-cover areas and region tables (kind 'area':
-    flood regulation, air and water purification, pest control; docs/methods.md §4.2.6–§4.2.9)."""
+    flood regulation, air and water purification, pest control; docs/methods.md §4.2.7–§4.2.10)."""
     services = area_services(selected(level.cfg.services))
     if not services:
         return _empty_rows()

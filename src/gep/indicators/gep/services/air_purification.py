@@ -1,4 +1,4 @@
-"""空气净化 air purification (docs/methods.md §4.2.7): SO₂, NOₓ and dust, t/a per region = the lesser of the
+"""空气净化 air purification (docs/methods.md §4.2.8): SO₂, NOₓ and dust, t/a per region = the lesser of the
 ecosystems' uptake (kg/hm²/a by land-cover class × area) and the region's emissions (``gep.tables.emissions``);
 each pollutant valued at its treatment cost per t."""
 

@@ -1,6 +1,6 @@
 """Services computed from land-cover areas and region tables, without a raster (kind ``area``).
 
-Flood regulation, air and water purification and pest control (docs/methods.md §4.2.6–§4.2.9) need only the
+Flood regulation, air and water purification and pest control (docs/methods.md §4.2.7–§4.2.10) need only the
 area of each land-cover class per region and year, which the run already has (the ``landcover_area`` table),
 and region tables the user gives under ``gep.tables`` (water bodies, emissions, discharges). Their ``parts``
 function returns, for one year, one :class:`Part` per priced part (lakes, reservoirs, marshes; SO₂, NOₓ, dust;
@@ -151,7 +151,8 @@ class AreaContext:
     def class_area_hm2(self, codes: Iterable[int], year: int) -> np.ndarray:
         """Area (hm²) of the land-cover classes ``codes`` per region in ``year``, in region order."""
         lca = self.lca
-        t = lca[(lca["year"] == int(year)) & pd.to_numeric(lca["lc_code"]).isin([int(c) for c in codes])]
+        code = pd.to_numeric(lca["lc_code"], errors="coerce")  # the 'nodata' rows are no class
+        t = lca[(lca["year"] == int(year)) & code.isin([int(c) for c in codes])]
         km2 = t.groupby("region_code")["area_km2"].sum().reindex(self.region_codes, fill_value=0.0)
         return km2.to_numpy(dtype=np.float64) * HM2_PER_KM2
 

@@ -1,4 +1,4 @@
-"""洪水调蓄 flood regulation (docs/methods.md §4.2.6): storage of lakes, reservoirs and marshes, m³/a.
+"""洪水调蓄 flood regulation (docs/methods.md §4.2.7): storage of lakes, reservoirs and marshes, m³/a.
 
 - lakes (one row each in the water-body table): C = e^a · A^b · T (10⁴ m³; A lake area km², T renewals per
   year; a = 6.636, b = 0.678, the plateau-lake model of the drafting group's account);
@@ -34,7 +34,7 @@ M3_PER_10K_M3 = 1e4
 
 
 def lake_storage_m3(area_km2, renewals, ln_a: float = 6.636, b: float = 0.678):
-    """C = e^ln_a · A^b · T (10⁴ m³) → m³ (docs/methods.md §4.2.6)."""
+    """C = e^ln_a · A^b · T (10⁴ m³) → m³ (docs/methods.md §4.2.7)."""
     return math.exp(ln_a) * np.power(np.asarray(area_km2, dtype=np.float64), b) * np.asarray(renewals) * M3_PER_10K_M3
 
 

@@ -1,4 +1,4 @@
-"""病虫害控制 pest control (docs/methods.md §4.2.9): natural forest and natural grassland area (hm²) per region,
+"""病虫害控制 pest control (docs/methods.md §4.2.10): natural forest and natural grassland area (hm²) per region,
 from the land-cover class areas × the natural share of each class; each valued at the control cost per hm²
 (Garzê 2010: 375 元/hm² forest, 112.5 元/hm² grassland)."""
 

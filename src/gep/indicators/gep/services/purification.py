@@ -1,4 +1,4 @@
-"""What air and water purification share (docs/methods.md §4.2.7, §4.2.8): per pollutant and region,
+"""What air and water purification share (docs/methods.md §4.2.8, §4.2.9): per pollutant and region,
 
     quantity (t/a) = min(Σ_class capacity (kg/hm²/a) × area (hm²) / 1000,  the region's load (t/a))
 

@@ -1,4 +1,4 @@
-"""防风固沙 sand fixation (docs/methods.md §4.2.10): RWEQ potential − actual wind erosion (Fryrear et al.),
+"""防风固沙 sand fixation (docs/methods.md §4.2.11): RWEQ potential − actual wind erosion (Fryrear et al.),
 kg/m²/a per cell; × 10⁻³ → t/a. For profiles of arid and semi-arid regions only (off by default).
 
     S_L = 2z/s² · Q_max · e^(−(z/s)²)                      (kg/m²; z field length, m)
@@ -80,7 +80,7 @@ def density(block: Block, p: SandParams) -> np.ndarray:
 
 
 def price(v: Valuing) -> Price:
-    """Sand-control cost per m² ÷ (ρ·h): 元 per t of sand fixed (docs/methods.md §4.2.10)."""
+    """Sand-control cost per m² ÷ (ρ·h): 元 per t of sand fixed (docs/methods.md §4.2.11)."""
     p = v.params
     cost, unit = v.prices.get("sand_control", "sand_fixation")
     return Price(cost / (p.rho_t_m3 * p.depth_m),

@@ -1,4 +1,4 @@
-"""水质净化 water purification (docs/methods.md §4.2.8): COD, NH₃-N and, where the discharges table has rows of
+"""水质净化 water purification (docs/methods.md §4.2.9): COD, NH₃-N and, where the discharges table has rows of
 it, TP; t/a per region = the lesser of the ecosystems' removal capacity (kg/hm²/a by land-cover class × area)
 and the region's discharges (``gep.tables.discharges``); each pollutant valued at its treatment cost per t."""
 
