@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gep.config import Config
-from gep.config.gep import TIER2_RASTER_SERVICES, parameter_fields, priced, service_raster_names
 from gep.config import gep_services as catalogue
+from gep.config.gep import TIER2_RASTER_SERVICES, parameter_fields, priced, service_raster_names
 from gep.core.errors import InputError
 from gep.core.resources import resolve
 
