@@ -16,6 +16,9 @@ with a reservoir at the mountain front. Files (see ``paths``):
 - ``precip_{year}.tif``       annual precipitation (mm), float32, 0.0018° grid not aligned with the others
 - ``et_{year}.tif``           actual evapotranspiration (mm), same grid
 - ``npp_{year}.tif``          net primary production (g C m⁻² a⁻¹), same grid
+- ``water_bodies.csv``        GEP water-body table (the reservoir and a small lake; DEMO values)
+- ``emissions.csv``           GEP emissions per township and year, t (SO₂, NOₓ, dust; DEMO values)
+- ``discharges.csv``          GEP discharges per township and year, t (COD, NH₃-N; DEMO values)
 - ``demo_manifest.json``      the list of files, their roles, years and units
 
 Everything is a deterministic function of ``seed``: the raster arrays are identical run to run (GeoPackages
@@ -148,6 +151,10 @@ def paths(outdir: str | Path) -> dict:
         "county": out / "county.gpkg",
         "townships": out / "townships.gpkg",
         "manifest": out / "demo_manifest.json",
+        # GEP region tables (DEMO values): gep.tables of the demo config
+        "water_bodies": out / "water_bodies.csv",
+        "emissions": out / "emissions.csv",
+        "discharges": out / "discharges.csv",
     }
     for key, pattern in per_year.items():
         result[key] = {y: out / pattern.format(y) for y in YEARS}
@@ -811,8 +818,44 @@ def generate(outdir: str | Path, seed: int = DEFAULT_SEED) -> dict:
         _write_layer(p["protected"][year], "protected", [{"id": i, "name": n, "type": t} for i, n, t, _ in pa],
                      [g for *_, g in pa])
 
+    _write_gep_tables(p, town, reservoir)
     _write_manifest(p, seed)
     return p
+
+
+# ----------------------------------------------------------------------------------------------------------
+# GEP region tables (docs/methods.md §4.2.7–§4.2.9): INVENTED values, marked DEMO in their source column
+
+_DEMO_SOURCE = "DEMO: invented for the demo county (not real data)"
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    lines = [",".join(header)] + [",".join(str(v) for v in r) for r in rows]
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def _write_gep_tables(p: dict, town: _Townships, reservoir: shapely.Geometry) -> None:
+    """The water bodies (the reservoir and a small lake, listed under the township they lie in), and each
+    township's emissions (SO₂, NOₓ, dust) and discharges (COD, NH₃-N) per year: flood regulation, air and
+    water purification of the demo config read them. Township rows serve both levels (a county without rows
+    of its own sums its townships')."""
+    centre = reservoir.representative_point() if not reservoir.is_empty else town.geoms[0].representative_point()
+    home = next((c for c, g in zip(town.codes, town.geoms) if g.contains(centre)), town.codes[0])
+    _write_csv(p["water_bodies"], ["region_code", "name", "kind", "capacity_10k_m3", "area_km2", "renewals", "source"],
+               [[home, "青龙湖水库", "reservoir", 1850, "", "", _DEMO_SOURCE],
+                [home, "白沙塘", "lake", "", 0.12, 2, _DEMO_SOURCE]])
+    emissions, discharges = [], []
+    for i, code in enumerate(sorted(town.codes)):
+        for k, year in enumerate(YEARS):
+            f = 1.0 - 0.04 * k  # emissions fall a little each year
+            emissions += [[code, year, "so2", round((40 + 60 * (i % 5)) * f, 1), _DEMO_SOURCE],
+                          [code, year, "nox", round((20 + 15 * (i % 4)) * f, 1), _DEMO_SOURCE],
+                          [code, year, "dust", round((30 + 25 * (i % 3)) * f, 1), _DEMO_SOURCE]]
+            discharges += [[code, year, "cod", round((90 + 80 * (i % 4)) * f, 1), _DEMO_SOURCE],
+                           [code, year, "nh3_n", round((9 + 8 * (i % 3)) * f, 1), _DEMO_SOURCE]]
+    header = ["region_code", "year", "pollutant", "amount_t", "source"]
+    _write_csv(p["emissions"], header, emissions)
+    _write_csv(p["discharges"], header, discharges)
 
 
 def _write_manifest(p: dict, seed: int) -> None:
@@ -820,6 +863,8 @@ def _write_manifest(p: dict, seed: int) -> None:
         "dem": ("dem", "m"), "landcover": ("landcover", "class (CLCD)"), "county": ("county", None),
         "townships": ("townships", None), "redline": ("redline", None), "protected": ("protected", None),
         "precip": ("precipitation", "mm"), "et": ("evapotranspiration", "mm"), "npp": ("npp", "g C m-2 a-1"),
+        "water_bodies": ("water_bodies", "DEMO table"), "emissions": ("emissions", "t (DEMO table)"),
+        "discharges": ("discharges", "t (DEMO table)"),
     }
     files = []
     for key, (role, units) in roles.items():

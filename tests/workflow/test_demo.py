@@ -72,6 +72,7 @@ def _inside_mask(geom, grid: demo.Grid) -> np.ndarray:
 def test_every_file_written_and_listed(p, generated):
     expected = {path.name for path in list(_all_rasters(p)) + list(_all_vectors(p))}
     assert len(expected) == 1 + 4 * 3 + 2 + 2 * 3
+    expected |= {p[k].name for k in GEP_TABLES}
     present = {f.name for f in generated["dir"].iterdir() if not f.name.startswith(".")}
     assert expected | {"demo_manifest.json"} == present  # no temporary files left behind
     manifest = json.loads(p["manifest"].read_text(encoding="utf-8"))
@@ -242,7 +243,7 @@ def test_paths_names_every_file(tmp_path):
     names = demo.paths(tmp_path)
     flat = [v for v in names.values() if not isinstance(v, dict)]
     flat += [x for v in names.values() if isinstance(v, dict) for x in v.values()]
-    assert len(flat) == len({f.name for f in flat}) == 22
+    assert len(flat) == len({f.name for f in flat}) == 25
     assert names["landcover"][2020].name == "landcover_2020.tif"
     assert names["redline"][2019].name == "redline_2019.gpkg"
     assert names["dem"].name == "dem.tif" and names["manifest"].name == "demo_manifest.json"
@@ -274,3 +275,24 @@ def test_cli_rejects_a_file_as_outdir(tmp_path, capsys):
     assert main(["demo-data", str(f)]) == 2
     err = capsys.readouterr().err
     assert "not a folder" in err and len(err.strip().splitlines()) == 1
+
+
+GEP_TABLES = ("water_bodies", "emissions", "discharges")
+
+
+def test_gep_tables_are_marked_demo_and_serve_both_levels(p, county, townships):
+    """The GEP region tables list townships of the county, every row says DEMO, and each township has a row
+    of every pollutant and year (so the county, without rows of its own, sums its townships)."""
+    import pandas as pd
+
+    codes = set(townships["code"])
+    for key in GEP_TABLES:
+        t = pd.read_csv(p[key], dtype={"region_code": str})
+        assert set(t["region_code"]) <= codes and len(t)
+        assert t["source"].str.startswith("DEMO").all()
+    em = pd.read_csv(p["emissions"], dtype={"region_code": str})
+    assert len(em) == len(codes) * len(demo.YEARS) * 3 and not em.duplicated(["region_code", "year", "pollutant"]).any()
+    assert (em["amount_t"] >= 0).all()
+    wb = pd.read_csv(p["water_bodies"], dtype={"region_code": str})
+    assert sorted(wb["kind"]) == ["lake", "reservoir"]
+    assert county["code"].iloc[0][:6] == wb["region_code"].iloc[0][:6]

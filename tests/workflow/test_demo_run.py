@@ -140,6 +140,35 @@ def test_redline_area_adds_up_across_levels(demo):
     assert np.allclose(sums, 100.0)
 
 
+def test_gep_items_of_the_demo_tables_appear_at_both_levels(demo):
+    """Flood regulation, air and water purification and pest control are in the demo's gep_services at both
+    levels, every region and year, with the values the demo tables give by hand: the reservoir's 0.35 × 1850
+    × 10⁴ m³, the lake's e^6.636·0.12^0.678·2 × 10⁴ m³, and the county's SO₂ = min(forest hm² × 152.13 kg,
+    Σ townships' emissions). Sand fixation is off (humid county)."""
+    items = {"flood_regulation:lakes", "flood_regulation:reservoirs", "flood_regulation:marshes",
+             "air_purification:so2", "air_purification:nox", "air_purification:dust", "water_purification:cod",
+             "water_purification:nh3_n", "pest_control:forest", "pest_control:grassland"}
+    emissions = pd.read_csv(demo / "data" / "emissions.csv", dtype={"region_code": str})
+    for level in ("county", "township"):
+        s = _table(demo, level, "gep_services")
+        regions = s["region_code"].nunique()
+        got = s[s["service"].isin(items)]
+        assert len(got) == len(items) * regions * 3, level          # every item, region and year
+        assert np.isfinite(got["value_yuan"]).all() and (got["quantity"] >= 0).all()
+        assert not s["service"].str.startswith("sand_fixation").any()
+        res = got[got["service"] == "flood_regulation:reservoirs"].groupby("year")["quantity"].sum()
+        np.testing.assert_allclose(res.to_numpy(), 0.35 * 1850 * 1e4, rtol=1e-12)
+        lake = got[got["service"] == "flood_regulation:lakes"].groupby("year")["quantity"].sum()
+        np.testing.assert_allclose(lake.to_numpy(), 762.0407 * 0.12 ** 0.678 * 2 * 1e4, rtol=1e-6)
+    c = _table(demo, "county", "gep_services").set_index(["year", "service"])
+    lca = _table(demo, "county", "landcover_area")
+    for year in (2019, 2020, 2021):
+        forest_hm2 = lca[(lca["year"] == year) & (lca["lc_code"].astype(str) == "2")]["area_km2"].sum() * 100
+        so2 = emissions[(emissions["year"] == year) & (emissions["pollutant"] == "so2")]["amount_t"].sum()
+        assert c.loc[(year, "air_purification:so2"), "quantity"] == pytest.approx(min(forest_hm2 * 0.15213, so2))
+        assert c.loc[(year, "pest_control:forest"), "quantity"] == pytest.approx(forest_hm2)
+
+
 def test_outputs_for_qgis_and_provenance(demo):
     import pyogrio
 

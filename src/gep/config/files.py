@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gep.config import Config
+from gep.config import gep_services as catalogue
 from gep.config.gep import TIER2_RASTER_SERVICES, Rasters, parameter_fields, priced, service_raster_names
 from gep.core.errors import InputError
 from gep.core.resources import resolve
@@ -163,6 +164,7 @@ def gep_table_files(cfg: Config) -> list[str]:
         return []
     files = gep_parameter_files(cfg, prices=True)
     files += [g.statistics] if g.statistics and "statistics" in g.services else []
+    files += [g.tables[t] for s in g.services for t in catalogue.spec(s).tables if t in g.tables]  # region tables
     files += named(g.deflator, **_PARAMETER) if g.deflator and priced(g.services) else []
     files += [reg.table for reg in g.tier1.regulators.values() if reg.table] if "tier1" in g.services else []
     if not service_raster_names(g):

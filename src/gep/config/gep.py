@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from gep.config import gep_services as catalogue
-from gep.config.gep_services import BUILTIN_NAMES
+from gep.config.gep_services import BUILTIN_NAMES, DEFAULT_NAMES
 
 #: the built-in services (the default of ``gep.services``); every registered one is in the catalogue
 #: (:mod:`gep.config.gep_services`)
@@ -148,6 +148,15 @@ class Rasters(_Model):
                           "multi-band daily maximum temperature raster with count_above (default: the climate "
                           "table's cooling_days)")
 
+    # RWEQ factors of 防风固沙 (docs/methods.md §4.2.11)
+    wind_factor: RasterInput | None = Field(None, description="RWEQ weather factor WF, kg/m (防风固沙)")
+    erodible_fraction: RasterInput | None = Field(None, description="RWEQ soil erodible fraction EF, 0–1 (防风固沙)")
+    crust_factor: RasterInput | None = Field(None, description="RWEQ soil crust factor SCF, 0–1 (防风固沙)")
+    roughness_factor: RasterInput | None = Field(None, description="RWEQ surface roughness factor K', 0–1 "
+                                                                   "(防风固沙)")
+    vegetation_cover: RasterInput | None = Field(None, description="fractional vegetation cover FVC, % (0–100), "
+                                                                   "for the RWEQ vegetation factor C (防风固沙)")
+
     @model_validator(mode="after")
     def _fields_for_one_input(self) -> Rasters:
         for key, owner in (("basis", "npp"), ("count_above", "cooling_days")):
@@ -276,8 +285,8 @@ class GepConfig(_Model):
     """Configuration of the GEP accounts (indicator 10). Every default is documented; none is official."""
 
     services: list[ServiceName] = Field(
-        default_factory=lambda: list(SERVICE_NAMES),
-        description=f"what to compute: {', '.join(SERVICE_NAMES)}",
+        default_factory=lambda: list(DEFAULT_NAMES),
+        description=f"what to compute: {', '.join(SERVICE_NAMES)} (default: {', '.join(DEFAULT_NAMES)})",
         json_schema_extra={"items": {"enum": list(SERVICE_NAMES), "type": "string"}})
     gep_tier: Literal[1, 2] = Field(2, description="which tier the GEP sum uses: 1 = equivalent factors; 2 = "
                                                    "biophysical regulating services + statistics")
@@ -287,6 +296,9 @@ class GepConfig(_Model):
     parameters: Parameters = Field(default_factory=Parameters)
     tier1: Tier1Config = Field(default_factory=Tier1Config)
     statistics: str | None = Field(None, description="CSV of provisioning/cultural values (gep gep-template)")
+    tables: dict[str, str] = Field(
+        default_factory=dict, description="region tables (CSV) of the services that read them: water_bodies "
+                                          "(洪水调蓄), emissions (空气净化), discharges (水质净化)")
     statistics_services: list[str] = Field(
         default_factory=lambda: ["agriculture", "forestry", "animal_husbandry", "fishery", "water_supply",
                                  "hydropower", "tourism"],
@@ -310,6 +322,14 @@ class GepConfig(_Model):
         bad = [s for s in v if s not in catalogue.names()]
         if bad:
             raise ValueError(f"unknown service(s) {', '.join(bad)}; use {', '.join(catalogue.names())}")
+        return v
+
+    @field_validator("tables")
+    @classmethod
+    def _table_names(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in v if k not in catalogue.table_names()]
+        if bad:
+            raise ValueError(f"unknown table(s) {', '.join(bad)}; use {', '.join(catalogue.table_names())}")
         return v
 
     @field_validator("statistics_services")

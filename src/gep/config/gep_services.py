@@ -15,7 +15,14 @@ Kinds of service:
   (docs/methods.md §4.2);
 - ``derived``: a fixed multiple of another raster service (``derived_from``; oxygen release = CO₂ × 32/44,
   docs/methods.md §4.2.4), written as its own raster but summed through its base;
-- ``table``: computed from tables, not rasters (Tier 1 from land-cover areas, statistics, carbon stock).
+- ``table``: computed from tables, not rasters (Tier 1 from land-cover areas, statistics, carbon stock);
+- ``area``: computed per region and year from the per-class land-cover areas the run already has
+  (``landcover_area``) and the region tables it names in ``tables`` (fields of ``gep.tables``: water bodies,
+  emissions, discharges), without a raster (flood regulation, air and water purification, pest control,
+  docs/methods.md §4.2.7–§4.2.10); its rows are one per part (``flood_regulation:lakes``, ``air_purification:so2``).
+
+``default``: whether the service is in the default ``gep.services`` list (the services that need region tables
+or only suit some regions are listed by the user).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 CATEGORIES = ("regulating", "provisioning", "cultural", "supporting")
-Kind = Literal["raster", "derived", "table"]
+Kind = Literal["raster", "derived", "table", "area"]
 
 #: the price table is read by every priced service (docs/methods.md §4.5)
 PRICES = ("prices", "prices_dolkar2017", "unit prices with base year [V, one study]")
@@ -57,6 +64,8 @@ class ServiceSpec:
     raster_unit: str = ""                    # unit of the per-cell density, per year (mm, t/hm², g CO₂/m², …)
     to_quantity: float = 1.0                 # Σ density × m² → quantity_unit (e.g. mm·m² → m³: 1e-3)
     priced: bool = True                      # valued in yuan (reads the price table and the deflator)
+    tables: tuple[str, ...] = ()             # fields of gep.tables (region tables) the service reads
+    default: bool = True                     # in the default gep.services list
 
     def __post_init__(self):
         if self.category is not None and self.category not in CATEGORIES:
@@ -111,9 +120,34 @@ BUILTIN: tuple[ServiceSpec, ...] = (
     ServiceSpec("carbon_stock", "碳储量", None, "table", parameters=(
         ParameterTable("carbon_pools", "carbon_pools_clcd", "carbon density by class, t C/ha [P]"),),
         priced=False),
+    # docs/methods.md §4.2.7
+    ServiceSpec("flood_regulation", "洪水调蓄", "regulating", "area", parameters=(
+        ParameterTable("flood", "flood_regulation", "lake model [V2], reservoir share 0.35, marsh depth 0.3 m "
+                                                    "[V, one study], marsh classes [P]"),),
+        tables=("water_bodies",), quantity_unit="m³", default=False),
+    # docs/methods.md §4.2.8
+    ServiceSpec("air_purification", "空气净化", "regulating", "area", parameters=(
+        ParameterTable("air_capacity", "air_purification", "uptake of SO₂, NOₓ, dust per hm² by class [P]"),),
+        tables=("emissions",), quantity_unit="t", default=False),
+    # docs/methods.md §4.2.9
+    ServiceSpec("water_purification", "水质净化", "regulating", "area", parameters=(
+        ParameterTable("water_capacity", "water_purification", "removal of COD, NH₃-N, TP per hm² by class [P]"),),
+        tables=("discharges",), quantity_unit="t", default=False),
+    # docs/methods.md §4.2.10
+    ServiceSpec("pest_control", "病虫害控制", "regulating", "area", parameters=(
+        ParameterTable("pest", "pest_control", "classes counted as natural forest / grassland, natural share [P]"),),
+        quantity_unit="hm²", default=False),
+    # docs/methods.md §4.2.11
+    ServiceSpec("sand_fixation", "防风固沙", "regulating", "raster", parameters=(
+        ParameterTable("sand", "sand_fixation", "RWEQ constants [V], field length z [P], ρ and h [V, one study], "
+                                                "classes [P]"),),
+        inputs=("wind_factor", "erodible_fraction", "crust_factor", "roughness_factor", "vegetation_cover"),
+        quantity_unit="t", raster_unit="kg/m²", to_quantity=1e-3, default=False),
 )
 
 BUILTIN_NAMES: tuple[str, ...] = tuple(s.name for s in BUILTIN)
+#: the default of ``gep.services``: the built-in services not marked ``default=False``
+DEFAULT_NAMES: tuple[str, ...] = tuple(s.name for s in BUILTIN if s.default)
 
 _CATALOGUE: dict[str, ServiceSpec] = {}
 
@@ -155,6 +189,11 @@ def specs() -> tuple[ServiceSpec, ...]:
 
 def names() -> tuple[str, ...]:
     return tuple(_CATALOGUE)
+
+
+def table_names() -> tuple[str, ...]:
+    """Every region table (field of ``gep.tables``) a registered service reads, once each, in service order."""
+    return tuple(dict.fromkeys(t for s in specs() for t in s.tables))
 
 
 def parameter_tables() -> tuple[ParameterTable, ...]:

@@ -1,5 +1,5 @@
 """The registry of GEP services (gep.indicators.gep.services.registry, gep.config.gep_services): a new service
-declared in one module (here: this test's ``pest_control``) plus one parameter file appears in the config, the
+declared in one module (here: this test's toy ``pest_toy``) plus one parameter file appears in the config, the
 rasters, the sums and the GEP tables without any other edit; its row equals quantity × price by hand."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class PestParams:
 
 
 def _load(ctx: ParamContext) -> PestParams:
-    pf = read_param_file(ctx.ref("pest_control"))
+    pf = read_param_file(ctx.ref("pest_toy"))
     return PestParams([int(c) for c in pf.data["classes"]], scalar(pf, "t_per_hm2", minimum=0.0),
                       scalar(pf, "price", minimum=0.0), np.asarray(ctx.scheme_codes), pf.cite())
 
@@ -63,8 +63,8 @@ def _density(block: Block, p: PestParams) -> np.ndarray:
 
 
 PEST = Service(
-    ServiceSpec("pest_control", "病虫害控制", "regulating", "raster",
-                parameters=(ParameterTable("pest_control", "pest_control_toy", "toy pest-control table [P]"),),
+    ServiceSpec("pest_toy", "病虫害控制", "regulating", "raster",
+                parameters=(ParameterTable("pest_toy", "pest_toy_table", "toy pest-control table [P]"),),
                 quantity_unit="t", raster_unit="t/hm²", to_quantity=1e-4),
     load=_load, density=_density,
     price=lambda v: Price(v.params.price, "元/t (toy)"),
@@ -76,7 +76,7 @@ PEST = Service(
 def pest():
     registry.register(PEST)
     yield PEST
-    registry.unregister("pest_control")
+    registry.unregister("pest_toy")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def tiny(tmp_path):
         f"name: pest\nstatus: P\nsource: a test\nclasses: [2]\nt_per_hm2: {T_PER_HM2}\nprice: {PRICE}\n",
         encoding="utf-8")
     (tmp_path / "deflator.csv").write_text("year,index\n2010,100\n2020,125\n", encoding="utf-8")
-    cfg = {"services": ["pest_control"], "parameters": {"pest_control": str(tmp_path / "pest.yaml")},
+    cfg = {"services": ["pest_toy"], "parameters": {"pest_toy": str(tmp_path / "pest.yaml")},
            "deflator": str(tmp_path / "deflator.csv"), "chunk": 64}
     return tmp_path, regions, lca, cfg
 
@@ -119,15 +119,15 @@ def test_a_registered_service_appears_in_config_rasters_sums_and_tables(pest, ti
     tmp, regions, lca, raw = tiny
     cfg = load_gep_config(raw)
     # config: the name, its parameter table and its raster are known without another edit
-    assert "pest_control" in TIER2_RASTER_SERVICES
-    assert service_raster_names(cfg) == ["pest_control"]
-    assert parameter_fields(cfg.services) == ["pest_control", "prices"]
+    assert "pest_toy" in TIER2_RASTER_SERVICES
+    assert service_raster_names(cfg) == ["pest_toy"]
+    assert parameter_fields(cfg.services) == ["pest_toy", "prices"]
     assert priced(cfg.services)
-    assert cfg.parameters.pest_control == str(tmp / "pest.yaml")
+    assert cfg.parameters.pest_toy == str(tmp / "pest.yaml")
     # rasters: t/hm² on forest cells, 0 on other classes, NaN on nodata
     written = write_service_rasters(cfg, YEAR, landcover_path=tmp / f"lc_{YEAR}.tif", raster_dir=tmp / "r",
                                     landcover_nodata=0)
-    assert [p.name for p in written] == [f"pest_control_{YEAR}.tif"]
+    assert [p.name for p in written] == [f"pest_toy_{YEAR}.tif"]
     with rasterio.open(written[0]) as src:
         dens = src.read(1)
         assert src.tags()["units"] == "t/hm² per year (病虫害控制)"
@@ -143,14 +143,14 @@ def test_a_registered_service_appears_in_config_rasters_sums_and_tables(pest, ti
     write_year_sums(cfg, YEAR, levels={"x": regions}, landcover_path=tmp / f"lc_{YEAR}.tif", raster_dir=tmp / "r",
                     targets={"x": target}, landcover_nodata=0)
     sums = pd.read_parquet(target).set_index("region_code")
-    assert list(sums["layer"]) == ["pest_control", "pest_control"]
+    assert list(sums["layer"]) == ["pest_toy", "pest_toy"]
     np.testing.assert_allclose(sums.loc[["A", "B"], "sum"], hand, rtol=1e-6)
     # tables: quantity (t) = Σ × 1e-4; value = quantity × 1500 元/t × deflator 125/100 (constant 2010: × 1)
     for kw in ({}, {"raster_dir": tmp / "r", "rasters_written": True, "sums_paths": {YEAR: target}}):
         out = run_gep(cfg, years=[YEAR], landcover_area=lca, regions=regions,
                       landcover_path_for_year=lambda y: tmp / f"lc_{y}.tif", out_dir=tmp / "o", **kw)
         rows = out["gep_services"].set_index("region_code")
-        assert list(rows["service"]) == ["pest_control", "pest_control"]
+        assert list(rows["service"]) == ["pest_toy", "pest_toy"]
         for code, total in zip("AB", hand):
             row = rows.loc[code]
             q = total * 1e-4
@@ -170,8 +170,8 @@ def test_unregistered_names_are_refused_in_one_line(tiny):
     with pytest.raises(InputError) as err:
         load_gep_config(raw)
     lines = err.value.lines()
-    assert any("unknown service(s) pest_control; use tier1, water_conservation" in line for line in lines)
-    assert any("'pest_control' is not the parameter table of any service" in line for line in lines)
+    assert any("unknown service(s) pest_toy; use tier1, water_conservation" in line for line in lines)
+    assert any("'pest_toy' is not the parameter table of any service" in line for line in lines)
 
 
 def test_a_service_must_name_known_raster_inputs_and_base():
@@ -199,7 +199,7 @@ def test_builtin_catalogue_and_registry_agree():
     # the parameter tables keep the documented field order, the price table after the priced services' tables
     assert [p.field for p in catalogue.parameter_tables()] == [
         "equivalent_factors", "ecosystem_map", "runoff", "usle_cp", "soil_valuation", "carbon_oxygen", "climate",
-        "prices", "carbon_pools"]
+        "flood", "air_capacity", "water_capacity", "pest", "sand", "prices", "carbon_pools"]
 
 
 def test_unit_factors_of_the_builtin_specs_by_hand():

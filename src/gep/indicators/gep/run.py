@@ -42,7 +42,8 @@ from gep.indicators.gep.params import (
 )
 from gep.indicators.gep.services.base import Block, ParamContext, Service, Valuing
 from gep.indicators.gep.services import registry
-from gep.indicators.gep.services.registry import density_services, selected
+from gep.indicators.gep.services.area import AreaContext, area_frame, table_problems
+from gep.indicators.gep.services.registry import area_services, density_services, selected
 from gep.indicators.gep.statistics import METHOD as STAT_METHOD
 from gep.indicators.gep.statistics import read_statistics
 from gep.indicators.gep.tier1 import METHOD as T1_METHOD
@@ -122,7 +123,8 @@ class Selection:
     def of(cls, cfg: GepConfig) -> Selection:
         wanted = set(cfg.services)
         regs = {k: r for k, r in cfg.tier1.regulators.items() if r.raster is not None} if "tier1" in wanted else {}
-        return cls(selected(cfg.services), regs)
+        # services of kind 'area' need no raster work (their rows: _area_rows)
+        return cls(tuple(s for s in selected(cfg.services) if s.spec.kind != "area"), regs)
 
     @property
     def densities(self) -> tuple[Service, ...]:
@@ -183,6 +185,7 @@ def preflight(cfg: GepConfig, years: list[int], dem_path, *, rasters: bool = Tru
         if service.spec.needs_ls and cfg.ls.path is None and dem_path is None and cfg.dem is None:
             problems.append(f"gep.dem: not set but needed by service '{service.name}' (LS factor); give a DEM or a "
                             f"precomputed LS raster (gep.ls.path), or remove '{service.name}' from gep.services")
+    problems += table_problems(cfg, area_services(selected(cfg.services)))
     if "statistics" in wanted and cfg.statistics is None:
         problems.append("gep.statistics: not set but service 'statistics' is selected; write a template with "
                         "`gep gep-template stats.csv`, fill it in and set its path, or remove 'statistics'")
@@ -357,7 +360,7 @@ def write_service_rasters(cfg: GepConfig, year: int, *, landcover_path: str | Pa
         return []
     _check(cfg, [year], dem_path if ls_path is None else None)
     raster_dir = Path(raster_dir)
-    sel = Selection(selected(cfg.services), {})
+    sel = Selection(Selection.of(cfg).services, {})
     params = sel.params(cfg, [int(c) for c in load_scheme(scheme).codes])
     if sel.needs_ls() and ls_path is None:
         ls_path = ls_raster(cfg, dem_path if dem_path is not None else cfg.dem, raster_dir / "ls_factor.tif")
@@ -523,6 +526,18 @@ def _raster_rows(level: Level, sel: Selection, params: dict[str, Any], sums: dic
     return pd.concat(rows, ignore_index=True)[ROW_COLUMNS] if rows else _empty_rows()
 
 
+def _area_rows(level: Level) -> pd.DataFrame:
+    """The rows of the selected services computed from land-cover areas and region tables (kind 'area':
+    flood regulation, air and water purification, pest control; docs/methods.md §4.2.7–§4.2.10)."""
+    services = area_services(selected(level.cfg.services))
+    if not services:
+        return _empty_rows()
+    ctx = ParamContext(level.cfg, np.asarray(level.scheme_codes, dtype=np.int64))
+    params = {s.name: s.load(ctx) for s in services}
+    area = AreaContext(level.cfg, list(level.names["region_code"]), level.lca)
+    return area_frame(services, params, area, level.years, level.names["region_name"], level.prices, ROW_COLUMNS)
+
+
 def _regulator_table(cfg: GepConfig, regions: pd.DataFrame, years: list[int]) -> dict[str, pd.DataFrame]:
     """Tier-1 regulators given as constants or tables (raster ones are filled in from the sums)."""
     out = {}
@@ -660,12 +675,14 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     # ---- rows: Tier-2 services of the registry (from the year sums), Tier 1, statistics
     rows: list[pd.DataFrame] = []
     regulators = _regulator_table(cfg, level.names, years) if "tier1" in wanted else {}
+    area_rows = _area_rows(level)  # before any raster work: their tables are checked first
     sel = Selection.of(cfg)
     if sel:
         params = sel.params(cfg, level.scheme_codes)
         src = SumsSource(landcover_path_for_year, Path(raster_dir) if raster_dir is not None else out_dir / "rasters",
                       landcover_nodata, scheduler, write, rasters_written, sums_paths)
         rows.append(_raster_rows(level, sel, params, _year_sums(level, sel, params, src), regulators))
+    rows.append(area_rows)
     if "tier1" in wanted:
         rows.append(_tier1_rows(level, factors, eco_map, regulators))
     if "statistics" in wanted:

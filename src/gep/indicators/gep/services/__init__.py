@@ -8,7 +8,12 @@ soil_retention      土壤保持       A_c = R·K·LS·(1 − C·P)             
 carbon_sequestration 固碳          CO₂ = NPP_C × NEP/NPP × 44/12          g CO₂/m²/a   × 10⁻⁶ → t CO₂/a
 oxygen_release      释氧           O₂ = CO₂ × 32/44                       g O₂/m²/a    × 10⁻⁶ → t O₂/a
 climate_regulation  气候调节       T·d/365·λ/3.6/r; E·d/365·(λ/3.6 + γ)   kWh/m²/a     × 1 → kWh/a
+sand_fixation       防风固沙       RWEQ S_L(C = 1) − S_L(C)               kg/m²/a      × 10⁻³ → t/a
 ================================  =====================================  ===========  =====================
+
+Services of kind ``area`` (:mod:`.area`) need no raster: flood_regulation 洪水调蓄, air_purification 空气净化,
+water_purification 水质净化 and pest_control 病虫害控制 are computed per region from the land-cover class areas
+and the region tables of ``gep.tables``, one row per part (docs/methods.md §4.2.7–§4.2.10).
 
 (1 mm over 1 m² is 10⁻³ m³; 1 t/hm² over 1 m² is 10⁻⁴ t; 1 g/m² over 1 m² is 10⁻⁶ t.)
 

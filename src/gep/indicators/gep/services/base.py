@@ -8,6 +8,8 @@ formulas:
 - ``density(block: Block, p: P) -> ndarray``: the per-cell quantity (``spec.raster_unit`` per year) of one
   block of the land cover, from the named inputs on the same cells (kind ``raster``);
 - ``derive(p: P) -> float``: the factor on its base service (kind ``derived``; O₂ = CO₂ × 32/44);
+- ``parts(ctx: AreaContext, p: P, year: int) -> list[Part]``: the quantities per region of one year, one
+  :class:`~.area.Part` per priced part (kind ``area``, :mod:`.area`);
 - ``price(v: Valuing) -> Price``: the unit price (yuan per ``spec.quantity_unit`` in prices of the price
   table's base year) and how it was formed;
 - ``method(v: Valuing) -> str`` and ``source(v: Valuing) -> str``: what the ``method`` and ``source`` columns
@@ -124,12 +126,15 @@ class Service:
     source: Callable[[Valuing], str]
     density: Callable[[Block, Any], np.ndarray] | None = None
     derive: Callable[[Any], float] | None = None
+    parts: Callable[..., list] | None = None
 
     def __post_init__(self):
         if self.spec.kind == "raster" and self.density is None:
             raise ValueError(f"service {self.spec.name}: a raster service needs a density function")
         if self.spec.kind == "derived" and self.derive is None:
             raise ValueError(f"service {self.spec.name}: a derived service needs a derive function")
+        if self.spec.kind == "area" and self.parts is None:
+            raise ValueError(f"service {self.spec.name}: an area service needs a parts function")
         if self.spec.kind == "table":
             raise ValueError(f"service {self.spec.name}: table services are computed by the runner, not registered "
                              f"with formulas")

@@ -12,11 +12,13 @@ from collections.abc import Iterable
 
 from gep.config import gep_services as catalogue
 from gep.config.gep import Rasters
-from gep.indicators.gep.services import (carbon_sequestration, climate_regulation, oxygen_release, soil_retention,
-                                         water_conservation)
+from gep.indicators.gep.services import (air_purification, carbon_sequestration, climate_regulation,
+                                         flood_regulation, oxygen_release, pest_control, sand_fixation,
+                                         soil_retention, water_conservation, water_purification)
 from gep.indicators.gep.services.base import Service
 
-BUILTIN_MODULES = (water_conservation, soil_retention, carbon_sequestration, oxygen_release, climate_regulation)
+BUILTIN_MODULES = (water_conservation, soil_retention, carbon_sequestration, oxygen_release, climate_regulation,
+                   flood_regulation, air_purification, water_purification, pest_control, sand_fixation)
 
 _SERVICES: dict[str, Service] = {}
 
@@ -56,6 +58,11 @@ def selected(names: Iterable[str]) -> tuple[Service, ...]:
     """The registered services among ``names`` (e.g. ``gep.services``), in registry order."""
     wanted = set(names)
     return tuple(s for s in services() if s.name in wanted)
+
+
+def area_services(selection: Iterable[Service]) -> tuple[Service, ...]:
+    """The services of the selection computed from land-cover areas and region tables (kind ``area``)."""
+    return tuple(s for s in selection if s.spec.kind == "area")
 
 
 def density_services(selection: Iterable[Service]) -> tuple[Service, ...]:
