@@ -295,10 +295,13 @@ def run_measured(cmd: list[str], log: Path, env: dict | None = None) -> dict:
             "cpu_s": ru.ru_utime + ru.ru_stime, "max_rss_mib": ru.ru_maxrss / 1024, "log": str(log)}
 
 
-def gep_cmd(raster: Path, regions: Path, out: Path, workers: int | None) -> list[str]:
+def gep_cmd(raster: Path, regions: Path, out: Path, workers: int | None, *, classes: bool = True) -> list[str]:
+    """``gep crosstab``; without ``classes`` the way a user first types it (codes found in the raster)."""
     exe = shutil.which("gep", path=str(Path(sys.executable).parent)) or shutil.which("gep")
     base = [exe] if exe else [sys.executable, "-m", "gep.cli.main"]
-    cmd = base + ["crosstab", str(raster), str(regions), "--id-field", "code", "--classes", "clcd", "--out", str(out)]
+    cmd = base + ["crosstab", str(raster), str(regions), "--id-field", "code", "--out", str(out)]
+    if classes:
+        cmd[-2:-2] = ["--classes", "clcd"]
     if workers:
         cmd += ["--workers", str(workers)]
     return cmd
@@ -373,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="gep --workers (threads scheduler; default 2; 0 = gep's default, all cores)")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each tool, alternating; the best is reported")
     ap.add_argument("--regenerate", action="store_true", help="regenerate the cached data")
+    ap.add_argument("--without-classes", action="store_true",
+                    help="also time gep crosstab without --classes (codes found in the raster)")
     ap.add_argument("--json", type=Path, default=OUT / "bench_crosstab.json", help="result file")
     args = ap.parse_args(argv)
     if args.size < TILE or args.regions < 2:
@@ -396,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: load average is {load_before[0]:.1f} on {os.cpu_count()} CPUs; other work competes for the "
               f"CPU, so compare the ratios (and CPU seconds) rather than absolute wall times", file=sys.stderr)
     tools = {"gep": gep_cmd(raster, regions, gep_out, args.gep_workers)}
+    if args.without_classes:
+        tools["gep_no_classes"] = gep_cmd(raster, regions, OUT / "gep_no_classes.parquet", args.gep_workers,
+                                          classes=False)
     if do_ee:
         tools["exactextract"] = [sys.executable, "-c", EXACTEXTRACT_SCRIPT, str(raster), str(regions), str(ee_out)]
     runs: dict[str, list[dict]] = {name: [] for name in tools}
@@ -449,6 +457,15 @@ def main(argv: list[str] | None = None) -> int:
         result["ratio_cpu_exactextract_over_gep"] = best["exactextract"]["cpu_s"] / best["gep"]["cpu_s"]
         # per repeat (the two runs of one repeat are back to back, so they saw similar load)
         result["ratio_wall_per_repeat"] = [e["wall_s"] / g["wall_s"] for g, e in zip(runs["gep"], runs["exactextract"])]
+    if "gep_no_classes" in runs:
+        # same repeat, back to back: the cost of finding the codes, and the speed-up over exactextract without
+        # --classes (the median of the repeats: the issue's figure)
+        per = [n["wall_s"] / g["wall_s"] for g, n in zip(runs["gep"], runs["gep_no_classes"])]
+        result["ratio_wall_no_classes_over_classes_per_repeat"] = per
+        result["ratio_wall_no_classes_over_classes_median"] = float(np.median(per))
+        if "exactextract" in runs:
+            ee = [e["wall_s"] / n["wall_s"] for n, e in zip(runs["gep_no_classes"], runs["exactextract"])]
+            result["ratio_wall_exactextract_over_gep_no_classes_median"] = float(np.median(ee))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -467,6 +484,13 @@ def main(argv: list[str] | None = None) -> int:
         per = ", ".join(f"{x:.2f}" for x in result["ratio_wall_per_repeat"])
         print(f"ratio exactextract/gep: wall {result['ratio_wall_exactextract_over_gep']:.2f}× (best of each; per "
               f"repeat {per}), CPU {result['ratio_cpu_exactextract_over_gep']:.2f}×")
+    if "ratio_wall_no_classes_over_classes_median" in result:
+        line = (f"gep without/with --classes: wall {result['ratio_wall_no_classes_over_classes_median']:.2f}× "
+                f"(median of {args.repeat} repeats)")
+        if "ratio_wall_exactextract_over_gep_no_classes_median" in result:
+            line += (f"; exactextract/gep without --classes: "
+                     f"{result['ratio_wall_exactextract_over_gep_no_classes_median']:.2f}×")
+        print(line)
     print(f"gep total vs geodesic polygon area: max {acc['total_vs_geodesic_max_rel_pct']:.2e} %, "
           f"median {acc['total_vs_geodesic_median_rel_pct']:.2e} %")
     if "frac_max_abs_diff" in acc:
