@@ -307,7 +307,8 @@ class RunWorkflow(GepAlgorithm):
         self.addParameter(QgsProcessingParameterFile("WORKDIR", "Working folder", QgsProcessingParameterFile.Folder,
                                                      optional=True))
         self.addParameter(QgsProcessingParameterFile("SNAKEFILE", "Snakefile (empty: the repository's "
-                                                     "workflow/Snakefile)", optional=True))
+                                                     "workflow/Snakefile)", optional=True,
+                                                     fileFilter="Snakefile (Snakefile *.smk);;All files (*)"))
         self.addOutput(QgsProcessingOutputFolder("OUTPUT_DIR", "Output folder of the run"))
 
     def snakefile(self, parameters, context, gep: str) -> str:

@@ -1,9 +1,10 @@
 """Run by QGIS's own Python (see tests/qgis_helpers.py): load the gep Processing provider from the repository's
 qgis/ folder headless and run its algorithms.
 
-Usage: run_provider.py GEP LANDCOVER.tif REGIONS.gpkg OUT_DIR BAD_CONFIG.yaml DEM.tif REDLINE.gpkg. Prints one
-JSON object with the provider's algorithms, and for each case (crosstab, protected area, terrain, validate of a
-bad config, a missing gep executable) the exception text, the errors and log lines the algorithm gave, and the
+Usage: run_provider.py GEP LANDCOVER.tif REGIONS.gpkg OUT_DIR BAD_CONFIG.yaml DEM.tif REDLINE.gpkg FAKE_GEP
+CONFIG.yaml SNAKEFILE. Prints one JSON object with the provider's algorithms, and for each case (crosstab,
+protected area, terrain, validate of a bad config, a missing gep executable, the workflow with a stand-in gep
+and snakemake) the exception text, the errors and log lines the algorithm gave, and the
 layers added to the project (raster layers: their renderer and its class labels)."""
 
 import json
@@ -71,11 +72,14 @@ def _describe(lyr):
         r = lyr.renderer()
         return {"name": lyr.name(), "valid": lyr.isValid(), "renderer": r.type(),
                 "classes": [c.label for c in r.classes()] if r.type() == "paletted" else []}
-    return {"name": lyr.name(), "valid": lyr.isValid(), "fields": [f.name() for f in lyr.fields()],
+    r = lyr.renderer()
+    return {"name": lyr.name(), "valid": lyr.isValid(), "renderer": r.type() if r else None,
+            "attr": r.classAttribute() if hasattr(r, "classAttribute") else None,
+            "fields": [f.name() for f in lyr.fields()],
             "rows": [[str(v) for v in f.attributes()] for f in lyr.getFeatures()]}
 
 
-def main(gep, landcover, regions, out_dir, bad_config, dem, redline):
+def main(gep, landcover, regions, out_dir, bad_config, dem, redline, fake_gep, config, snakefile):
     plugin = classFactory(None)
     plugin.initProcessing()
     provider = QgsApplication.processingRegistry().providerById("gep")
@@ -94,6 +98,8 @@ def main(gep, landcover, regions, out_dir, bad_config, dem, redline):
     res["missing"] = case("gep:crosstab", {"LANDCOVER": landcover, "REGIONS": regions, "ID_FIELD": "code",
                                            "OUTPUT": str(Path(out_dir) / "never.csv")},
                           env={"GEP_EXECUTABLE": missing})
+    res["workflow"] = case("gep:workflow", {"CONFIG": config, "CORES": 3, "SNAKEFILE": snakefile},
+                           env={"GEP_EXECUTABLE": fake_gep})
     res["missing_written"] = (Path(out_dir) / "never.csv").exists()
     plugin.unload()
     res["unloaded"] = QgsApplication.processingRegistry().providerById("gep") is None
@@ -101,5 +107,5 @@ def main(gep, landcover, regions, out_dir, bad_config, dem, redline):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:8])
+    main(*sys.argv[1:11])
     app.exitQgis()

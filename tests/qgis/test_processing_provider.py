@@ -59,8 +59,42 @@ def ran(tmp_path_factory):
     redline = write_gpkg(root / "redline.gpkg", {"id": ["r1"]}, [REDLINE], "EPSG:4326")
     out = root / "out"
     out.mkdir()
+    fake_gep, config, snakefile = _stand_in_workflow(root / "wf")
     return run_qgis_script("run_provider.py", _gep(), str(lc), str(regions), str(out), str(bad), str(dem),
-                           str(redline))
+                           str(redline), fake_gep, config, snakefile)
+
+
+def _stand_in_workflow(root: Path) -> tuple[str, str, str]:
+    """A gep and a snakemake standing in for a run: snakemake records its arguments and working folder, prints
+    Snakemake's progress lines and leaves a finished run (scorecard/township/indicators.gpkg from the scorecard
+    fixtures); gep where names the run's folder."""
+    from test_scorecard_fixtures import YEARS, coverage_table, gep_table, protected_tables, regions as fx_regions
+
+    from gep.scorecard import lianshan_index, load_lianshan_standard
+    from gep.scorecard.geopackage import indicator_layer, write_indicators_gpkg
+
+    bin_dir, run = root / "bin", root / "results"
+    bin_dir.mkdir(parents=True)
+    std = load_lianshan_standard("national")
+    _, pc = protected_tables()
+    index = lianshan_index(std, YEARS, fx_regions(), coverage=coverage_table(), protected_change=pc,
+                           gep_summary=gep_table())
+    ready = write_indicators_gpkg(root / "ready.gpkg", indicator_layer(fx_regions(), index, std,
+                                                                       coverage=coverage_table()))
+    py = f"#!{sys.executable}\nimport os, shutil, sys\n"
+    (bin_dir / "snakemake").write_text(
+        py + f"open({str(root / 'args.txt')!r}, 'w').write(repr((sys.argv[1:], os.getcwd())))\n"
+        "print('Building DAG of jobs...')\nprint('1 of 2 steps (50%) done')\nprint('2 of 2 steps (100%) done')\n"
+        f"os.makedirs({str(run / 'scorecard' / 'township')!r})\n"
+        f"shutil.copy({str(ready)!r}, {str(run / 'scorecard' / 'township' / 'indicators.gpkg')!r})\n",
+        encoding="utf-8")
+    (bin_dir / "gep").write_text(py + f"print(\"gep: results of 'demo' are in {run}\")\n", encoding="utf-8")
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    (root / "cfg").mkdir()
+    (root / "cfg" / "my.yaml").write_text("name: demo\n", encoding="utf-8")
+    (root / "Snakefile").write_text("# stand-in\n", encoding="utf-8")
+    return str(bin_dir / "gep"), str(root / "cfg" / "my.yaml"), str(root / "Snakefile")
 
 
 def test_provider_lists_its_algorithms(ran):
@@ -99,6 +133,19 @@ def test_terrain_raster_loads_with_its_class_names(ran):
     lyr = rec["added"][0]
     assert lyr["valid"] and lyr["renderer"] == "paletted"
     assert len(lyr["classes"]) == 6 and lyr["classes"][:2] == ["1 平原 plain", "2 丘陵 hill"]
+
+
+def test_workflow_runs_snakemake_and_loads_the_styled_geopackage(ran, tmp_path_factory):
+    rec = ran["workflow"]
+    assert rec["error"] is None and rec["errors"] == [], rec
+    assert "2 of 2 steps (100%) done" in rec["lines"]
+    root = Path(rec["result"]["OUTPUT_DIR"]).parent
+    args, cwd = eval((root / "args.txt").read_text(encoding="utf-8"))  # noqa: S307 - written by the stand-in
+    assert args == ["--snakefile", str(root / "Snakefile"), "--configfile", str(root / "cfg" / "my.yaml"),
+                    "--cores", "3", "--quiet", "rules"]
+    assert Path(cwd) == root / "cfg"  # relative paths of the config: from its folder unless told otherwise
+    layer = {a["name"]: a for a in rec["added"]}["township indicators"]
+    assert layer["valid"] and (layer["renderer"], layer["attr"]) == ("categorizedSymbol", "coverage_status_2021")
 
 
 def test_bad_config_shows_geps_one_line_errors_and_loads_nothing(ran):
