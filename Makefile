@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 EXTRAS ?= test
 
-.PHONY: demo demo-survey test test-fast venv bench clean lint browser test-slurm test-wheel
+.PHONY: demo demo-survey test test-fast venv bench clean lint browser qgis qgis-plugin test-slurm test-wheel
 
 venv: $(VENV)/.installed
 
@@ -27,7 +27,7 @@ demo-survey: venv
 	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/demo_survey.yaml --cores $(CORES) --quiet rules
 	@$(BIN)/gep where config/demo_survey.yaml
 
-test: venv browser
+test: venv browser qgis
 	$(BIN)/python -m pytest -q
 
 # The fast selection while changing code (a few minutes): everything but the end-to-end runs marked slow.
@@ -52,6 +52,26 @@ browser:
 	    echo "chromium not found: run 'sudo apt-get install chromium' to enable the report rendering test"; \
 	  fi; }
 
+# The GeoPackage style and Processing plugin tests load the outputs in Debian's QGIS (python3-qgis, for the system
+# Python); without it those tests are skipped. Never fails the build.
+qgis:
+	@/usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's python3-qgis for the QGIS loading tests (a few minutes)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      python3-qgis >/dev/null) || echo "could not install python3-qgis: the QGIS tests will be skipped"; \
+	  else \
+	    echo "QGIS not found: run 'sudo apt-get install python3-qgis' to enable the QGIS loading tests"; \
+	  fi; }
+
+# The QGIS Processing plugin as a zip for QGIS → Plugins → Manage and Install Plugins → Install from ZIP.
+qgis-plugin:
+	@mkdir -p dist
+	cd qgis && $(PYTHON) -c 'import pathlib, zipfile; \
+	  files = [p for p in sorted(pathlib.Path("gep_processing").rglob("*")) if p.is_file() and "__pycache__" not in p.parts]; \
+	  z = zipfile.ZipFile("../dist/gep_processing.zip", "w", zipfile.ZIP_DEFLATED); [z.write(p) for p in files]; z.close()'
+	@echo "dist/gep_processing.zip: in QGIS, Plugins → Manage and Install Plugins → Install from ZIP"
+
 lint: venv
 	$(BIN)/snakemake --snakefile workflow/Snakefile --configfile config/config.yaml --lint
 
@@ -66,4 +86,4 @@ bench: venv
 	$(BIN)/python benchmarks/bench_crosstab.py
 
 clean:
-	rm -rf results resources/demo .snakemake
+	rm -rf results resources/demo .snakemake dist

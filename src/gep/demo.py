@@ -46,6 +46,7 @@ from scipy import ndimage
 
 from gep import __version__
 from gep.core.atomic import atomic_path, write_text
+from gep.io.qgis_styles import outline_style, write_layer_styles
 
 YEARS = (2019, 2020, 2021)
 COUNTY_CODE = "430124000000"
@@ -767,6 +768,18 @@ def _write_layer(path: Path, layer: str, records: list[dict], geoms: list) -> No
     gdf = gpd.GeoDataFrame(records, geometry=list(geoms), crs=CRS)
     with atomic_path(path) as tmp:
         gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+        write_layer_styles(tmp, [_LAYER_STYLES[layer](layer)])
+
+
+#: default QGIS style of each demo layer (boundaries labelled by name, red line and protected areas filled)
+_LAYER_STYLES = {
+    "county": lambda n: outline_style(n, width=0.8, description="county boundary (gep demo)"),
+    "townships": lambda n: outline_style(n, colour="255,255,255,0", description="townships (gep demo)"),
+    "redline": lambda n: outline_style(n, label_field=None, colour="49,163,84,110", outline="0,104,55,255",
+                                       description="ecological red line (gep demo)"),
+    "protected": lambda n: outline_style(n, colour="35,139,69,255", outline="35,139,69,255", style="b_diagonal",
+                                         description="protected areas (gep demo)"),
+}
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -186,17 +186,29 @@ def test_geopackage(built):
                                ).fetchone()[0]
     finally:
         con.close()
-    assert len(rows) == 1
-    cat, schema, table, gcol, _name, qml, default, when = rows[0]
-    assert (cat, schema, table, gcol, default) == ("", "", "indicators", geom_col, 1)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", when)
-    root = ET.fromstring(qml.split("\n", 1)[1])  # well-formed XML after the DOCTYPE line
+    by_name = {r[4]: r for r in rows}
+    assert len(by_name) == len(rows) == 15  # 3 years × (2 coverage + red line + GEP) + terrain + 2 change layers
+    defaults = sorted((r[2], r[4]) for r in rows if r[6] == 1)
+    assert defaults == [("indicators", "林草覆盖率 2021 达标/不达标"), ("redline_2019_2020", "redline_2019_2020 新增/减少"),
+                        ("redline_2020_2021", "redline_2020_2021 新增/减少")]
+    for cat, schema, table, gcol, _name, qml, default, when in rows:
+        assert (cat, schema) == ("", "") and gcol == (geom_col if table == "indicators" else "geom")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", when)
+    root = ET.fromstring(by_name["林草覆盖率 2021 达标/不达标"][5].split("\n", 1)[1])  # well-formed after the DOCTYPE
+    r = root.find("renderer-v2")
+    assert r.get("type") == "categorizedSymbol" and r.get("attr") == "coverage_status_2021"
+    assert [c.get("value") for c in r.find("categories")] == [MET, NOT_MET, ""]
+    assert "region_name" in root.find("labeling/settings/text-style").get("fieldName")
+    root = ET.fromstring(by_name["林草覆盖率 2021 分级"][5].split("\n", 1)[1])
     r = root.find("renderer-v2")
     assert r.get("type") == "graduatedSymbol" and r.get("attr") == "coverage_pct_2021"
     edges = [(float(x.get("lower")), float(x.get("upper"))) for x in r.find("ranges")]
     assert edges == [(0, 18), (18, 40), (40, 60), (60, 100)]
     assert len(r.find("symbols")) == 4
-    assert "region_name" in root.find("labeling/settings/text-style").get("fieldName")
+    # the removed part is labelled as against the previous accounted year, 2021 vs 2020
+    root = ET.fromstring(by_name["redline_2020_2021 新增/减少"][5].split("\n", 1)[1])
+    labels = {c.get("value"): c.get("label") for c in root.find("renderer-v2/categories")}
+    assert labels["removed"] == "减少 removed：2021 较 2020（与上一核算年相比）"
 
 
 def test_maps_are_drawn(built):

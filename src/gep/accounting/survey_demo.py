@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from gep.core.errors import InputError
+from gep.io.qgis_styles import outline_style, write_layer_styles
 from gep.vector.geodesy import polygon_area_m2
 from gep.vector.regions import to_crs
 
@@ -149,6 +150,8 @@ def write_layer(gdf: gpd.GeoDataFrame, out: str | Path) -> Path:
     tmp = out.with_suffix(".tmp.gpkg")
     tmp.unlink(missing_ok=True)
     gdf.to_file(tmp, layer="DLTB", driver="GPKG", engine="pyogrio")
+    write_layer_styles(tmp, [outline_style("DLTB", label_field=None, colour="237,248,233,255", width=0.1,
+                                           description="survey parcels (gep demo)")])
     tmp.replace(out)
     return out
 

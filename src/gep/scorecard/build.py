@@ -178,7 +178,7 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                                              notes=notes))
         layer = indicator_layer(regions, index, std, coverage=t["forest_grass_coverage"])
         written.append(write_indicators_gpkg(out_dir / "indicators.gpkg", layer, change_gpkg=change_gpkg,
-                                             breaks=breaks))
+                                             breaks=breaks, comparison=(cov_ind and cov_ind.comparison) or ">"))
         paths = figures()
     map_figs = [(caption, path) for (caption, _), path in zip(map_jobs, paths)]
     trend_figs = [(caption, path) for (caption, _), path in zip(trend_jobs, paths[len(map_jobs):])]

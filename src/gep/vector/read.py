@@ -39,9 +39,12 @@ def open_layer(path: str | Path, *, layer: str | None, where: str, encoding: str
                          "GDAL reads (GeoPackage, Shapefile, GeoJSON, FileGDB, ...)") from None
     if layer is not None and layer not in layers:
         raise InputError(f"{where}: layer '{layer}' not found; available layers: {', '.join(layers)}")
-    if layer is None and len(layers) > 1:
-        raise InputError(f"{where}: the file has {len(layers)} layers ({', '.join(layers)}); name the one to use "
-                         "with the 'layer' setting")
+    if layer is None:  # QGIS keeps the styles saved into a GeoPackage in a table of its own: not a data layer
+        data = [n for n in layers if n != "layer_styles"]
+        if len(data) > 1:
+            raise InputError(f"{where}: the file has {len(data)} layers ({', '.join(data)}); name the one to use "
+                             "with the 'layer' setting")
+        layer = data[0] if data and len(data) < len(layers) else None
     encoding = encoding or shapefile_encoding(src)
     try:
         gdf = pyogrio.read_dataframe(src, layer=layer, encoding=encoding, **(read_options or {}))

@@ -476,7 +476,7 @@ def test_write_change_gpkg_atomic(tmp_path, year_pair):
     write_change_gpkg(target, {"added": ch[ch.change == "added"], "removed": ch[ch.change == "removed"],
                                "none": ch.iloc[0:0], "status": status})
     names = [n for n, _ in pyogrio.list_layers(target)]
-    assert sorted(names) == ["added", "none", "removed", "status"]
+    assert sorted(names) == ["added", "layer_styles", "none", "removed", "status"]  # + QGIS styles
     back = gpd.read_file(target, layer="added")
     assert sorted(back.ids) == ["1", "3"]
     assert sorted(gpd.read_file(target, layer="status").status) == ["added", "removed", "reshaped", "unchanged"]

@@ -40,6 +40,7 @@ from gep.config.protected import ProtectedConfig, ProtectedLayerConfig  # noqa: 
 from gep.core.atomic import atomic_path
 from gep.core.errors import ConservationError, InputError
 from gep.core.units import M2_PER_KM2
+from gep.io.qgis_styles import change_styles, write_layer_styles
 from gep.indicators.judgement import BASELINE, BEFORE_BASELINE, DECREASED, NOT_DECREASED, not_decreased
 from gep.raster.crs_sanity import check_extent
 from gep.vector.read import id_text, open_layer
@@ -624,7 +625,8 @@ def write_change_gpkg(path: str | Path, layers: Mapping[str, pd.DataFrame]) -> P
     """Write several layers (GeoDataFrames, or plain DataFrames as attribute tables) into one GeoPackage.
 
     The whole file is written under a temporary name beside ``path`` and renamed at the end, so a reader
-    never sees a half-written package and a failed run leaves the old file in place.
+    never sees a half-written package and a failed run leaves the old file in place. Layers of added/removed
+    parts (a ``change`` column, see :func:`change_layers`) get a default QGIS style (``layer_styles``).
     """
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
@@ -638,6 +640,7 @@ def write_change_gpkg(path: str | Path, layers: Mapping[str, pd.DataFrame]) -> P
                 # Parts may mix Polygon and MultiPolygon; one declared type keeps GIS tools happy.
                 kw = {"promote_to_multi": True} if len(df) else {"geometry_type": "MultiPolygon"}
             pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG", **kw)
+        write_layer_styles(tmp, change_styles(layers))
     return path
 
 
