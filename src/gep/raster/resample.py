@@ -25,8 +25,8 @@ memory with the same transformer settings (docs/methods.md §4.2.6). ``count_abo
 multi-band file (e.g. 365 daily maximum temperatures) and counts, per source cell, the bands above a threshold
 before resampling (cooling days, docs/methods.md §4.2.3).
 
-Coarse rasters (each source cell at least :data:`COARSE_RATIO` target cells across, e.g. 1 km climate over 30 m
-land cover) with ``nearest`` or ``bilinear`` are not warped by GDAL block by block: the source cells the grid
+Coarse rasters in the grid's CRS (each source cell at least :data:`COARSE_RATIO` target cells across, e.g. 0.01°
+climate over 0.00027° land cover) with ``nearest`` or ``bilinear`` are not warped by GDAL block by block: the source cells the grid
 needs are read once (masked as above) and every block is sampled from that small array with GDAL's own
 definitions, evaluated at the target cell's centre mapped into the source's pixel space:
 
@@ -35,10 +35,10 @@ definitions, evaluated at the target cell's centre mapped into the source's pixe
   or outside the raster are left out and the weights of the others renormalised (a sum < 1e-5: NaN).
   A target cell whose centre falls outside the source raster, or in a nodata source cell, is NaN, as with GDAL.
 
-Same CRS (unrotated): the source pixel coordinates are exact. Another CRS: they are transformed on a lattice and
-interpolated in between, refined until the interpolation error is below 1e-7 source cell (GDAL's approximate
-transformer, used by the warp, allows 1e-6), so values can differ from the warp by that fraction of the
-difference between neighbouring source cells. Same-CRS results equal the warp's up to float32 rounding.
+The source column of a target cell depends on its column only and the row on its row, so a block is sampled
+rows first, then columns. Results equal the warp's (tests: identical on their grids; in general up to float32
+rounding of the same weighted sum). Sources in another CRS are still warped by GDAL: sampling them point by
+point (pyproj for every cell) was several times slower than the warp (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -71,7 +71,6 @@ _counter = itertools.count()
 
 COARSE_RATIO = 4            # source cells at least this many target cells across (both axes): sampled, not warped
 COARSE_MAX_VALUES = 1 << 25  # ... and when the source cells the grid needs (× bands) are at most this many
-_LATTICE_TOL_PX = 1e-7       # interpolated source pixel coordinates: largest error accepted (source cells)
 
 
 def _src_cell_area_m2(xs: np.ndarray, ys: np.ndarray, src_transform, src_crs: CRS) -> np.ndarray:
@@ -206,19 +205,20 @@ class _Coarse:
     """The source cells a grid needs, read once (float64, NaN where nodata or outside ``valid_range``), and
     sampled block by block at the target cells' centres (see the module docstring)."""
 
-    def __init__(self, values: np.ndarray, win: Window, src_transform, src_size: tuple[int, int],
-                 transformer: Transformer | None):
+    def __init__(self, values: np.ndarray, win: Window, src_transform, src_size: tuple[int, int]):
         self.values = values
         self.win = win
         self.inv = ~src_transform          # map coordinates → source pixel coordinates
         self.src_size = src_size           # (rows, cols) of the whole source raster
-        self.transformer = transformer     # grid CRS → source CRS; None: the same CRS
 
     @classmethod
     def read(cls, reader: WarpReader, src) -> _Coarse | None:
         """The coarse array for ``reader`` from the open ``src``, or None where a warp is needed (source not
         coarse enough, too large a window, or the grid outside the source)."""
         g = reader.grid
+        if CRS.from_wkt(reader.src_crs_wkt) != g.crs or g.transform.b or g.transform.d or src.transform.b \
+                or src.transform.d:
+            return None  # another CRS (or a rotated grid): GDAL's warp, faster there (benchmarks/README.md)
         h, w = g.shape
         left, bottom, right, top = array_bounds(h, w, g.transform)
         try:
@@ -237,103 +237,40 @@ class _Coarse:
         win = Window(col0, row0, col1 - col0, row1 - row0)
         src_nodata = reader.nodata if reader.nodata is not None else src.nodata
         values = reader.read_masked(src, src_nodata, win)
-        same = CRS.from_wkt(reader.src_crs_wkt) == g.crs
-        transformer = None if same else Transformer.from_crs(g.crs, CRS.from_wkt(reader.src_crs_wkt), always_xy=True)
-        return cls(values, win, src.transform, (src.height, src.width), transformer)
+        return cls(values, win, src.transform, (src.height, src.width))
 
     def sample(self, grid: Grid, r0: int, r1: int, c0: int, c1: int, resampling: str) -> np.ndarray:
         """Target rows r0:r1, columns c0:c1 sampled from the coarse array (float64, float32-rounded like the
         warp's output; NaN outside the source and on nodata)."""
-        px, py = self._pixels(grid, r0, r1, c0, c1)
+        t, inv = grid.transform, self.inv
+        px = inv.c + inv.a * (t.c + t.a * (np.arange(c0, c1) + 0.5))
+        py = inv.f + inv.e * (t.f + t.e * (np.arange(r0, r1) + 0.5))
         x, y = px - self.win.col_off, py - self.win.row_off
-        out = _nearest(self.values, x, y)
+        vals = np.pad(self.values, 1, constant_values=np.nan)       # index k + 1: source cell k of the window
+        hp, wp = vals.shape
+
+        def idx(k, n):
+            return np.clip(k, -1, n - 2) + 1
+
+        i, j = np.floor(y + 1e-10).astype(np.int64), np.floor(x + 1e-10).astype(np.int64)
+        out = vals[idx(i, hp)][:, idx(j, wp)]
         if resampling == "bilinear":  # GDAL: only where the source cell containing the centre is valid
-            out = np.where(np.isnan(out), np.nan, _bilinear(self.values, x, y))
-        outside = ~((px >= 0) & (px < self.src_size[1]) & (py >= 0) & (py < self.src_size[0]))
+            ok = ~np.isnan(vals)
+            v0 = np.where(ok, vals, 0.0)
+            j0, i0 = np.floor(x - 0.5).astype(np.int64), np.floor(y - 0.5).astype(np.int64)
+            rx, ry = 1.5 - (x - j0), (1.5 - (y - i0))[:, None]   # weight of the left / upper cell (GDAL's)
+            a, b = idx(i0, hp), idx(i0 + 1, hp)
+            ja, jb = idx(j0, wp), idx(j0 + 1, wp)
+            acc_rows = v0[a] * ry + v0[b] * (1 - ry)
+            div_rows = ok[a] * ry + ok[b] * (1 - ry)
+            acc = acc_rows[:, ja] * rx + acc_rows[:, jb] * (1 - rx)
+            div = div_rows[:, ja] * rx + div_rows[:, jb] * (1 - rx)
+            value = np.where(div == 1.0, acc, acc / np.where(div > 0, div, 1.0))
+            value[div < 1e-5] = np.nan
+            out = np.where(np.isnan(out), np.nan, value)
+        outside = ((px < 0) | (px >= self.src_size[1]))[None, :] | ((py < 0) | (py >= self.src_size[0]))[:, None]
         out[outside] = np.nan
         return out.astype(np.float32).astype(np.float64)
-
-    def _pixels(self, grid: Grid, r0: int, r1: int, c0: int, c1: int) -> tuple[np.ndarray, np.ndarray]:
-        """Source pixel coordinates (whole raster) of the target cell centres of the block."""
-        t, inv = grid.transform, self.inv
-        cols, rows = np.arange(c0, c1) + 0.5, np.arange(r0, r1) + 0.5
-        if self.transformer is None and t.b == t.d == 0 and inv.b == inv.d == 0:
-            px = inv.c + inv.a * (t.c + t.a * cols)
-            py = inv.f + inv.e * (t.f + t.e * rows)
-            return np.broadcast_to(px, (rows.size, cols.size)), np.broadcast_to(py[:, None], (rows.size, cols.size))
-        return _lattice(self._exact(t), cols, rows)
-
-    def _exact(self, t):
-        inv, tr = self.inv, self.transformer
-
-        def to_pixels(cc: np.ndarray, rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            x, y = t.c + t.a * cc + t.b * rr, t.f + t.d * cc + t.e * rr
-            if tr is not None:
-                x, y = tr.transform(x, y)
-                x, y = np.asarray(x), np.asarray(y)
-            return inv.c + inv.a * x + inv.b * y, inv.f + inv.d * x + inv.e * y
-        return to_pixels
-
-
-def _lattice(to_pixels, cols: np.ndarray, rows: np.ndarray, step: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """``to_pixels`` over every (row, col) of the block, computed exactly on a lattice every ``step`` cells and
-    interpolated bilinearly in between; the step is halved until the error at the lattice cells' middles is
-    below :data:`_LATTICE_TOL_PX` (step 1: every cell exactly)."""
-    if step <= 1 or (cols.size <= 2 and rows.size <= 2):
-        cc, rr = np.meshgrid(cols, rows)
-        return to_pixels(cc, rr)
-    ic = np.unique(np.r_[np.arange(0, cols.size, step), cols.size - 1])
-    ir = np.unique(np.r_[np.arange(0, rows.size, step), rows.size - 1])
-    lx, ly = to_pixels(*np.meshgrid(cols[ic], rows[ir]))
-    px, py = (_interp2(v, ic, ir, cols.size, rows.size) for v in (lx, ly))
-    mc, mr = (ic[:-1] + ic[1:]) // 2, (ir[:-1] + ir[1:]) // 2
-    mc, mr = (mc if mc.size else ic), (mr if mr.size else ir)
-    ex, ey = to_pixels(*np.meshgrid(cols[mc], rows[mr]))
-    err = max(np.max(np.abs(ex - px[np.ix_(mr, mc)])), np.max(np.abs(ey - py[np.ix_(mr, mc)])))
-    if err <= _LATTICE_TOL_PX:  # NaN (a point the transform cannot map) fails too
-        return px, py
-    return _lattice(to_pixels, cols, rows, step // 2)
-
-
-def _interp2(v: np.ndarray, ic: np.ndarray, ir: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Bilinear interpolation of lattice values ``v`` (at rows ``ir``, columns ``ic``) onto every cell."""
-    along = np.stack([np.interp(np.arange(w), ic, row) for row in v])          # lattice rows × w
-    k = np.clip(np.searchsorted(ir, np.arange(h), side="right") - 1, 0, max(ir.size - 2, 0))
-    if ir.size == 1:
-        return np.broadcast_to(along, (h, w)).copy()
-    f = ((np.arange(h) - ir[k]) / (ir[k + 1] - ir[k]))[:, None]
-    return along[k] * (1 - f) + along[k + 1] * f
-
-
-def _nearest(values: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
-    """GDAL's nearest neighbour: the cell ``floor(p + 1e-10)``; NaN off the array."""
-    i, j = np.floor(py + 1e-10).astype(np.int64), np.floor(px + 1e-10).astype(np.int64)
-    return _take(values, i, j)
-
-
-def _take(values: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    inside = (i >= 0) & (i < values.shape[0]) & (j >= 0) & (j < values.shape[1])
-    out = np.full(i.shape, np.nan)
-    out[inside] = values[i[inside], j[inside]]
-    return out
-
-
-def _bilinear(values: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
-    """GDAL's bilinear at points (px, py) (pixel coordinates of ``values``): the 4 cells around the point,
-    weighted (1 - dx)(1 - dy), …; NaN or missing neighbours left out and the weights renormalised; NaN where
-    the weights left sum to less than 1e-5."""
-    j0, i0 = np.floor(px - 0.5).astype(np.int64), np.floor(py - 0.5).astype(np.int64)
-    rx, ry = 1.5 - (px - j0), 1.5 - (py - i0)   # weight of the left / upper cell (GDAL's dfRatioX/Y)
-    acc = np.zeros(px.shape)
-    div = np.zeros(px.shape)
-    for di, dj, wgt in ((0, 0, rx * ry), (0, 1, (1 - rx) * ry), (1, 0, rx * (1 - ry)), (1, 1, (1 - rx) * (1 - ry))):
-        v = _take(values, i0 + di, j0 + dj)
-        ok = ~np.isnan(v)
-        div[ok] += wgt[ok]
-        acc[ok] += v[ok] * wgt[ok]
-    out = np.where(div == 1.0, acc, acc / np.where(div > 0, div, 1.0))
-    out[div < 1e-5] = np.nan
-    return out
 
 
 def _open(path: str):
