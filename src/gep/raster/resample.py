@@ -25,10 +25,10 @@ memory with the same transformer settings (docs/methods.md §4.2.6). ``count_abo
 multi-band file (e.g. 365 daily maximum temperatures) and counts, per source cell, the bands above a threshold
 before resampling (cooling days, docs/methods.md §4.2.3).
 
-Coarse rasters in the grid's CRS (each source cell at least :data:`COARSE_RATIO` target cells across, e.g. 0.01°
-climate over 0.00027° land cover) with ``nearest`` or ``bilinear`` are not warped by GDAL block by block: the source cells the grid
-needs are read once (masked as above) and every block is sampled from that small array with GDAL's own
-definitions, evaluated at the target cell's centre mapped into the source's pixel space:
+Coarse rasters in the grid's CRS (each source cell at least :data:`COARSE_RATIO` target cells across, e.g.
+0.01° climate over 0.00027° land cover) with ``nearest`` or ``bilinear`` are not warped by GDAL block by block:
+the source cells the grid needs are read once (masked as above) and every block is sampled from that small
+array with GDAL's own definitions, evaluated at the target cell's centre mapped into the source's pixel space:
 
 - nearest: the source cell ``floor(x + 1e-10)``;
 - bilinear: the four source cells around the point, weights ``(1 - dx)(1 - dy)`` …; neighbours that are nodata
