@@ -77,18 +77,28 @@ def _as_xr(data: da.Array, grid: Grid, name: str, units: str) -> xr.DataArray:
 
 
 class _Inputs:
-    """Raster inputs of one year on one land-cover grid (lazy, cached by name; ``ls`` is the LS factor)."""
+    """Raster inputs of one year on one land-cover grid (lazy; ``ls`` is the LS factor).
+
+    Each raster is opened and resampled once per year however many services (or Tier-1 regulators) read it:
+    the arrays are memoised by what defines them (the year's path, resampling, kind, scale, offset, nodata, band,
+    valid_range, count_above), so et and an evaporation given as the same file are one array, read once."""
 
     def __init__(self, cfg: GepConfig, year: int, grid: Grid, chunks, ls_path: Path | None):
         self.cfg, self.year, self.grid, self.chunks, self.ls_path = cfg, year, grid, chunks, ls_path
-        self._cache: dict[str, da.Array] = {}
+        self._read: dict[tuple, da.Array] = {}
 
     def _get_input(self, inp: RasterInput) -> da.Array:
         if inp.value is not None:
             return constant_on_grid(inp.value * inp.scale + inp.offset, self.grid, self.chunks)
-        return warp_to_grid(inp.path_for(self.year), self.grid, self.chunks, resampling=inp.resampling,
-                            kind=inp.kind, output="density", scale=inp.scale, offset=inp.offset, nodata=inp.nodata,
-                            band=inp.band, valid_range=inp.valid_range, count_above=inp.count_above)
+        options = dict(resampling=inp.resampling, kind=inp.kind, scale=inp.scale, offset=inp.offset,
+                       nodata=inp.nodata, band=inp.band, valid_range=inp.valid_range, count_above=inp.count_above)
+        return self._warped(inp.path_for(self.year), options)
+
+    def _warped(self, path, options: dict[str, Any]) -> da.Array:
+        key = (str(Path(path).resolve()), *sorted(options.items()))
+        if key not in self._read:
+            self._read[key] = warp_to_grid(path, self.grid, self.chunks, output="density", **options)
+        return self._read[key]
 
     def given(self, name: str) -> bool:
         """Whether input ``name`` can be read: the LS factor, a configured raster or constant, or evaporation
@@ -96,15 +106,12 @@ class _Inputs:
         return name in ("ls", "evaporation") or getattr(self.cfg.rasters, name) is not None
 
     def get(self, name: str) -> da.Array:
-        if name not in self._cache:
-            if name == "ls":
-                self._cache[name] = warp_to_grid(self.ls_path, self.grid, self.chunks, resampling="bilinear")
-            else:
-                inp = getattr(self.cfg.rasters, name)
-                if name == "evaporation" and inp is None:
-                    return self.get("et")
-                self._cache[name] = self._get_input(inp)
-        return self._cache[name]
+        if name == "ls":
+            return self._warped(self.ls_path, {"resampling": "bilinear"})
+        inp = getattr(self.cfg.rasters, name)
+        if name == "evaporation" and inp is None:
+            return self.get("et")
+        return self._get_input(inp)
 
 
 # ---------------------------------------------------------------------------------------------------------
