@@ -405,9 +405,10 @@ def terrain_notes(table: pd.DataFrame | None) -> list[str]:
         counts = official.groupby("terrain_source", sort=True).size()
         listed = "；".join(f"{src}（{n} 个区域）" for src, n in counts.items())
         listed_en = "; ".join(f"{src} ({n} region(s))" for src, n in counts.items())
-        notes.append(f"地形类型采用官方名单：{listed}；其余 {len(last) - len(official)} 个区域按 DEM 网格上的起伏度"
-                     f"面积占比计算。Terrain types from the official table: {listed_en}; the other "
-                     f"{len(last) - len(official)} region(s) computed from relief shares on the DEM grid")
+        notes.append(f"地形类型采用官方名单：{listed}；其余 {len(last) - len(official)} 个区域按规则计算（DEM 网格上的"
+                     f"起伏度面积占比，或年降水量）。Terrain types from the official table: {listed_en}; the other "
+                     f"{len(last) - len(official)} region(s) computed by the rule (relief shares on the DEM grid, "
+                     "or precipitation)")
     if "terrain_borderline" in table.columns:
         flagged = table[table["terrain_borderline"].astype(bool)]
         flagged = flagged.sort_values(["region_code", "year"], kind="mergesort").drop_duplicates("region_code")
