@@ -1,5 +1,6 @@
-# Indicator 7: terrain classes from the DEM on the land-cover grid (a stratum of the land-cover crosstab),
-# then 林草覆盖率 per region and year with the region's terrain type, target and gap. With landcover.survey the
+# Indicator 7: terrain classes from the DEM on the land-cover grid (a stratum of the land-cover crosstab) and
+# region × relief-class areas on the DEM's own grid (the region terrain type), then 林草覆盖率 per region and
+# year with the region's terrain type, target and gap. With landcover.survey the
 # area table comes from the land survey's polygons (rule survey_account) instead of the raster crosstabs.
 
 
@@ -26,6 +27,32 @@ rule terrain_grid:
         runtime=120,
     shell:
         f"gep stage terrain-grid {{CONFIG_FILE:q}} {JOB}"
+
+
+# the region terrain type is decided from region × relief-class areas on the DEM's own grid (docs/methods.md
+# §2.3), not from the terrain sampled on the land-cover grid: one job for every level, one pass over the DEM
+rule terrain_areas:
+    conda:
+        "../envs/gep.yaml"
+    input:
+        checked=CHECKED,
+        dem=CFG.terrain.dem_path if CFG.terrain else [],
+        regions=region_paths(),
+    output:
+        [path(run_paths.relief_areas_path(CFG, level)) for level in LEVELS],
+    params:
+        settings=uses("terrain.dem_path", "terrain.window_m", "terrain.thresholds_m", "regions"),
+        levels=LEVEL_ARGS,
+    log:
+        log("terrain_areas"),
+    benchmark:
+        benchmark("terrain_areas")
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=120,
+    shell:
+        f"gep stage terrain-areas {{CONFIG_FILE:q}} --level {{params.levels}} {JOB}"
 
 
 if CFG.landcover.survey:
@@ -69,6 +96,7 @@ rule coverage_tables:
         files=config_files.coverage_files(CFG) + config_files.scheme_files(CFG),
         regions=region_paths(),
         crosstabs=coverage_inputs(),
+        relief=[path(run_paths.relief_areas_path(CFG, level)) for level in LEVELS],
     output:
         coverage_tables(),
     params:

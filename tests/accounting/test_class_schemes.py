@@ -8,7 +8,7 @@ import yaml
 from gep.accounting.classes import CATEGORIES, load_scheme
 from gep.core.resources import available
 
-BUILTINS = ("clcd", "worldcover", "modis_igbp", "sandiao", "sandiao_wetland")
+BUILTINS = ("clcd", "worldcover", "modis_igbp", "modis_mcd12c1", "sandiao", "sandiao_wetland")
 LINCAO = frozenset({"forest", "shrub", "grass"})
 # 三调 codes that the survey's work classification moves into 湿地
 SANDIAO_WET = {303: "forest", 304: "forest", 306: "shrub", 402: "grass"}
@@ -52,6 +52,21 @@ def test_modis_igbp():
     assert (cat[11], cat[12], cat[13], cat[15], cat[16], cat[17]) == (
         "wetland", "cropland", "built", "snow", "barren", "water")
     assert s.nodata == 255
+
+
+def test_modis_mcd12c1_is_igbp_with_water_as_0():
+    """MCD12C1's Majority_Land_Cover_Type_1: 0 = water, 1-16 the IGBP classes as in MCD12Q1 (where water is 17)."""
+    c1, q1 = load_scheme("modis_mcd12c1"), load_scheme("modis_igbp")
+    cat = {c.code: c.category for c in c1.classes}
+    assert sorted(cat) == list(range(0, 17)) and c1.nodata == 255
+    assert cat[0] == "water" and 17 not in cat
+    q1_by_code = q1.by_code()
+    for c in c1.classes:
+        if c.code:  # 1-16: same names and categories as MCD12Q1's LC_Type1
+            q = q1_by_code[c.code]
+            assert (c.name_zh, c.name_en, c.category) == (q.name_zh, q.name_en, q.category)
+    assert c1.by_code()[0].name_zh == q1_by_code[17].name_zh == "水体"
+    assert sorted(c1.codes_in(LINCAO)) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 
 
 def test_sandiao_lincao_codes():

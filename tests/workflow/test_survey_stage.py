@@ -1,5 +1,5 @@
-"""Indicator 7 from a land-survey layer through the workflow's own stages (terrain-grid, survey-account,
-coverage-tables) on a small input set, checked against sums made by hand from the survey's fields; `gep
+"""Indicator 7 from a land-survey layer through the workflow's own stages (terrain-grid, terrain-areas,
+survey-account, coverage-tables) on a small input set, checked against sums made by hand from the survey's fields; `gep
 validate` and the stage refuse bad layers with one line each and write nothing."""
 
 from __future__ import annotations
@@ -65,11 +65,12 @@ def _hand(gdf: gpd.GeoDataFrame) -> pd.Series:
 
 
 def test_stages_give_the_surveys_numbers(run):
-    from gep.indicators.coverage.stage import coverage_tables, survey_account, write_terrain
+    from gep.indicators.coverage.stage import coverage_tables, relief_areas, survey_account, write_terrain
     from gep.io.run_paths import table_path, terrain_path
 
     cfg = config.load(run["config"])
     write_terrain(cfg, terrain_path(cfg))
+    relief_areas(cfg, [b.LEVEL])
     for year in cfg.years:
         survey_account(cfg, b.LEVEL, year)
     coverage_tables(cfg, b.LEVEL)

@@ -108,7 +108,9 @@ def test_region_area_and_nodata(run):
     folder, arrays, regions, _ = run
     ra = pd.read_csv(folder / "results/tables/town/region_area.csv", dtype={"region_code": str})
     assert list(ra.columns) == ["region_code", "region_name", "year", "polygon_area_km2", "valid_km2",
-                                "nodata_km2", "outside_raster_km2", "area_check_pct"]
+                                "nodata_km2", "unknown_codes_km2", "unknown_codes_pct", "outside_raster_km2",
+                                "area_check_pct"]
+    assert (ra.unknown_codes_km2 == 0).all()  # every code of the rasters is in the scheme
     for year, arr in arrays.items():
         for code, poly in zip(regions["code"], regions.geometry):
             row = ra[(ra.region_code == code) & (ra.year == year)].iloc[0]

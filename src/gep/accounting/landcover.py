@@ -122,6 +122,37 @@ def unknown_codes_error(raster: LandcoverRaster, scheme_name: str, codes: dict[i
                       f"fix the raster, or set 'landcover.unknown_codes: nodata'")
 
 
+def unknown_codes_note(crosstab_df: pd.DataFrame) -> str | None:
+    """One line naming the area of codes not in the scheme that ``landcover.unknown_codes: nodata`` turned into
+    nodata, per region (km²), for the job's log; None when there is none."""
+    unknown = crosstab_df[crosstab_df["lc_code"] == UNKNOWN].groupby("region_code")["area_cm2"].sum()
+    unknown = unknown[unknown > 0]
+    if unknown.empty:
+        return None
+    listed = ", ".join(f"{code} {cm2 / CM2_PER_KM2:.6f} km²" for code, cm2 in list(unknown.items())[:20])
+    more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+    return (f"codes not in the class scheme counted as nodata (landcover.unknown_codes: nodata) in "
+            f"{len(unknown)} region(s): {listed}{more}; see unknown_codes_km2 in region_area")
+
+
+def unknown_codes_notes(region_area_df: pd.DataFrame | None) -> list[str]:
+    """Report lines (Chinese and English) for the regions where ``landcover.unknown_codes: nodata`` turned codes
+    not in the class scheme into nodata (the ``unknown_codes_km2`` / ``unknown_codes_pct`` columns of
+    ``region_area``); empty when there are none."""
+    if region_area_df is None or "unknown_codes_km2" not in region_area_df.columns:
+        return []
+    hit = region_area_df[region_area_df["unknown_codes_km2"] > 0]
+    if hit.empty:
+        return []
+    hit = hit.sort_values(["region_code", "year"], kind="mergesort")
+    items = "；".join(f"{r.region_code} {r.region_name} {int(r.year)}：{r.unknown_codes_km2:.4f} km²"
+                     f"（{r.unknown_codes_pct:.3f}%）" for r in hit.head(20).itertuples())
+    more = f" 等 {len(hit)} 条" if len(hit) > 20 else ""
+    return [f"土地覆盖中有不在分类体系内的代码，已按无数据处理（landcover.unknown_codes: nodata）：{items}{more}。"
+            f"该面积计入无数据面积（region_area 的 unknown_codes_km2）。Codes not in the class scheme were counted as "
+            f"nodata in {len(hit)} region-year(s); see unknown_codes_km2 and unknown_codes_pct in region_area"]
+
+
 def crosstab_table(raster: LandcoverRaster, regions: gpd.GeoDataFrame, codes, *, strata=None,
                    strata_codes=None, part: tuple[int, int] | None = None) -> pd.DataFrame:
     """Exact area (cm²) per region × stratum × land-cover code of one raster.
@@ -212,20 +243,28 @@ def landcover_area(crosstab_df: pd.DataFrame, regions: pd.DataFrame, scheme: Cla
 
 
 def region_area(crosstab_df: pd.DataFrame, areas: pd.DataFrame, regions: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Tidy ``region_area`` rows: polygon area, valid (classified) area, nodata area, area outside the raster."""
+    """Tidy ``region_area`` rows: polygon area, valid (classified) area, nodata area, area outside the raster.
+
+    ``nodata_km2`` includes the cells whose codes are not in the class scheme (``landcover.unknown_codes:
+    nodata``); that part is also reported on its own as ``unknown_codes_km2`` and as a share of the region's
+    polygon area, ``unknown_codes_pct`` (docs/methods.md §2.6), so that it is never silent."""
     is_nodata = crosstab_df["lc_code"].isin([NODATA, UNKNOWN])
     valid = crosstab_df[~is_nodata].groupby("region_code")["area_cm2"].sum()
     nodata = crosstab_df[is_nodata].groupby("region_code")["area_cm2"].sum()
+    unknown = crosstab_df[crosstab_df["lc_code"] == UNKNOWN].groupby("region_code")["area_cm2"].sum()
     out = regions.merge(areas, on="region_code", how="left")
     out["year"] = year
     out["valid_km2"] = out["region_code"].map(valid).fillna(0).astype(np.int64) / CM2_PER_KM2
     out["nodata_km2"] = out["region_code"].map(nodata).fillna(0).astype(np.int64) / CM2_PER_KM2
+    out["unknown_codes_km2"] = out["region_code"].map(unknown).fillna(0).astype(np.int64) / CM2_PER_KM2
+    out["unknown_codes_pct"] = np.where(out["polygon_area_km2"] > 0,
+                                        100.0 * out["unknown_codes_km2"] / out["polygon_area_km2"], 0.0)
     out["outside_raster_km2"] = (out["polygon_area_km2"] - out["in_raster_km2"]).clip(lower=0)
     accounted = out["valid_km2"] + out["nodata_km2"]
     out["area_check_pct"] = np.where(out["in_raster_km2"] > 0,
                                      (accounted - out["in_raster_km2"]) / out["in_raster_km2"] * 100, 0.0)
     cols = ["region_code", "region_name", "year", "polygon_area_km2", "valid_km2", "nodata_km2",
-            "outside_raster_km2", "area_check_pct"]
+            "unknown_codes_km2", "unknown_codes_pct", "outside_raster_km2", "area_check_pct"]
     return out[cols].sort_values("region_code", kind="stable").reset_index(drop=True)
 
 

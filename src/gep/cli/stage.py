@@ -86,6 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     step("landcover-tables", run_landcover_tables, "publish the land-cover tables", levels=True)
     step("terrain-grid", run_terrain_grid, "terrain classes on the land-cover grid (COG)")
+    step("terrain-areas", run_terrain_areas, "region × relief-class areas on the DEM's own grid (the region "
+         "terrain type of indicator 7)", levels=True)
     step("survey-account", run_survey_account, "land-survey polygons of one year over region levels, with terrain "
          "shares (indicator 7 with landcover.survey)", levels=True, year=True)
     step("coverage-tables", run_coverage_tables, "林草覆盖率 tables (indicator 7)", levels=True)
@@ -182,6 +184,14 @@ def run_terrain_grid(args) -> int:
 
     cfg = _load(args.config)
     write_terrain(cfg, _paths().terrain_path(cfg))
+    return 0
+
+
+def run_terrain_areas(args) -> int:
+    from gep.indicators.coverage.stage import relief_areas
+
+    cfg = _load(args.config)
+    relief_areas(cfg, _levels(cfg, args.level), threads=_threads())
     return 0
 
 

@@ -64,7 +64,12 @@ class TerrainConfig(BaseModel):
     )
     precip_path: Path | None = Field(None, description="mean annual precipitation raster (mm) for the arid rule")
     overrides_path: Path | None = Field(
-        None, description="CSV region_code,terrain_type,source: an official list that always wins"
+        None, description="CSV region_code,terrain_type,source: the official list (an approved plan, a provincial "
+        "list) that always wins; its source is shown in the tables and the report (docs/methods.md §2.3)"
+    )
+    borderline_margin_pp: float = Field(
+        3.0, ge=0, le=50, description="a computed type whose deciding share lies within this many percentage "
+        "points of a threshold of the rule is flagged terrain_borderline for a person to decide [P]"
     )
     dem_min_coverage_pct: float = Field(99.0, ge=0, le=100, description="regions the DEM covers less → error, %")
     chunk: int = Field(1024, ge=16, description="Dask chunk side for reading the DEM and the output grid, cells "

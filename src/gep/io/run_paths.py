@@ -8,6 +8,7 @@ Layout::
     interim/LEVEL/crosstab_YEAR.parquet       integer cm² per region × terrain × class
     interim/LEVEL/parts/crosstab_YEAR_PART.parquet   one tile group's partial crosstab (compute.tile_groups > 1)
     interim/LEVEL/survey_YEAR_KIND.parquet    the land survey's region × terrain × class table and its reports
+    interim/LEVEL/relief_areas.parquet        integer cm² per region × relief class on the DEM's own grid
     interim/LEVEL/transition_Y0_Y1.parquet    integer cm² per region × class(Y0) × class(Y1)
     interim/LEVEL/redline_YEAR.parquet        land cover inside the red line
     interim/LEVEL/redline_transition_Y0_Y1.parquet
@@ -71,6 +72,12 @@ SURVEY_KINDS = ("table", "issues", "regions", "totals", "summary")
 def survey_path(cfg: Config, level: Key, year: Key, kind: str) -> Path:
     """One of the land-survey accounting's interim tables of one level × year (``kind`` in SURVEY_KINDS)."""
     return interim_dir(cfg, level) / f"survey_{year}_{kind}.parquet"
+
+
+def relief_areas_path(cfg: Config, level: Key) -> Path:
+    """Region × relief class areas on the DEM's own grid (integer cm²), from which the region terrain type is
+    decided (indicator 7, docs/methods.md §2.3)."""
+    return interim_dir(cfg, level) / "relief_areas.parquet"
 
 
 def transition_path(cfg: Config, level: Key, year_from: Key, year_to: Key) -> Path:

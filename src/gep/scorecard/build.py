@@ -148,6 +148,10 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                            protected_change=t["protected_change"], gep_summary=t["gep_summary"], department=dep)
     notes = consistency_notes(std, t["forest_grass_coverage"])
     notes += names_note(regions)
+    from gep.accounting.landcover import unknown_codes_notes
+    from gep.indicators.coverage.index import terrain_notes
+
+    notes += terrain_notes(t["forest_grass_coverage"]) + unknown_codes_notes(t["region_area"])
     if t["gep_summary"] is None:
         notes.append("未找到 gep_summary：指标 10 为“暂未核算”（运行 GEP 核算后生成）。"
                      "gep_summary not found: indicator 10 is 暂未核算 (run the GEP accounts to fill it)")

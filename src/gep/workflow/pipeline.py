@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,10 @@ from gep.core.compute import progress, scheduler
 from gep.config import Config
 from gep.raster.grid import open_lazy
 from gep.raster.kernels import warm_up
-from gep.accounting.landcover import (NODATA, UNKNOWN, LandcoverRaster, check_conservation, crosstab_table,
+from gep.accounting.landcover import (UNKNOWN, LandcoverRaster, check_conservation, crosstab_table,
                                       require_mapped, extent_account,
                         landcover_area, merge_parts, region_area, region_areas, transition_table, unknown_codes,
-                        unknown_codes_error)
+                        unknown_codes_error, unknown_codes_note)
 from gep.vector.regions import read_regions, region_frame
 from gep.io.publish import guard
 from gep.accounting.inputs import load_regions, open_landcover  # noqa: F401
@@ -54,8 +55,9 @@ def account(cfg: Config, level: str, year: int, out: Path, *, terrain_path: Path
         if (tab["lc_code"] == UNKNOWN).any():
             if cfg.landcover.unknown_codes == "error":
                 raise unknown_codes_error(raster, scheme.name, unknown_codes(raster, scheme.codes))
-            tab.loc[tab["lc_code"] == UNKNOWN, "lc_code"] = NODATA
-            tab = merge_parts([tab])
+            # 'nodata': the rows stay labelled 'unknown' (counted as nodata by every table) so that region_area
+            # reports their area (unknown_codes_km2) and the report says so
+            print(f"gep: warning: {raster.path}: {unknown_codes_note(tab)}", file=sys.stderr)
     if part is None:
         check_conservation(tab, region_areas(regions, raster.grid), cfg.checks.area_tolerance_pct, str(raster.path))
         require_mapped(tab, str(raster.path), level, year)

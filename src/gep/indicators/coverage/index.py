@@ -187,16 +187,96 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
 # region terrain type
 
 
+def _relief_shares(df: pd.DataFrame, relief_areas: pd.DataFrame | None) -> pd.DataFrame:
+    """Area (km²) of plain, hill, mountain and no DEM per (region_code, year) of ``df``: from ``relief_areas``
+    (region × relief class on the DEM's own grid, one set for every year) when given, else summed over the
+    rows of ``df`` (terrain as sampled on the land-cover grid). Column ``share_grid`` says which."""
+    broad_of = {0: "nodata", 1: "plain", 2: "hill"}
+    if relief_areas is None:
+        broad = df["terrain_code"].map(broad_of).fillna("mountain")
+        wide = (df.assign(broad=broad)
+                  .pivot_table(index=["region_code", "year"], columns="broad", values="area_km2",
+                               aggfunc="sum", fill_value=0.0))
+        grid = "land-cover grid"
+    else:
+        ra = _check_relief_areas(relief_areas)
+        broad = ra["terrain_code"].map(broad_of).fillna("mountain")
+        per_region = (ra.assign(broad=broad)
+                        .pivot_table(index="region_code", columns="broad", values="area_km2",
+                                     aggfunc="sum", fill_value=0.0))
+        keys = df[["region_code", "year"]].drop_duplicates()
+        lacking = sorted(set(keys["region_code"]) - set(per_region.index))
+        if lacking:
+            raise InputError(f"relief-class areas on the DEM grid lack region(s) {', '.join(lacking[:20])}; "
+                             "recompute them (gep stage terrain-areas) for the same regions")
+        wide = keys.merge(per_region.reset_index(), on="region_code", how="left").set_index(["region_code", "year"])
+        grid = "DEM grid"
+    for col in ("plain", "hill", "mountain", "nodata"):
+        if col not in wide.columns:
+            wide[col] = 0.0
+    wide = wide[["plain", "hill", "mountain", "nodata"]].astype(np.float64).reset_index()
+    wide["share_grid"] = grid
+    return wide.sort_values(["region_code", "year"], kind="mergesort").reset_index(drop=True)
+
+
+def _check_relief_areas(relief_areas: pd.DataFrame) -> pd.DataFrame:
+    """region_code (text), terrain_code (int) and area_km2 of a DEM-grid relief table (area_cm2 accepted)."""
+    ra = relief_areas.copy()
+    if "area_km2" not in ra.columns and "area_cm2" in ra.columns:
+        ra["area_km2"] = ra["area_cm2"] / 1e10
+    missing = [c for c in ("region_code", "terrain_code", "area_km2") if c not in ra.columns]
+    if missing:
+        raise InputError(f"relief-class area table lacks column(s) {', '.join(missing)}; pass the output of "
+                         "gep.indicators.coverage.terrain.relief_class_areas")
+    ra["region_code"] = ra["region_code"].astype(str)
+    ra["terrain_code"] = ra["terrain_code"].astype(np.int64)
+    bad_t = sorted(set(ra["terrain_code"]) - set(BROAD_OF_CODE))
+    if bad_t:
+        raise InputError(f"relief-class areas: unknown terrain_code {bad_t}; codes are 0 (no DEM) and 1..6")
+    return ra
+
+
+def _borderline(wide: pd.DataFrame, cfg: TerrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Regions whose computed type hangs on a share within ``cfg.borderline_margin_pp`` (strictly less) of a
+    threshold that would change it (docs/methods.md §2.3): the mountain share against ``mountain_share_pct``
+    (any type), mountain + hill against ``hill_mountain_share_pct`` (丘陵区 and 平原区; a 山区 does not depend
+    on it). Returns the flags and a note per row ("" where not flagged)."""
+    margin = cfg.borderline_margin_pp
+    m_thr, mh_thr = cfg.mountain_share_pct, cfg.hill_mountain_share_pct
+    flags = np.zeros(len(wide), dtype=bool)
+    notes = np.full(len(wide), "", dtype=object)
+    for i, r in enumerate(wide.itertuples()):
+        if not r.computed_type:
+            continue
+        mh = r.mountain_pct + r.hill_pct
+        near = []
+        if abs(r.mountain_pct - m_thr) < margin:
+            near.append(f"mountain share {r.mountain_pct:.2f}% is {abs(r.mountain_pct - m_thr):.2f} pp from "
+                        f"{m_thr:g}%")
+        if r.computed_type != "山区" and abs(mh - mh_thr) < margin:
+            near.append(f"mountain + hill share {mh:.2f}% is {abs(mh - mh_thr):.2f} pp from {mh_thr:g}%")
+        if near:
+            flags[i] = True
+            notes[i] = (f"{r.computed_type} by a narrow margin: {'; '.join(near)} (within {margin:g} pp): a "
+                        "person should decide and give the type in terrain.overrides_path")
+    return flags, notes
+
+
 def region_terrain_type(terrain_area: pd.DataFrame, cfg: TerrainConfig | None = None,
                         precip_mean_mm: pd.Series | None = None,
-                        overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+                        overrides: pd.DataFrame | None = None, *,
+                        relief_areas: pd.DataFrame | None = None) -> pd.DataFrame:
     """Terrain type (山区 / 丘陵区 / 平原区 / 干旱半干旱地区) of every region and year, with the rule that decided.
 
     Shares (%) of plain (code 1), hill (2) and mountain (3–6) are taken over the DEM-covered area of the
-    region (all land-cover rows, nodata included; terrain_code 0 is reported as ``terrain_nodata_km2`` and
-    left out of the shares). With ``cfg.type_year == "first"`` (default) each region keeps the type computed
-    from its first year in the table (``basis_year``), so a region's target does not change between years
-    only because boundaries or nodata moved; ``"each"`` computes it per year.
+    region (terrain_code 0 is reported as ``terrain_nodata_km2`` and left out of the shares). With
+    ``relief_areas`` (region × relief class on the DEM's own grid: :func:`gep.indicators.coverage.terrain.
+    relief_class_areas`, columns region_code, terrain_code, area_km2 or area_cm2) the shares come from it,
+    the same for every year (docs/methods.md §2.3); without it they are summed over ``terrain_area``'s rows
+    (terrain sampled on the land-cover grid, nodata land cover included). ``share_grid`` says which.
+    With ``cfg.type_year == "first"`` (default) each region keeps the type computed from its first year in
+    the table (``basis_year``), so a region's target does not change between years only because boundaries
+    or nodata moved; ``"each"`` computes it per year.
 
     Rules, first match wins: (1) the ``overrides`` table (columns region_code, terrain_type, source) →
     "override: <source>"; (2) mean annual precipitation ``precip_mean_mm[region_code] < cfg.arid_precip_mm``
@@ -206,22 +286,21 @@ def region_terrain_type(terrain_area: pd.DataFrame, cfg: TerrainConfig | None = 
     precipitation means (mm/year per region_code) are the caller's zonal statistics of ``cfg.precip_path``;
     this function does not read rasters.
 
+    ``terrain_source`` names where the type comes from: the override table's source (e.g. 省林业局名单) or
+    "computed: relief shares on the DEM grid" (or "… on the land-cover grid"). ``terrain_borderline`` is
+    True where the type was computed from the shares and a deciding share lies less than
+    ``cfg.borderline_margin_pp`` from a threshold that would change it; ``terrain_note`` then says which
+    (rows decided by the override table or the precipitation rule are never borderline).
+
     Columns: region_code, region_name, year, basis_year, plain_km2, hill_km2, mountain_km2,
-    terrain_nodata_km2, plain_pct, hill_pct, mountain_pct, precip_mm, computed_type, terrain_type,
-    terrain_rule; sorted by region_code, year. Raises InputError for override rows naming unknown regions
+    terrain_nodata_km2, plain_pct, hill_pct, mountain_pct, precip_mm, share_grid, computed_type, terrain_type,
+    terrain_rule, terrain_source, terrain_borderline, terrain_note; sorted by region_code, year. Raises InputError for override rows naming unknown regions
     or types, for precipitation missing for a region, and for regions without DEM coverage that no other
     rule decides.
     """
     cfg = cfg or TerrainConfig()
     df = _check_table(terrain_area)
-    broad = df["terrain_code"].map({0: "nodata", 1: "plain", 2: "hill"}).fillna("mountain")
-    wide = (df.assign(broad=broad)
-              .pivot_table(index=["region_code", "year"], columns="broad", values="area_km2",
-                           aggfunc="sum", fill_value=0.0))
-    for col in ("plain", "hill", "mountain", "nodata"):
-        if col not in wide.columns:
-            wide[col] = 0.0
-    wide = wide.reset_index().sort_values(["region_code", "year"], kind="mergesort").reset_index(drop=True)
+    wide = _relief_shares(df, relief_areas)
     wide = wide.merge(_names(df), on=["region_code", "year"], how="left")
     if cfg.type_year == "first":
         first = wide.groupby("region_code", sort=True)["year"].transform("min")
@@ -248,6 +327,8 @@ def region_terrain_type(terrain_area: pd.DataFrame, cfg: TerrainConfig | None = 
     wide["computed_type"] = computed
     wide["terrain_type"] = computed
     wide["terrain_rule"] = rule
+    wide["terrain_source"] = np.where(covered > 0, "computed: relief shares on the " + wide["share_grid"], "")
+    wide["terrain_borderline"], wide["terrain_note"] = _borderline(wide, cfg)
 
     regions = sorted(set(wide["region_code"]))
     # precipitation rule
@@ -263,6 +344,8 @@ def region_terrain_type(terrain_area: pd.DataFrame, cfg: TerrainConfig | None = 
         arid = wide["precip_mm"] < cfg.arid_precip_mm
         wide.loc[arid, "terrain_type"] = "干旱半干旱地区"
         wide.loc[arid, "terrain_rule"] = f"precipitation < {cfg.arid_precip_mm:g} mm"
+        wide.loc[arid, "terrain_source"] = "computed: mean annual precipitation"
+        wide.loc[arid, ["terrain_borderline", "terrain_note"]] = [False, ""]
 
     # override rule: always wins
     if overrides is None and cfg.overrides_path is not None:
@@ -290,6 +373,8 @@ def region_terrain_type(terrain_area: pd.DataFrame, cfg: TerrainConfig | None = 
         hit = wide["region_code"].isin(ov.index)
         wide.loc[hit, "terrain_type"] = wide.loc[hit, "region_code"].map(ov["terrain_type"])
         wide.loc[hit, "terrain_rule"] = "override: " + wide.loc[hit, "region_code"].map(ov["source"])
+        wide.loc[hit, "terrain_source"] = wide.loc[hit, "region_code"].map(ov["source"])
+        wide.loc[hit, ["terrain_borderline", "terrain_note"]] = [False, ""]
 
     undecided = sorted(set(wide.loc[wide["terrain_type"] == "", "region_code"]))
     if undecided:
@@ -298,11 +383,41 @@ def region_terrain_type(terrain_area: pd.DataFrame, cfg: TerrainConfig | None = 
     wide = wide.rename(columns={"plain": "plain_km2", "hill": "hill_km2", "mountain": "mountain_km2",
                                 "nodata": "terrain_nodata_km2"})
     cols = ["region_code", "region_name", "year", "basis_year", "plain_km2", "hill_km2", "mountain_km2",
-            "terrain_nodata_km2", "plain_pct", "hill_pct", "mountain_pct", "precip_mm", "computed_type",
-            "terrain_type", "terrain_rule"]
+            "terrain_nodata_km2", "plain_pct", "hill_pct", "mountain_pct", "precip_mm", "share_grid",
+            "computed_type", "terrain_type", "terrain_rule", "terrain_source", "terrain_borderline", "terrain_note"]
     out = wide[cols].sort_values(["region_code", "year"], kind="mergesort").reset_index(drop=True)
     out["year"] = out["year"].astype(np.int64)
+    out["terrain_borderline"] = out["terrain_borderline"].astype(bool)
     return out
+
+
+def terrain_notes(table: pd.DataFrame | None) -> list[str]:
+    """Lines for the report and the job's log about the region terrain types of ``table`` (the output of
+    :func:`region_terrain_type` or :func:`forest_grass_coverage`): where the types come from (the official
+    table's sources, with counts of regions) and one line per region whose computed type is borderline
+    (docs/methods.md §2.3). Empty when the table has no such columns."""
+    if table is None or table.empty or "terrain_source" not in table.columns:
+        return []
+    notes: list[str] = []
+    last = table.sort_values(["region_code", "year"], kind="mergesort").drop_duplicates("region_code", keep="last")
+    official = last[last["terrain_rule"].astype(str).str.startswith("override: ")]
+    if len(official):
+        counts = official.groupby("terrain_source", sort=True).size()
+        listed = "；".join(f"{src}（{n} 个区域）" for src, n in counts.items())
+        listed_en = "; ".join(f"{src} ({n} region(s))" for src, n in counts.items())
+        notes.append(f"地形类型采用官方名单：{listed}；其余 {len(last) - len(official)} 个区域按规则计算（DEM 网格上的"
+                     f"起伏度面积占比，或年降水量）。Terrain types from the official table: {listed_en}; the other "
+                     f"{len(last) - len(official)} region(s) computed by the rule (relief shares on the DEM grid, "
+                     "or precipitation)")
+    if "terrain_borderline" in table.columns:
+        flagged = table[table["terrain_borderline"].astype(bool)]
+        flagged = flagged.sort_values(["region_code", "year"], kind="mergesort").drop_duplicates("region_code")
+        for r in flagged.itertuples():
+            note = getattr(r, "terrain_note", "") or ""
+            notes.append(f"地形类型临界：{r.region_name}（{r.region_code}）按起伏度占比为{r.terrain_type}，但判定占比距"
+                         f"阈值很近，请人工确认并在 terrain.overrides_path 中给出。Borderline terrain type of "
+                         f"{r.region_code} {r.region_name}: {note}")
+    return notes
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -392,7 +507,8 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
     ``data_complete`` = mapped_pct ≥ ``min_mapped_pct`` (the config's ``checks.min_coverage_pct``). Where the data
     are incomplete the judgement is 数据不全, not 达标 / 不达标: the value over the mapped area is shown beside it.
 
-    Columns: region_code, region_name, year, terrain_type, terrain_rule, region_area_km2, water_km2,
+    Columns: region_code, region_name, year, terrain_type, terrain_rule, terrain_source, terrain_borderline,
+    terrain_note (from ``types``; "", False and "" when it lacks them), region_area_km2, water_km2,
     land_area_km2, forest_km2, grass_km2, nodata_km2, coverage_pct, target_pct, comparison, meets_target,
     gap_pct, gap_km2, standard, mapped_pct, coverage_mapped_pct, data_complete (and numerator, when the table
     has one); sorted by region_code, year.
@@ -404,6 +520,11 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
     g = g.merge(_names(df), on=["region_code", "year"], how="left")
     t = _keyed(types, ["region_code", "year", "terrain_type", "terrain_rule"], "terrain types",
                "region_terrain_type")
+    # where the type comes from and whether a person should decide it (docs/methods.md §2.3)
+    t["terrain_source"] = types["terrain_source"].astype(str).to_numpy() if "terrain_source" in types else ""
+    t["terrain_borderline"] = (types["terrain_borderline"].astype(bool).to_numpy() if "terrain_borderline" in types
+                               else False)
+    t["terrain_note"] = types["terrain_note"].fillna("").astype(str).to_numpy() if "terrain_note" in types else ""
     g = g.merge(t, on=["region_code", "year"], how="left")
     lacking = sorted(set(g.loc[g["terrain_type"].isna(), "region_code"]))
     if lacking:
@@ -428,7 +549,8 @@ def forest_grass_coverage(terrain_area: pd.DataFrame, types: pd.DataFrame,
     g["standard"] = std.name
     g = g.rename(columns={"area_km2": "region_area_km2"})
     _partial_data(g, cfg, min_mapped_pct)
-    cols = ["region_code", "region_name", "year", "terrain_type", "terrain_rule", "region_area_km2", "water_km2",
+    cols = ["region_code", "region_name", "year", "terrain_type", "terrain_rule", "terrain_source",
+            "terrain_borderline", "terrain_note", "region_area_km2", "water_km2",
             "land_area_km2", "forest_km2", "grass_km2", "nodata_km2", "coverage_pct", "target_pct",
             "comparison", "meets_target", "gap_pct", "gap_km2", "standard", "mapped_pct", "coverage_mapped_pct",
             "data_complete"]
@@ -495,5 +617,5 @@ def coverage_trend(coverage: pd.DataFrame, decimals: int = DECIMALS) -> pd.DataF
 __all__ = [
     "BROAD_CLASSES", "CoverageConfig", "CoverageStandard", "TERRAIN_CLASSES", "available_standards",
     "coverage_by_terrain", "coverage_trend", "forest_grass_coverage", "load_coverage_config", "load_standard",
-    "read_overrides", "region_terrain_type",
+    "read_overrides", "region_terrain_type", "terrain_notes",
 ]

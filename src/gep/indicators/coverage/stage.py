@@ -15,6 +15,7 @@ and overlaps per region), ``survey_totals`` (the layer's own class sums) and ``s
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +24,12 @@ import pandas as pd
 from gep.accounting.classes import load_scheme
 from gep.config import Config
 from gep.indicators.coverage.index import (coverage_by_terrain, coverage_trend, forest_grass_coverage, read_overrides,
-                             region_terrain_type)
+                                          region_terrain_type, terrain_notes)
 from gep.core.errors import InputError
 from gep.accounting.landcover import CM2_PER_KM2, NODATA, UNKNOWN
 from gep.accounting.inputs import load_regions
 from gep.io.publish import publish_table
-from gep.io.run_paths import SURVEY_KINDS, crosstab_path, survey_path, terrain_path
+from gep.io.run_paths import SURVEY_KINDS, crosstab_path, relief_areas_path, survey_path, terrain_path
 from gep.vector.regions import region_frame
 from gep.io.tables import read_table
 
@@ -48,6 +49,25 @@ def write_terrain(cfg: Config, out: Path) -> Path:
     return out
 
 
+def relief_areas(cfg: Config, levels: list[str], *, threads: int | None = None) -> dict[str, pd.DataFrame]:
+    """Region × relief-class areas on the DEM's own grid (integer cm², docs/methods.md §2.3) of each level, in one
+    pass over the DEM; written to :func:`gep.io.run_paths.relief_areas_path`. They decide the region terrain
+    type whatever the land cover's resolution."""
+    from gep.core.compute import progress, scheduler
+    from gep.indicators.coverage.terrain import relief_class_areas_by_level
+    from gep.io.tables import write_single
+
+    if cfg.terrain is None:
+        raise InputError("config: no 'terrain' section; add terrain.dem_path to compute terrain classes")
+    regions = {level: load_regions(cfg, level) for level in levels}
+    with scheduler(cfg.compute.scheduler, cfg.compute.workers or threads), \
+            progress(f"relief classes on the DEM grid ({', '.join(levels)})"):
+        tables = relief_class_areas_by_level(cfg.terrain.dem_path, regions, cfg.terrain)
+    for level, tab in tables.items():
+        write_single(tab, relief_areas_path(cfg, level))
+    return tables
+
+
 def terrain_area(cfg: Config, level: str) -> pd.DataFrame:
     """Tidy region × year × terrain class × land-cover class areas (km²) from the interim crosstabs (or, with
     ``landcover.survey``, from the survey's tables: :func:`survey_terrain_area`)."""
@@ -57,7 +77,10 @@ def terrain_area(cfg: Config, level: str) -> pd.DataFrame:
     category = {str(c.code): c.category for c in scheme.classes}
     rows = [read_table(crosstab_path(cfg, level, y)) for y in cfg.years]
     tab = pd.concat(rows, ignore_index=True)
-    tab = tab[tab["lc_code"] != UNKNOWN].copy()
+    # codes not in the scheme (landcover.unknown_codes: nodata) count as nodata: in the denominator, never 林草
+    tab.loc[tab["lc_code"] == UNKNOWN, "lc_code"] = NODATA
+    keys = ["region_code", "year", "terrain_code", "lc_code"]
+    tab = tab.groupby(keys, as_index=False, sort=False)["area_cm2"].sum()
     tab["category"] = tab["lc_code"].map(category).fillna(NODATA)
     tab["area_km2"] = tab["area_cm2"] / CM2_PER_KM2
     tab = tab.merge(region_frame(load_regions(cfg, level)), on="region_code", how="left")
@@ -185,11 +208,17 @@ def coverage_tables(cfg: Config, level: str) -> list[Path]:
     if cfg.terrain.overrides_path:  # one table may list regions of several levels: keep this level's rows
         overrides = read_overrides(cfg.terrain.overrides_path)
         overrides = overrides[overrides["region_code"].isin(set(ta["region_code"]))]
-    types = region_terrain_type(ta.drop(columns="area_cm2"), cfg.terrain, _precip_mean(cfg, level), overrides)
+    relief = read_table(relief_areas_path(cfg, level))
+    types = region_terrain_type(ta.drop(columns="area_cm2"), cfg.terrain, _precip_mean(cfg, level), overrides,
+                                relief_areas=relief)
+    for note in terrain_notes(types):  # into the job's log too
+        print(f"gep: warning: {level}: {note}", file=sys.stderr)
     fgc = forest_grass_coverage(ta.drop(columns="area_cm2"), types, cfg.coverage.standard, cfg.coverage,
                                 min_mapped_pct=cfg.checks.min_coverage_pct)
     extra = {"standard": cfg.coverage.standard, "denominator": cfg.coverage.denominator,
-             "window_m": cfg.terrain.window_m, "thresholds_m": list(cfg.terrain.thresholds_m)}
+             "window_m": cfg.terrain.window_m, "thresholds_m": list(cfg.terrain.thresholds_m),
+             "terrain_shares": "relief classes on the DEM's own grid (docs/methods.md §2.3)",
+             "borderline_margin_pp": cfg.terrain.borderline_margin_pp}
     if cfg.landcover.survey is not None:
         extra["landcover"] = "survey"
         extra["numerator"] = str(ta["numerator"].iloc[0]) if len(ta) else None

@@ -415,6 +415,69 @@ def terrain_on_grid(dem_path: str | Path, like, cfg: TerrainConfig | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------
+# region × relief class on the DEM's own grid
+
+
+def relief_class_areas(dem_path: str | Path, regions_gdf, cfg: TerrainConfig | None = None, *,
+                       scheduler=None) -> pd.DataFrame:
+    """Exact area (integer cm²) of every region in every relief class, on the DEM's own grid (docs/methods.md §2.3).
+
+    The relief classes are computed at the DEM's resolution (:func:`relief`, :func:`classify_relief`) and
+    accounted with the land cover's exact-area kernel (:func:`gep.raster.zonal.crosstab`: covered fraction of
+    each cell × its ellipsoidal area, §1.3–§1.4), whatever the land cover's resolution: this is what decides a
+    region's terrain type, never terrain sampled once per land-cover cell. Area on DEM nodata and the part of a
+    region beyond the DEM's extent are terrain code 0 (no DEM). ``regions_gdf`` has ``region_code`` and
+    geometry in any CRS. Columns: region_code, terrain_code (0..6), area_cm2; zero rows dropped; sorted.
+    """
+    return relief_class_areas_by_level(dem_path, {"": regions_gdf}, cfg, scheduler=scheduler)[""]
+
+
+def relief_class_areas_by_level(dem_path: str | Path, regions: Mapping[str, Any], cfg: TerrainConfig | None = None,
+                                *, scheduler=None) -> dict[str, pd.DataFrame]:
+    """:func:`relief_class_areas` for several region layers (``{level: regions}``) in one pass over the DEM:
+    the relief of each DEM tile is computed once for every level."""
+    import dask
+
+    from gep.accounting.landcover import region_areas
+    from gep.core.units import CM2_PER_KM2
+    from gep.raster.grid import grid_of
+    from gep.raster.zonal import CodeLUT, Zones, combine, crosstab_tasks
+    from gep.vector.regions import to_crs
+
+    cfg = cfg or TerrainConfig()
+    for level, gdf in regions.items():
+        if "region_code" not in gdf.columns:
+            raise InputError(f"regions{f' of level {level}' if level else ''} lack column 'region_code'; read "
+                             "them with gep.vector.regions.read_regions")
+    dem = open_dem(dem_path, cfg.chunk)
+    classes = classify_relief(relief(dem, cfg.window_m), cfg.thresholds_m)
+    grid = grid_of(dem_path)
+    codes = np.array(sorted(TERRAIN_CLASSES), dtype=np.int64)
+    lut = CodeLUT(codes, NODATA_CODE)
+    zones = {level: Zones.prepare(np.asarray(to_crs(gdf, grid.crs).geometry.values), grid)
+             for level, gdf in regions.items()}
+    tasks = {level: crosstab_tasks(classes.data, grid, z, lut) for level, z in zones.items()}
+    flat = [t for level in tasks for t in tasks[level]]
+    results = iter(dask.compute(*flat, scheduler=scheduler))
+    out: dict[str, pd.DataFrame] = {}
+    for level, gdf in regions.items():
+        mine = [next(results) for _ in tasks[level]]
+        sums = combine(mine, len(zones[level]), 1, lut.n)[:, 0, :]  # (region, class bin)
+        by_code = np.zeros((len(gdf), NODATA_CODE + 1 + len(codes)), dtype=np.int64)
+        by_code[:, codes] = sums[:, :len(codes)]
+        by_code[:, NODATA_CODE] = sums[:, lut.nodata_index] + sums[:, lut.unknown_index]
+        # the part of each region beyond the DEM's extent is no DEM as well (nothing is dropped)
+        areas = region_areas(gdf, grid)
+        outside = (areas["polygon_area_km2"] - areas["in_raster_km2"]).clip(lower=0.0).to_numpy()
+        by_code[:, NODATA_CODE] += np.rint(outside * CM2_PER_KM2).astype(np.int64)
+        z, k = np.nonzero(by_code)
+        df = pd.DataFrame({"region_code": gdf["region_code"].astype(str).to_numpy()[z],
+                           "terrain_code": k.astype(np.int64), "area_cm2": by_code[z, k]})
+        out[level] = df.sort_values(["region_code", "terrain_code"], kind="stable").reset_index(drop=True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
 # DEM coverage of regions
 
 
