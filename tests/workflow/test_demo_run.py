@@ -291,7 +291,7 @@ def test_summary_and_tables_workbook_of_the_demo(demo, capsys):
         index = pd.read_csv(demo / "results" / "scorecard" / level / "lianshan_index.csv", dtype={"region_code": str})
         for year, g in index.groupby("year"):
             counts = g["status"].value_counts()
-            words = " · ".join(f"{s} {int(counts.get(s, 0))}" for s in ("达标", "不达标", "暂未核算", "暂未调查", "无数据"))
+            words = " · ".join(f"{s} {int(counts.get(s, 0))}" for s in ("达标", "不达标", "暂未核算", "暂未调查", "无数据", "数据不全"))
             assert f"  {level} {year}: {words}（{g['region_code'].nunique()} 个区域的指标数）" in out
         assert f"  {level} report:    {(demo / 'results' / 'scorecard' / level / 'report' / 'index.html').resolve()}" \
             in out
