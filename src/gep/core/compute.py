@@ -167,17 +167,17 @@ def _distributed_client():
         return None
 
 
-def _scheduler_counts(dask_scheduler=None) -> tuple[int, int]:
-    """(tasks finished, tasks known) on a distributed scheduler; runs there (Client.run_on_scheduler)."""
-    finished = ("memory", "released", "forgotten", "erred")
-    states = [ts.state for ts in dask_scheduler.tasks.values()]
-    return sum(s in finished for s in states), len(states)
-
-
 @contextlib.contextmanager
 def _cluster_progress(label: str, client, interval: float | None) -> Iterator[None]:
     """Progress of the computations on a distributed scheduler: its task counts, polled from a thread."""
     import threading
+
+    def counts(dask_scheduler=None) -> tuple[int, int]:
+        """(tasks finished, tasks known) on the scheduler (all its clients'); runs there, sent by value (a local
+        function), so a scheduler without gep installed runs it too."""
+        finished = ("memory", "released", "forgotten", "erred")
+        states = [ts.state for ts in dask_scheduler.tasks.values()]
+        return sum(s in finished for s in states), len(states)
 
     stop = threading.Event()
     meter = Meter(label, 0, interval=interval)
@@ -185,7 +185,7 @@ def _cluster_progress(label: str, client, interval: float | None) -> Iterator[No
     def poll():
         while not stop.wait(min(1.0, meter.interval or 0.05)):
             try:
-                done, total = client.run_on_scheduler(_scheduler_counts)
+                done, total = client.run_on_scheduler(counts)
             except Exception:  # a scheduler that refuses code (distributed.scheduler.pickle) shows no progress
                 return
             if total:
