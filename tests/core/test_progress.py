@@ -103,6 +103,8 @@ def test_bad_interval_is_a_clear_error(monkeypatch):
         monkeypatch.setenv(compute.INTERVAL_VAR, bad)
         with pytest.raises(InputError, match=f"GEP_PROGRESS_INTERVAL={bad}: not a number of seconds"):
             Meter("x", 1, stream=io.StringIO(), live=False)
+        with pytest.raises(InputError, match="GEP_PROGRESS_INTERVAL"), progress("never runs"):
+            raise AssertionError("the block ran")
 
 
 @pytest.mark.parametrize("name", ["threads", "processes", "synchronous"])

@@ -208,6 +208,7 @@ def progress(label: str, *, interval: float | None = None) -> Iterator[None]:
     default 10 s, or each tenth of the work) once a computation has run that long; on a terminal one line
     updated every second. Threads, processes and synchronous schedulers report through a dask callback; on a
     distributed scheduler (local-cluster, tcp://) the scheduler's task counts are polled."""
+    _interval(live=False)  # a bad GEP_PROGRESS_INTERVAL stops the job before any work
     client = _distributed_client()
     if client is not None:
         with _cluster_progress(label, client, interval):
