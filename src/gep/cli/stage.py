@@ -182,8 +182,12 @@ def run_landcover_tables(args) -> int:
 def run_terrain_grid(args) -> int:
     from gep.indicators.coverage.stage import write_terrain
 
+    from gep.core.compute import progress, scheduler
+
     cfg = _load(args.config)
-    write_terrain(cfg, _paths().terrain_path(cfg))
+    # on the run's scheduler like every raster stage (compute.scheduler), with progress in the job's log
+    with scheduler(cfg.compute.scheduler, cfg.compute.workers or _threads()), progress("terrain classes"):
+        write_terrain(cfg, _paths().terrain_path(cfg))
     return 0
 
 
