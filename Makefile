@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CORES  ?= 2
 EXTRAS ?= test
 
-.PHONY: demo demo-survey test test-fast venv bench clean lint browser qgis qgis-plugin test-slurm test-wheel
+.PHONY: demo demo-survey test test-fast venv bench clean lint browser qgis qgis-plugin test-slurm test-wheel test-schedulers
 
 venv: $(VENV)/.installed
 
@@ -40,6 +40,11 @@ test-fast: venv
 # the dependencies linked from .venv instead (offline; see tests/test_wheel.py).
 test-wheel: venv
 	GEP_WHEEL_DEPS=index $(BIN)/python -m pytest -q tests/test_wheel.py
+
+# The whole workflow under threads, processes, local-cluster and a running dask scheduler, every table compared
+# byte for byte (four workflow runs: minutes on a quiet machine, so not part of `make test`).
+test-schedulers: venv
+	GEP_TEST_ALL_SCHEDULERS=1 $(BIN)/python -m pytest -q tests/workflow/test_schedulers.py
 
 # The report test renders the HTML report in Debian's headless Chromium; without it that test is skipped.
 browser:

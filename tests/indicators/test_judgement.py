@@ -17,8 +17,8 @@ from gep.indicators.protected.areas import protected_change
 
 def test_status_words_and_keys():
     assert J.STATUS == {"met": "达标", "not_met": "不达标", "not_computed": "暂未核算", "not_surveyed": "暂未调查",
-                        "no_data": "无数据"}
-    assert J.STATUSES == ("达标", "不达标", "暂未核算", "暂未调查", "无数据")
+                        "no_data": "无数据", "incomplete": "数据不全"}
+    assert J.STATUSES == ("达标", "不达标", "暂未核算", "暂未调查", "无数据", "数据不全")
     assert J.VERDICTS == {"not_decreased": "不减少", "decreased": "减少", "baseline": "基准年",
                           "before_baseline": "基准年前"}
     assert J.PROTECTED_STATUS == {"不减少": "达标", "基准年": "达标", "减少": "不达标", "基准年前": "暂未核算"}

@@ -205,7 +205,7 @@ def _tiny_demo(folder: Path) -> Path:
     data = folder / "data"
     data.mkdir()
     for p in full.iterdir():
-        if p.suffix in (".gpkg", ".tif") and not p.name.startswith("landcover_"):
+        if p.suffix in (".gpkg", ".tif", ".csv") and not p.name.startswith("landcover_"):
             p.rename(data / p.name)
     for year in (2019, 2020):
         with rasterio.open(full / f"landcover_{year}.tif") as src:
@@ -242,6 +242,9 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GEP_TEST_ALL_SCHEDULERS"),
+                    reason="four whole workflow runs (threads, processes, local-cluster, tcp://): run with "
+                           "GEP_TEST_ALL_SCHEDULERS=1 (make test-schedulers)")
 def test_every_stage_identical_on_every_scheduler(tmp_path):
     """The workflow (land cover 2 years × 2 region levels, terrain from the DEM, red line and protected areas,
     GEP Tier 1 and six Tier-2 services) run with compute.scheduler threads, processes, local-cluster and an
