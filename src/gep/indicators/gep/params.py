@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from gep.core.errors import InputError
+from gep.core.settings import read_yaml
 from gep.core.resources import resolve
 
 
@@ -48,12 +49,7 @@ def parameter_file(ref: str | Path) -> Path:
 def read_param_file(ref: str | Path, *, require_status: bool = True) -> ParamFile:
     """Read a YAML parameter file; it must be a mapping with ``status`` and ``source``."""
     path = parameter_file(ref)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise InputError(f"{path}: not valid YAML ({str(err).splitlines()[0]}); fix the syntax") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    data = read_yaml(path, "parameter file")
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of keys; see the built-in tables (gep where --data) for the layout")
     if require_status:

@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from gep.core.errors import InputError
+from gep.core.settings import read_yaml
 from gep.core.resources import available, resolve
 from gep.indicators.gep.units import basis_factor, normal_basis, price_unit, unit
 
@@ -317,12 +317,7 @@ def _item(key: str, entry: Any, path: Path, prices: Mapping[str, tuple[PriceReco
 def load_profile(ref: str | Path) -> Profile:
     """Read and check a profile (built-in name or path); every problem is a one-line InputError."""
     path = profile_file(ref)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise InputError(f"{path}: not valid YAML ({str(err).splitlines()[0]}); fix the syntax") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    data = read_yaml(path, "GEP profile")
     if not isinstance(data, Mapping):
         raise InputError(f"{path}: expected a mapping with name, status, source, items, prices")
     for k in ("status", "source"):
