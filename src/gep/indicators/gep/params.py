@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from gep.core.errors import InputError
 from gep.core.settings import read_yaml
