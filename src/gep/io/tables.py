@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gep.core.atomic import atomic_path, write_text
+from gep.core.errors import InputError
 
 FORMATS = ("csv", "parquet")
 #: The CSV encoding gep writes: UTF-8 with a byte-order mark, so Excel reads the Chinese right.
@@ -121,3 +122,24 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     return pd.read_csv(path, dtype={"region_code": str, "region_id": str, "lc_code": str}, encoding=READ_ENCODING)
+
+
+def read_user_csv(path: str | Path, *, what: str, required: Iterable[str] = (), absent_fix: str,
+                  columns_fix: str) -> pd.DataFrame:
+    """A table a user fills in (statistics, region tables, quantities): every cell as text (codes keep their
+    leading zeros), UTF-8 with or without BOM, header names stripped. One-line InputErrors naming the file:
+    ``"{path}: {what} does not exist; {absent_fix}"``, unreadable text, and
+    ``"{path}: column(s) … missing; {columns_fix}"``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {what} does not exist; {absent_fix}")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise InputError(f"{path}: cannot be read as UTF-8 CSV ({str(err).splitlines()[0]}); save it as "
+                         f"CSV UTF-8") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: column(s) {', '.join(missing)} missing; {columns_fix}")
+    return df

@@ -43,6 +43,7 @@ import pandas as pd
 from gep.config import gep_services as catalogue
 from gep.config.gep import STAT_SERVICES
 from gep.core.errors import InputError
+from gep.io.tables import read_user_csv
 from gep.indicators.gep.profiles import CATEGORIES, category_key
 from gep.indicators.gep.units import parse_unit
 
@@ -112,17 +113,9 @@ def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = No
     be present (rows for other years are ignored); all problems raise one InputError listing each.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: statistics table does not exist; write a template with `gep gep-template`")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise InputError(f"{path}: cannot be read as UTF-8 CSV ({str(err).splitlines()[0]}); save it as "
-                         f"CSV UTF-8") from None
-    missing_cols = [c for c in REQUIRED if c not in df.columns]
-    if missing_cols:
-        raise InputError(f"{path}: column(s) {', '.join(missing_cols)} missing; use the layout written by "
-                         f"`gep gep-template`")
+    df = read_user_csv(path, what="statistics table", required=REQUIRED,
+                       absent_fix="write a template with `gep gep-template`",
+                       columns_fix="use the layout written by `gep gep-template`")
     need_services = list(services) if services is not None else list(STAT_SERVICES)
     want_years = None if years is None else {int(y) for y in years}
     known_regions = None if region_codes is None else {str(c) for c in region_codes}

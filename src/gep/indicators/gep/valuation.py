@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from gep.core.errors import InputError
+from gep.io.tables import read_user_csv
 from gep.core.units import YUAN_PER_YI
 from gep.indicators.gep.params import Deflator
 from gep.indicators.gep.profiles import CATEGORIES, PROVISIONAL, Item, Profile, weakest
@@ -101,17 +102,8 @@ class Account:
 
 
 def _read_csv(path: Path, what: str, required: Sequence[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise InputError(f"{path}: {what} does not exist; check the path")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise InputError(f"{path}: cannot be read as UTF-8 CSV ({str(err).splitlines()[0]}); save it as "
-                         f"CSV UTF-8") from None
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise InputError(f"{path}: column(s) {', '.join(missing)} missing; {what} needs {', '.join(required)}")
-    return df
+    return read_user_csv(path, what=what, required=required, absent_fix="check the path",
+                         columns_fix=f"{what} needs {', '.join(required)}")
 
 
 def _number(text: str, where: str, name: str, problems: list[str]) -> float | None:

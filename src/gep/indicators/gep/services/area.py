@@ -30,6 +30,7 @@ import pandas as pd
 
 from gep.config.gep import GepConfig
 from gep.core.errors import InputError
+from gep.io.tables import read_user_csv
 from gep.indicators.gep.params import PriceTable
 from gep.indicators.gep.services.base import Service, Valuing
 
@@ -79,20 +80,8 @@ class RegionIndex:
 
 def read_csv(path: str | Path, required: Iterable[str], what: str) -> pd.DataFrame:
     """A region table as text cells (UTF-8 CSV); InputError naming the file when missing or unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: {what} table does not exist; check gep.tables")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise InputError(f"{path}: cannot be read as UTF-8 CSV ({str(err).splitlines()[0]}); save it as "
-                         f"CSV UTF-8") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise InputError(f"{path}: column(s) {', '.join(missing)} missing; a {what} table has the columns "
-                         f"{', '.join(required)} (docs/methods.md §4.2)")
-    return df
+    return read_user_csv(path, what=f"{what} table", required=required, absent_fix="check gep.tables",
+                         columns_fix=f"a {what} table has the columns {', '.join(required)} (docs/methods.md §4.2)")
 
 
 def number(text: Any, where: str, column: str, problems: list[str], *, required: bool,
