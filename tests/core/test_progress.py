@@ -96,6 +96,19 @@ def test_on_a_terminal_one_line_is_updated_in_place():
                                           "gep: progress: terrain classes: 4/4 tasks (100%) in 4 s\n"]
 
 
+def test_a_job_log_gets_whole_lines_even_from_a_terminal(tmp_path):
+    """`gep stage … --log FILE` run in a terminal: its stderr also writes the log, so lines, not updates in place."""
+    from gep.cli.main import _Tee
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    with open(tmp_path / "job.log", "w", encoding="utf-8") as log:
+        assert Meter("x", 1, stream=Terminal()).live or os.environ.get("CI")
+        assert not Meter("x", 1, stream=_Tee(Terminal(), log)).live
+
+
 def test_bad_interval_is_a_clear_error(monkeypatch):
     from gep.core.errors import InputError
 

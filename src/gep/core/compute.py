@@ -6,6 +6,7 @@ terminal).
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import time
@@ -149,6 +150,10 @@ class Meter:
 
 
 def _is_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal itself: a job's stream that also writes its log (``--log``) is not, so
+    its log gets whole lines."""
+    if not isinstance(stream, io.IOBase):
+        return False
     try:
         return bool(stream.isatty()) and not os.environ.get("CI")
     except (AttributeError, ValueError):
