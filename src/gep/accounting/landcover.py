@@ -108,6 +108,23 @@ def code_histogram(data: da.Array | RasterBlocks) -> dict[int, int]:
     return dict(sorted(total.items()))
 
 
+def present_codes(raster: LandcoverRaster) -> np.ndarray:
+    """The codes to count when no class scheme is given (``gep crosstab`` without ``--classes``).
+
+    8-bit land cover: every one of the 256 values but nodata. The counting pass then finds which codes occur
+    (codes without area are dropped from its table), so no separate pass reads the raster to discover them
+    (benchmarks/README.md, bench_crosstab.py). Wider types: the codes found by one histogram pass
+    (:func:`code_histogram`), because a table of 65,536 or more columns per region would cost more than that pass.
+    """
+    dtype = raster.blocks.dtype
+    if dtype.itemsize == 1:
+        lo = int(np.iinfo(dtype).min)
+        codes = np.arange(lo, lo + 256, dtype=np.int64)
+    else:
+        codes = np.array(list(code_histogram(raster.blocks)), dtype=np.int64)
+    return codes[codes != raster.nodata] if raster.nodata is not None else codes
+
+
 def unknown_codes(raster: LandcoverRaster, scheme_codes) -> dict[int, int]:
     """Codes in the raster that are neither in the scheme nor nodata, with pixel counts."""
     known = set(int(c) for c in scheme_codes)

@@ -119,7 +119,8 @@ def run_raster(args: argparse.Namespace) -> int:
     from gep.accounting.classes import load_scheme
     from gep.core.compute import progress, scheduler
     from gep.raster.kernels import warm_up
-    from gep.accounting.landcover import LandcoverRaster, code_histogram, crosstab_table, unknown_codes, unknown_codes_error
+    from gep.accounting.landcover import (LandcoverRaster, crosstab_table, present_codes, unknown_codes,
+                                         unknown_codes_error)
     from gep.vector.regions import overlaps, read_regions
     from gep.io.tables import write_single
 
@@ -133,10 +134,7 @@ def run_raster(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(max_workers=1) as background:
         overlap_check = background.submit(overlaps, regions)
         with scheduler(args.scheduler, args.workers), progress(f"crosstab {args.landcover}"):
-            if scheme:
-                codes = scheme.codes
-            else:
-                codes = np.array([c for c in code_histogram(raster.blocks) if c != raster.nodata], dtype=np.int64)
+            codes = scheme.codes if scheme else present_codes(raster)
             tab = crosstab_table(raster, regions, codes)
         bad = overlap_check.result()
     if bad:
