@@ -281,6 +281,18 @@ def _gep_raster_elsewhere(d: Path, cfg: dict) -> None:
                   "rasters": {"precipitation": str(d / "precip_{year}.tif"), "et": 600}}
 
 
+def _climate_year_missing(d: Path, cfg: dict) -> None:
+    """Precipitation of the accounting years only, but held at its 2018–2020 mean: 2018's file is missing."""
+    from helpers_raster import write_tif
+
+    for y in b.YEARS:
+        write_tif(d / f"precip_{y}.tif", np.full((30, 40), 1200.0, np.float32),
+                  Affine(0.01, 0, 109.95, 0, -0.01, 30.05), b.CRS, nodata=-1.0)
+    cfg["gep"] = {"services": ["water_conservation"], "deflator": "deflator_demo",
+                  "rasters": {"precipitation": str(d / "precip_{year}.tif"), "et": 600},
+                  "fixed_climate": {"from": 2018, "to": 2020}}
+
+
 @dataclass
 class Case:
     id: str
@@ -440,6 +452,9 @@ CASES = [
                                                            "outside every region"), 1),
     Case("gep_raster_not_covering_the_regions", _gep_raster_elsewhere,
          ("gep.rasters.precipitation", "precip_2019.tif", "of the regions' extent"), 1),
+    Case("gep_fixed_climate_year_file_missing", _climate_year_missing,
+         ("gep.rasters.precipitation: <d>/precip_2018.tif (climate year 2018 of gep.fixed_climate) does not exist",
+          "leave 2018 out of gep.fixed_climate"), 1),
     Case("output_dir_is_a_file", _output_is_a_file, ("output_dir", "results.txt", "is a file"), 1),
     Case("output_dir_under_a_file", _output_under_a_file, ("output_dir", "results.txt", "which is a file"), 1),
 ]

@@ -112,9 +112,12 @@ def test_tier1_values_through_run_gep_with_regulators(files):
     f_ws = {1: 0.02, 2: 0.37, 3: 0.22, 4: 0.31, 5: 8.29, 9: 2.59}
     q_ws = sum(area.get(k, 0.0) * v for k, v in f_ws.items()) * 2.0
     assert s.loc[("0101", 2019, "water_supply"), "quantity"] == pytest.approx(q_ws, rel=1e-6)
-    summ = out["gep_summary"]
-    tot = out["gep_services"].query("region_code == '0101' and year == 2019")["value_yuan"].sum()
-    assert summ.query("region_code == '0101' and year == 2019")["gep_yuan"].iloc[0] == pytest.approx(tot)
+    summ = out["gep_summary"].query("region_code == '0101' and year == 2019").iloc[0]
+    rows = out["gep_services"].query("region_code == '0101' and year == 2019")
+    # ESV: all 11 services; GEP (gep_tier 1): without the supporting ones (docs/methods.md §4.1)
+    assert summ["esv_yuan"] == pytest.approx(rows["value_yuan"].sum())
+    assert summ["gep_yuan"] == pytest.approx(rows.query("category != 'supporting'")["value_yuan"].sum())
+    assert summ["gep_yuan"] < summ["esv_yuan"]
 
 
 def test_run_gep_without_outputs_writes_nothing(files):

@@ -160,3 +160,20 @@ def test_protected_sources_follow_carry_forward(tmp_path):
     assert protected_sources(cfg, [2020]) == sorted([str(tmp_path / "red_2019.gpkg"), str(tmp_path / "pa_2020.gpkg")])
     assert protected_sources(cfg, [2022]) == sorted([str(tmp_path / "red_2021.gpkg"), str(tmp_path / "pa_2022.gpkg")])
     assert len(protected_sources(cfg)) == 2 + 4
+
+
+def test_fixed_climate_jobs_read_the_climate_years_files(tmp_path):
+    """With gep.fixed_climate (docs/methods.md §4.6) a year's raster job reads the climate years' precipitation and
+    et and its own NPP (not listed); the Tier-1 precipitation ratio follows; the resolved config validates again
+    (provenance re-reads it)."""
+    raw = _config(tmp_path, services=["tier1", "water_conservation", "carbon_sequestration"],
+                  fixed_climate={"from": 2015, "to": 2016},
+                  tier1={"regulators": {"precipitation": {"raster": str(tmp_path / "p_{year}.tif"),
+                                                          "reference_mean": 800}}})
+    cfg = validate(raw)
+    rasters = [f for f in gep_service_files(cfg, [2020]) if f.endswith(".tif")]
+    assert sorted(rasters) == sorted(str(tmp_path / f) for f in ("p_2015.tif", "p_2016.tif", "et_2015.tif",
+                                                                 "et_2016.tif", "npp_2020.tif"))
+    assert gep_regulator_rasters(cfg, [2020]) == [str(tmp_path / "p_2015.tif"), str(tmp_path / "p_2016.tif")]
+    assert validate(cfg.as_dict()).gep.fixed_climate.climate_years == [2015, 2016]
+    assert cfg.gep.climate_note() == "fixed climate: mean of precipitation, et, tier1 precipitation ratio over 2015, 2016"

@@ -116,13 +116,14 @@ def protected_sources(cfg: Config, years: Iterable[int | str] | None = None) -> 
 
 
 def gep_raster_inputs(cfg: Config, years: Iterable[int | str]) -> list[str]:
-    """The climate/soil rasters (gep.rasters) of ``years`` (constants have none) and a precomputed LS raster."""
+    """The climate/soil rasters (gep.rasters) of ``years`` (constants have none; an input held at fixed climate:
+    its climate years' files) and a precomputed LS raster."""
     if cfg.gep is None:
         return []
     files: list[str] = []
     for name in GEP_RASTERS:
         spec = getattr(cfg.gep.rasters, name)
-        files += _templates(spec.path if spec is not None else None, years)
+        files += _templates(spec.path if spec is not None else None, cfg.gep.raster_years(name, spec, years))
     files += [cfg.gep.ls.path] if cfg.gep.ls.path and "soil_retention" in cfg.gep.services else []
     return files
 
@@ -139,11 +140,11 @@ def gep_parameter_files(cfg: Config, services: Iterable[str] | None = None, *, p
 
 
 def gep_regulator_rasters(cfg: Config, years: Iterable[int | str]) -> list[str]:
-    """The Tier-1 regulator rasters of ``years``."""
+    """The Tier-1 regulator rasters of ``years`` (held at fixed climate: the climate years')."""
     if cfg.gep is None or "tier1" not in cfg.gep.services:
         return []
-    return [f for reg in cfg.gep.tier1.regulators.values() if reg.raster is not None
-            for f in _templates(reg.raster.path, years)]
+    return [f for name, reg in cfg.gep.tier1.regulators.items() if reg.raster is not None
+            for f in _templates(reg.raster.path, cfg.gep.raster_years(name, reg.raster, years))]
 
 
 def gep_service_files(cfg: Config, years: Iterable[int | str]) -> list[str]:

@@ -11,7 +11,7 @@ rasters come from the service catalogue :mod:`gep.config.gep_services`, where ea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -167,6 +167,55 @@ class Rasters(_Model):
         return self
 
 
+#: the raster inputs that follow the year's weather: the default of ``gep.fixed_climate.inputs``. NPP, land cover
+#: and the soil and surface factors are left out: they carry the ecological change the verdict is to see
+#: (docs/methods.md §4.6)
+WEATHER_INPUTS = ("precipitation", "et", "evaporation", "transpiration", "transpiration_cooling", "cooling_days",
+                  "erosivity", "wind_factor")
+
+
+class FixedClimate(_Model):
+    """Hold the weather-driven inputs at their mean over some climate years, so that a wet or hot year is not read
+    as ecological gain in the 稳定提高 verdict (docs/methods.md §4.6). Give ``years`` or a ``from``/``to`` range."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    years: list[int] | None = Field(None, description="the climate years, e.g. [2015, 2016, 2017]")
+    from_: int | None = Field(None, alias="from", description="first climate year of a range (with 'to')")
+    to: int | None = Field(None, description="last climate year of a range (with 'from'), included")
+    inputs: list[str] = Field(
+        default_factory=lambda: list(WEATHER_INPUTS),
+        description=f"the gep.rasters inputs held at their mean (default: {', '.join(WEATHER_INPUTS)}); a Tier-1 "
+                    f"regulator raster of the same name follows")
+
+    @model_validator(mode="after")
+    def _one_period(self) -> FixedClimate:
+        ranged = self.from_ is not None or self.to is not None
+        if (self.years is not None) == ranged:
+            raise ValueError("give the climate years either as 'years' (a list) or as 'from' and 'to'")
+        if ranged and (self.from_ is None or self.to is None or self.from_ > self.to):
+            raise ValueError(f"from {self.from_} to {self.to}: give both, the first year not after the last")
+        if self.years is not None and (not self.years or len(set(self.years)) != len(self.years)):
+            raise ValueError(f"years {self.years}: list each climate year once (at least one)")
+        bad = [n for n in self.inputs if n not in Rasters.model_fields]
+        if bad:
+            raise ValueError(f"inputs {', '.join(bad)}: not a gep.rasters input; use some of "
+                             f"{', '.join(Rasters.model_fields)}")
+        return self
+
+    @property
+    def climate_years(self) -> list[int]:
+        """The climate years, in order."""
+        return sorted(self.years) if self.years is not None else list(range(self.from_, self.to + 1))
+
+    def span(self) -> str:
+        """The climate years as written in the tables: '2015–2020' for a run of 3 or more, else listed."""
+        ys = self.climate_years
+        if len(ys) > 2 and ys == list(range(ys[0], ys[-1] + 1)):
+            return f"{ys[0]}–{ys[-1]}"
+        return ", ".join(map(str, ys))
+
+
 class _ParametersBase(BaseModel):
     """Parameter files (built-in names under src/gep/data/parameters/ or paths to the user's own files)."""
 
@@ -313,6 +362,10 @@ class GepConfig(_Model):
                                                                     "every service raster must cover")
     write_rasters: bool = Field(True, description="write a COG of each service's physical quantity per year")
     chunk: int = Field(2048, ge=64, description="Dask block side in cells (rounded to the land cover's tiles)")
+    fixed_climate: FixedClimate | None = Field(
+        None, description="hold the weather-driven inputs at their mean over climate years ({years: [...]} or "
+                          "{from: Y1, to: Y2}) so the trend and verdict show ecological change, not weather; the "
+                          "values are then not the years' actual GEP")
 
     @field_validator("services")
     @classmethod
@@ -340,6 +393,32 @@ class GepConfig(_Model):
         if bad:
             raise ValueError(f"unknown statistics service(s) {', '.join(bad)}; use {', '.join(STAT_SERVICES)}")
         return v
+
+
+    def fixed(self, name: str, inp: RasterInput | None) -> bool:
+        """Whether input ``name`` (a gep.rasters name, or a Tier-1 regulator's) is read at fixed climate:
+        ``fixed_climate`` lists it and it is a raster per year (a constant or a single file is the same every
+        year already)."""
+        fc = self.fixed_climate
+        return (fc is not None and name in fc.inputs and inp is not None and inp.path is not None
+                and inp.path_for(0) != inp.path_for(1))
+
+    def raster_years(self, name: str, inp: RasterInput | None, years: Iterable[int]) -> list[int]:
+        """The years whose file of input ``name`` accounting ``years`` read: the climate years when it is fixed,
+        else ``years``."""
+        return self.fixed_climate.climate_years if self.fixed(name, inp) else sorted({int(y) for y in years})
+
+    def climate_note(self) -> str | None:
+        """'fixed climate: mean of <inputs> over <years>' for the tables (gep_scope, verdict_rule, provenance);
+        None when no input is held fixed."""
+        if self.fixed_climate is None:
+            return None
+        held = [n for n in self.fixed_climate.inputs if self.fixed(n, getattr(self.rasters, n))]
+        if "tier1" in self.services:
+            held += [f"tier1 {n} ratio" for n, r in self.tier1.regulators.items() if self.fixed(n, r.raster)]
+        if not held:
+            return None
+        return f"fixed climate: mean of {', '.join(held)} over {self.fixed_climate.span()}"
 
 
 def load_gep_config(source: str | Path | Mapping[str, Any] | None = None, where: str = "gep") -> GepConfig:
@@ -381,4 +460,4 @@ def parameter_fields(services, *, prices: bool = True) -> list[str]:
 #: statistics, statistics_services, deflator, constant_price_year, verdict) only value and report them, so
 #: changing one redoes the GEP tables, not the rasters
 RASTER_SETTINGS = ("services", "rasters", "dem", "ls", "parameters", "clip_negative_water", "min_coverage_pct",
-                   "write_rasters", "chunk")
+                   "write_rasters", "chunk", "fixed_climate")

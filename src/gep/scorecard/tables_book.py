@@ -76,7 +76,8 @@ COLUMN_LABELS = {
     "gep_yuan": "GEP（当年价）", "gep_constant_yuan": "GEP（可比价）",
     "gep_per_km2_wan_yuan": "单位国土面积 GEP（当年价）",
     "gep_constant_per_km2_wan_yuan": "单位国土面积 GEP（可比价）", "change_pct": "变化率", "gep_scope": "核算范围",
-    "verdict_rule": "判定规则",
+    "verdict_rule": "判定规则", "esv_yuan": "生态系统服务价值 ESV（当年价）",
+    "esv_per_km2_wan_yuan": "单位国土面积 ESV（当年价）",
     "c_above_t": "地上碳", "c_below_t": "地下碳", "c_soil_t": "土壤碳", "c_dead_t": "枯落物碳", "c_total_t": "总碳储量",
     "c_total_t_per_ha": "单位面积碳储量", "change_t": "碳储量变化", "change_co2_t": "碳储量变化（CO₂ 当量）",
     # lianshan_index
@@ -92,6 +93,9 @@ UNIT_LABELS = {
     "calendar year": "年", "mm": "mm", "t C": "t C", "t C/ha": "t C/ha",
     "yuan, current prices": "元（当年价）", "yuan, constant prices": "元（可比价）",
     "10^4 yuan per km2, current prices": "万元/km²（当年价）",
+    "yuan, current prices: ESV 生态系统服务价值, all 11 Tier-1 services (supporting included)":
+    "元（当年价；生态系统服务价值 ESV，Tier 1 全部 11 项服务，含支持服务）",
+    "10^4 yuan per km2, current prices: ESV 生态系统服务价值 (Tier 1)": "万元/km²（当年价；生态系统服务价值 ESV，Tier 1）",
     "10^4 yuan per km2, constant prices": "万元/km²（可比价）",
     "yuan, current prices of year": "元（当年价）",
     "yuan, constant prices of constant_price_year": "元（可比价基年价）",

@@ -216,7 +216,7 @@ def _extents(cfg: Config, levels: dict, problems: list[str]) -> None:
     if cfg.gep is not None:
         for name in type(cfg.gep.rasters).model_fields:
             inp = getattr(cfg.gep.rasters, name)
-            path = inp.path_for(cfg.years[0]) if inp is not None else None
+            path = inp.path_for(cfg.gep.raster_years(name, inp, cfg.years)[0]) if inp is not None else None
             if path is None or not path.is_file():
                 continue
             try:

@@ -102,3 +102,52 @@ def test_ecosystem_map_defaults_are_documented():
     assert m.classes[4] == {"灌草丛": 1.0} and m.classes[5] == {"水系": 1.0} and m.classes[6] == {"冰川积雪": 1.0}
     assert m.classes[8] == {} and m.classes[9] == {"湿地": 1.0} and m.classes[7] == {"裸地": 1.0}
     assert "[P]" in m.file.path.read_text(encoding="utf-8")
+
+
+def test_tier1_reports_esv_and_counts_gep_without_supporting_services(tmp_path):
+    """1 km² of forest (CLCD 2 → 针阔混交林): the ESV sums all 11 factors, GEP (gep_tier 1) leaves out the
+    supporting ones (土壤保持 2.86, 维持养分循环 0.22, 生物多样性 2.60 in the shipped table)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from gep.indicators.gep import load_gep_config, run_gep
+    from gep.vector.geodesy import lonlat_box_area_m2
+
+    row = [0.31, 0.71, 0.37, 2.35, 7.03, 1.99, 3.51, 2.86, 0.22, 2.60, 1.14]
+    assert list(load_equivalent_factors().factors["针阔混交林"]) == row   # the shipped row the hand sums use
+    all_factors = 0.31 + 0.71 + 0.37 + 2.35 + 7.03 + 1.99 + 3.51 + 2.86 + 0.22 + 2.60 + 1.14   # 23.09
+    supporting = 2.86 + 0.22 + 2.60                                                           # 5.68
+    e_2020 = 3406.50 * 125 / 100   # E of 2010 brought to 2020 prices by the deflator (125 / 100)
+    (tmp_path / "d.csv").write_text("year,index\n2010,100\n2020,125\n", encoding="utf-8")
+    regions = gpd.GeoDataFrame({"region_code": ["R"], "region_name": ["r"]},
+                               geometry=[box(112.0, 28.0, 112.01, 28.01)], crs="EPSG:4326")
+    cfg = load_gep_config({"services": ["tier1"], "gep_tier": 1, "deflator": str(tmp_path / "d.csv")})
+    out = run_gep(cfg, years=[2020], landcover_area=lca([("R", "r", 2020, 2, 1.0)]), regions=regions,
+                  landcover_path_for_year=lambda y: tmp_path / "unused.tif", out_dir=tmp_path / "out")
+    s = out["gep_summary"].iloc[0]
+    assert s["esv_yuan"] == pytest.approx(100 * all_factors * e_2020)                     # 9,832,010.63 元
+    assert s["gep_yuan"] == pytest.approx(100 * (all_factors - supporting) * e_2020)      # 7,413,395.63 元
+    assert s["gep_constant_yuan"] == pytest.approx(100 * 17.41 * 3406.50)                 # 2010 prices
+    area_km2 = lonlat_box_area_m2(112.0, 28.0, 112.01, 28.01, 4326) / 1e6
+    assert s["esv_per_km2_wan_yuan"] == pytest.approx(100 * all_factors * e_2020 / area_km2 / 1e4)
+    assert s["gep_scope"] == ("tier 1 (equivalent factors, ESV without supporting services): "
+                              "cultural+provisioning+regulating")
+    # gep_services keeps all 11 rows; the supporting ones say they are outside GEP
+    rows = out["gep_services"].set_index("service")
+    assert len(rows) == 11 and rows["value_yuan"].sum() == pytest.approx(s["esv_yuan"])
+    assert rows.loc["biodiversity", "value_yuan"] == pytest.approx(100 * 2.60 * e_2020)
+    for service in ("soil_conservation", "nutrient_cycling", "biodiversity"):
+        assert "outside GEP" in rows.loc[service, "method"], service
+    assert "outside GEP" not in rows.loc["food_production", "method"]
+
+
+def test_esv_is_empty_without_tier1(tmp_path):
+    from gep.indicators.gep.accounts import summarise
+
+    services = pd.DataFrame({"region_code": ["R"], "year": [2020], "tier": [2], "category": ["regulating"],
+                             "value_yuan": [10.0], "value_constant_yuan": [8.0]})
+    out = summarise(services, pd.DataFrame({"region_code": ["R"], "land_area_km2": [2.0]}), tier=2,
+                    region_names=pd.DataFrame({"region_code": ["R"], "region_name": ["r"]}), years=[2020],
+                    constant_year=2010)
+    assert out.loc[0, "gep_yuan"] == 10.0 and pd.isna(out.loc[0, "esv_yuan"])
+    assert out.loc[0, "gep_scope"] == "tier 2: regulating"

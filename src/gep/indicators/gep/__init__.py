@@ -32,7 +32,10 @@ Outputs (written with :func:`gep.io.tables.write_table` into ``out_dir`` as CSV 
   Tier 2 = the biophysical regulating services (m³, t, t CO₂, t O₂, kWh) and the statistics rows.
 - ``gep_summary``: region_code, region_name, year, gep_yuan, gep_constant_yuan, land_area_km2,
   gep_per_km2_wan_yuan, change_pct, verdict (+ gep_constant_per_km2_wan_yuan, constant_price_year,
-  gep_scope, verdict_rule). GEP sums the rows of ``cfg.gep_tier``; the verdict (稳定提高) uses constant prices.
+  gep_scope, verdict_rule, esv_yuan, esv_per_km2_wan_yuan). GEP sums the rows of ``cfg.gep_tier`` (Tier 1 without
+  its supporting services); the verdict (稳定提高) uses constant prices; ESV (生态系统服务价值) is the sum of all 11
+  Tier-1 services, empty without Tier 1. With ``cfg.fixed_climate`` the weather-driven inputs are their mean over
+  the climate years (the trend at fixed climate, not the years' actual GEP; gep_scope and verdict_rule say so).
 - ``carbon_stock``: t C per region × year in four pools, total, and change between years.
 - ``raster_dir/SERVICE_YEAR.tif`` (default ``out_dir/rasters``): COGs of each Tier-2 service's physical
   quantity per unit area (mm/a, t/hm²/a, g CO₂/m²/a, g O₂/m²/a, kWh/m²/a) on the land-cover grid;

@@ -10,8 +10,10 @@ Statistics rows arrive as values in current prices of their own year Y: constant
 B is ``GepConfig.constant_price_year`` (default: the price table's base year). Every year used must be in
 the deflator table, else InputError. Deflating with one general index is our proposal [P] (docs/methods.md §4).
 
-GEP(region, year) = Σ value_yuan of the rows of the chosen tier (Tier 1: the 11 equivalent-factor services;
-Tier 2: the biophysical regulating services + the statistics rows). Indicator 10 = GEP / land area, in
+GEP(region, year) = Σ value_yuan of the rows of the chosen tier (Tier 1: the equivalent-factor services
+without the supporting ones; Tier 2: the biophysical regulating services + the statistics rows). When Tier 1
+is run, ESV(region, year) = Σ value_yuan of all 11 equivalent-factor services (current prices), reported beside
+GEP (docs/methods.md §4.1). Indicator 10 = GEP / land area, in
 万元/km² (1 万元 = 10⁴ 元). The verdict compares the constant-price GEP per km² across years [P]:
 
 - ``previous``: a year is 达标 when its change against the previous accounted year, rounded, is > 0 and
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from gep.indicators.gep.params import Deflator
+from gep.indicators.gep.tier1 import OUTSIDE_GEP
 from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, improved
 
 YUAN_PER_WAN = 1e4  # 1 万元 = 10,000 元
@@ -43,13 +46,15 @@ SERVICE_UNITS = {"quantity": "see quantity_unit", "unit_price": "yuan per quanti
 
 SUMMARY_COLUMNS = ["region_code", "region_name", "year", "gep_yuan", "gep_constant_yuan", "land_area_km2",
                    "gep_per_km2_wan_yuan", "change_pct", "verdict", "gep_constant_per_km2_wan_yuan",
-                   "constant_price_year", "gep_scope", "verdict_rule"]
+                   "constant_price_year", "gep_scope", "verdict_rule", "esv_yuan", "esv_per_km2_wan_yuan"]
 
 SUMMARY_UNITS = {"gep_yuan": "yuan, current prices", "gep_constant_yuan": "yuan, constant prices",
                  "land_area_km2": "km2 (ellipsoidal area of the region polygon)",
                  "gep_per_km2_wan_yuan": "10^4 yuan per km2, current prices",
                  "gep_constant_per_km2_wan_yuan": "10^4 yuan per km2, constant prices",
-                 "change_pct": "% change of constant-price GEP per km2 vs the previous accounted year"}
+                 "change_pct": "% change of constant-price GEP per km2 vs the previous accounted year",
+                 "esv_yuan": "yuan, current prices: ESV 生态系统服务价值, all 11 Tier-1 services (supporting included)",
+                 "esv_per_km2_wan_yuan": "10^4 yuan per km2, current prices: ESV 生态系统服务价值 (Tier 1)"}
 
 VERDICT_OK, VERDICT_FAIL, VERDICT_NONE, VERDICT_NOT_COMPUTED = MET, NOT_MET, NO_DATA, NOT_COMPUTED
 
@@ -116,22 +121,29 @@ def verdicts(change_pct: pd.Series, first: pd.Series, rule: Literal["previous", 
 
 def summarise(services: pd.DataFrame, land_area: pd.DataFrame, *, tier: int, region_names: pd.DataFrame,
               years, rule: Literal["previous", "monotone"] = "previous", min_change_pct: float = 0.0,
-              constant_year: int) -> pd.DataFrame:
-    """``gep_summary``: GEP per region × year in current and constant prices, per km², change and verdict.
+              constant_year: int, climate: str | None = None) -> pd.DataFrame:
+    """``gep_summary``: GEP per region × year in current and constant prices, per km², change and verdict, and
+    the Tier-1 ESV (all 11 equivalent-factor services, current prices; NaN when Tier 1 was not run).
 
     ``land_area`` has region_code, land_area_km2; ``region_names`` has region_code, region_name. Every region
-    × year gets a row (GEP NaN and verdict 暂未核算 where no service row exists).
+    × year gets a row (GEP NaN and verdict 暂未核算 where no service row exists). ``climate``: the fixed-climate
+    note (``GepConfig.climate_note``), appended to gep_scope and verdict_rule when the weather inputs were held
+    at their mean (docs/methods.md §4.6).
     """
-    sel = services[services["tier"] == tier]
+    sel = gep_rows(services, tier)
     scope = "+".join(sorted(sel["category"].dropna().unique())) or "none"
     g = sel.groupby(["region_code", "year"], as_index=False)[["value_yuan", "value_constant_yuan"]].sum(min_count=1)
     g = g.rename(columns={"value_yuan": "gep_yuan", "value_constant_yuan": "gep_constant_yuan"})
+    esv = services[services["tier"] == 1].groupby(["region_code", "year"], as_index=False)["value_yuan"].sum(
+        min_count=1).rename(columns={"value_yuan": "esv_yuan"})
     grid = region_names[["region_code", "region_name"]].drop_duplicates("region_code").merge(
         pd.DataFrame({"year": sorted(int(y) for y in years)}), how="cross")
     out = grid.merge(g, on=["region_code", "year"], how="left").merge(land_area, on="region_code", how="left")
+    out = out.merge(esv, on=["region_code", "year"], how="left")
     with np.errstate(invalid="ignore", divide="ignore"):
         out["gep_per_km2_wan_yuan"] = out["gep_yuan"] / out["land_area_km2"] / YUAN_PER_WAN
         out["gep_constant_per_km2_wan_yuan"] = out["gep_constant_yuan"] / out["land_area_km2"] / YUAN_PER_WAN
+        out["esv_per_km2_wan_yuan"] = out["esv_yuan"] / out["land_area_km2"] / YUAN_PER_WAN
     out = out.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
     prev = out.groupby("region_code")["gep_constant_per_km2_wan_yuan"].shift(1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -142,6 +154,18 @@ def summarise(services: pd.DataFrame, land_area: pd.DataFrame, *, tier: int, reg
     missing = out["gep_constant_yuan"].isna()
     out.loc[missing, "verdict"] = VERDICT_NOT_COMPUTED
     out["constant_price_year"] = int(constant_year)
-    out["gep_scope"] = f"tier {tier}: {scope}"
-    out["verdict_rule"] = f"{rule}, change > 0 and ≥ {min_change_pct:g}% (constant prices)"
+    climate_part = f"; {climate}" if climate else ""
+    out["gep_scope"] = f"{TIER_LABELS[tier]}: {scope}{climate_part}"
+    out["verdict_rule"] = f"{rule}, change > 0 and ≥ {min_change_pct:g}% (constant prices){climate_part}"
     return out[SUMMARY_COLUMNS]
+
+
+#: how ``gep_scope`` names the tier GEP sums (Tier 1 is an ESV without its supporting services)
+TIER_LABELS = {1: "tier 1 (equivalent factors, ESV without supporting services)", 2: "tier 2"}
+
+
+def gep_rows(services: pd.DataFrame, tier: int) -> pd.DataFrame:
+    """The ``gep_services`` rows GEP sums for ``tier``: Tier 1 without its supporting services (:data:`OUTSIDE_GEP`,
+    counted in the ESV only), Tier 2 all of them."""
+    sel = services[services["tier"] == tier]
+    return sel[~sel["category"].isin(OUTSIDE_GEP)] if tier == 1 else sel

@@ -47,6 +47,8 @@ from gep.indicators.gep.services.registry import area_services, density_services
 from gep.indicators.gep.statistics import METHOD as STAT_METHOD
 from gep.indicators.gep.statistics import read_statistics
 from gep.indicators.gep.tier1 import METHOD as T1_METHOD
+from gep.indicators.gep.tier1 import OUTSIDE_GEP as T1_OUTSIDE_GEP
+from gep.indicators.gep.tier1 import OUTSIDE_GEP_NOTE as T1_OUTSIDE_GEP_NOTE
 from gep.indicators.gep.tier1 import QUANTITY_UNIT as T1_UNIT
 from gep.indicators.gep.tier1 import tier1_quantities
 from gep.indicators.gep.year_sums import YearSums, read_year_sums, regulator_layer, sums_table
@@ -87,12 +89,30 @@ class _Inputs:
         self.cfg, self.year, self.grid, self.chunks, self.ls_path = cfg, year, grid, chunks, ls_path
         self._read: dict[tuple, da.Array] = {}
 
-    def _get_input(self, inp: RasterInput) -> da.Array:
+    def _get_input(self, inp: RasterInput, name: str | None = None) -> da.Array:
+        """Input ``inp`` (named ``name`` in gep.rasters or gep.tier1.regulators) for the year: the year's raster,
+        or at fixed climate the mean of the climate years' rasters (:meth:`_climate_mean`)."""
         if inp.value is not None:
             return constant_on_grid(inp.value * inp.scale + inp.offset, self.grid, self.chunks)
         options = dict(resampling=inp.resampling, kind=inp.kind, scale=inp.scale, offset=inp.offset,
                        nodata=inp.nodata, band=inp.band, valid_range=inp.valid_range, count_above=inp.count_above)
+        if name is not None and self.cfg.fixed(name, inp):
+            return self._climate_mean(inp, options)
         return self._warped(inp.path_for(self.year), options)
+
+    def _climate_mean(self, inp: RasterInput, options: dict[str, Any]) -> da.Array:
+        """Cell-by-cell mean of the input over ``gep.fixed_climate``'s years, in the input's unit (docs/methods.md
+        §4.6). A cell that is nodata in any climate year is nodata (NaN): a mean of fewer years would mix
+        periods from cell to cell. Each year's raster is read through the memoised :meth:`_warped`."""
+        years = self.cfg.fixed_climate.climate_years
+        key = ("climate mean", inp.path, tuple(years), *sorted(options.items()))
+        if key not in self._read:
+            # summed in float64 (many years of float32 lose digits), kept float32 like every input
+            total = self._warped(inp.path_for(years[0]), options).astype(np.float64)
+            for y in years[1:]:
+                total = total + self._warped(inp.path_for(y), options)  # NaN in any year stays NaN
+            self._read[key] = (total / len(years)).astype(np.float32)
+        return self._read[key]
 
     def _warped(self, path, options: dict[str, Any]) -> da.Array:
         key = (str(Path(path).resolve()), *sorted(options.items()))
@@ -111,7 +131,7 @@ class _Inputs:
         inp = getattr(self.cfg.rasters, name)
         if name == "evaporation" and inp is None:
             return self.get("et")
-        return self._get_input(inp)
+        return self._get_input(inp, name)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -183,11 +203,7 @@ def preflight(cfg: GepConfig, years: list[int], dem_path, *, rasters: bool = Tru
                                 f"path (with {{year}}) or a constant, or remove '{name_s}' from gep.services")
                 continue
             if inp.path is not None and rasters:
-                for y in years:
-                    p = inp.path_for(y)
-                    if not p.is_file():
-                        problems.append(f"gep.rasters.{name}: {p} (year {y}) does not exist; check the path "
-                                        f"template")
+                problems += _missing_files(cfg, f"gep.rasters.{name}", name, inp, years)
     for service in selected(cfg.services):
         if service.spec.needs_ls and cfg.ls.path is None and dem_path is None and cfg.dem is None:
             problems.append(f"gep.dem: not set but needed by service '{service.name}' (LS factor); give a DEM or a "
@@ -202,7 +218,26 @@ def preflight(cfg: GepConfig, years: list[int], dem_path, *, rasters: bool = Tru
     for name, reg in cfg.tier1.regulators.items():
         if reg.table is not None and not Path(reg.table).is_file():
             problems.append(f"gep.tier1.regulators.{name}.table: {reg.table} does not exist; check the path")
-    return problems
+        if reg.raster is not None and reg.raster.path is not None and rasters and "tier1" in wanted:
+            problems += _missing_files(cfg, f"gep.tier1.regulators.{name}.raster", name, reg.raster, years)
+    return list(dict.fromkeys(problems))  # an input several services read is reported once
+
+
+def _missing_files(cfg: GepConfig, where: str, name: str, inp: RasterInput, years: list[int]) -> list[str]:
+    """One line per file of input ``name`` that ``years`` read and that does not exist: the years' own files, or
+    at fixed climate the climate years' (docs/methods.md §4.6)."""
+    fixed = cfg.fixed(name, inp)
+    out = []
+    for y in cfg.raster_years(name, inp, years):
+        p = inp.path_for(y)
+        if p.is_file():
+            continue
+        if fixed:
+            out.append(f"{where}: {p} (climate year {y} of gep.fixed_climate) does not exist; provide it or "
+                       f"leave {y} out of gep.fixed_climate")
+        else:
+            out.append(f"{where}: {p} (year {y}) does not exist; check the path template")
+    return out
 
 
 def _check(cfg: GepConfig, years: list[int], dem_path, *, rasters: bool = True) -> None:
@@ -319,7 +354,7 @@ def sum_year(job: YearJob, levels: dict[str, gpd.GeoDataFrame], scheduler=None,
     level."""
     zones_cache = {} if zones_cache is None else zones_cache
     layers = _densities(job)
-    layers.update({regulator_layer(n): job.inputs._get_input(reg.raster) for n, reg in job.sel.regulators.items()})
+    layers.update({regulator_layer(n): job.inputs._get_input(reg.raster, n) for n, reg in job.sel.regulators.items()})
     grid = job.grid
     zone_sets = {}
     for level, regions in levels.items():
@@ -580,7 +615,9 @@ def _tier1_rows(level: Level, factors, eco_map, regulators: dict[str, pd.DataFra
     q["price_year"] = factors.e_year
     q["price_unit"] = f"元/(当量·hm²) (E = {factors.e_value:g} {factors.e_unit} of {factors.e_year})"
     q["given_value_yuan"] = np.nan
-    q["method"] = T1_METHOD + (f"; regulators: {', '.join(sorted(regulators))}" if regulators else "")
+    method = T1_METHOD + (f"; regulators: {', '.join(sorted(regulators))}" if regulators else "")
+    # every service stays in gep_services (the ESV); the supporting ones say they are outside GEP (§4.1)
+    q["method"] = np.where(q["category"].isin(T1_OUTSIDE_GEP), f"{method}; {T1_OUTSIDE_GEP_NOTE}", method)
     q["source"] = f"{factors.file.cite()}; {eco_map.file.cite()}"
     return q[ROW_COLUMNS]
 
@@ -706,7 +743,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
                                                                    regions.crs) / 1e6})
         summary = summarise(services_df, land_area, tier=cfg.gep_tier, region_names=level.names, years=years,
                             rule=cfg.verdict.rule, min_change_pct=cfg.verdict.min_change_pct,
-                            constant_year=constant_year)
+                            constant_year=constant_year, climate=cfg.climate_note())
     else:
         services_df = pd.DataFrame(columns=[c for c in ROW_COLUMNS])
         summary = pd.DataFrame()
@@ -716,6 +753,8 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
 
     if write:
         extra = _provenance(cfg, prices, deflator, constant_year)
+        if cfg.climate_note():
+            extra["fixed_climate"] = cfg.climate_note()  # the tables' values are not the years' actual GEP
         if valued:
             writer(result["gep_services"], out_dir, "gep_services", units=SERVICE_UNITS, extra=extra)
             writer(result["gep_summary"], out_dir, "gep_summary", units=SUMMARY_UNITS, extra=extra)

@@ -10,6 +10,9 @@ For every region × year × service s::
 (:mod:`gep.indicators.gep.accounts`). Regulators are the local/national ratios of NPP, precipitation and soil
 conservation (1 when not configured) of each region and year.
 
+The sum of all 11 services is an ecosystem service value (ESV, 生态系统服务价值), not GEP: it includes the
+supporting services (:data:`OUTSIDE_GEP`), which GEP leaves out; Tier 1 standing in for GEP counts the others only.
+
 Inputs are the published ``landcover_area`` table (region_code, region_name, year, lc_code, area_km2):
 areas are already exact ellipsoidal areas, so Tier 1 needs no raster pass.
 """
@@ -25,6 +28,10 @@ from gep.indicators.gep.params import EcosystemMap, EquivalentFactors
 KM2_TO_HM2 = 100.0  # 1 km² = 100 hm²
 QUANTITY_UNIT = "当量·hm² (standard-equivalent hectares)"
 METHOD = "Tier 1 equivalent factors (Xie et al. 2015): Σ area_hm² × factor × regulator × E"
+#: factor-table categories that GEP leaves out: supporting services are counted in the ecosystem service value
+#: (ESV) of the equivalent-factor method, but GEP omits them to avoid double counting (docs/methods.md §4.1)
+OUTSIDE_GEP = ("supporting",)
+OUTSIDE_GEP_NOTE = "supporting service: counted in the ESV (esv_yuan), outside GEP (double counting)"
 
 
 def type_areas(landcover_area: pd.DataFrame, eco_map: EcosystemMap) -> pd.DataFrame:
