@@ -25,7 +25,7 @@ from test_scorecard_fixtures import CODES, NAMES, YEARS, gep_table, run_dir
 from gep.indicators.gep.change import gep_change
 from gep.io.tables import write_table
 from gep.scorecard import build_outputs
-from gep.scorecard.gep_review import WARNING_HEAD, row_status, warning_text
+from gep.scorecard.gep_review import WARNING_HEAD, level_items, row_status, warning_text
 
 WAN = 1e4
 ITEMS = {  # service: (中文名, category, {year: [甲, 乙, 丙] 万元})
@@ -171,3 +171,19 @@ def test_status_from_older_tables():
     assert warning_text(pd.DataFrame({"provisional": ["x, c", ""]}), svc) == \
         WARNING_HEAD + "乙项 b（DEMO）、丙项 c（DEMO）、x（P/DEMO）"
     assert warning_text(pd.DataFrame({"provisional": [""]}), svc[svc["service"] == "a"]) is None
+
+
+def test_price_record_joins_the_source():
+    """Where gep_services keeps each row's price record, the item's source names it (once for equal records)."""
+    svc = pd.DataFrame({"region_code": ["1", "2"], "year": [2021, 2021], "service": ["carbon"] * 2,
+                        "service_zh": ["固碳"] * 2, "category": ["regulating"] * 2, "tier": [2, 2],
+                        "quantity": [10.0, 30.0], "quantity_unit": ["t CO2"] * 2, "unit_price": [400.0, 400.0],
+                        "price_unit": ["元/t"] * 2, "value_yuan": [4000.0, 12000.0],
+                        "value_constant_yuan": [3800.0, 11400.0], "source": ["npp.tif; prices.yaml [V]"] * 2,
+                        "price_record": ["carbon 380 元/t CO2, 2010, 甘孜州 [V]"] * 2})
+    items = level_items(svc, None, 2021)
+    carbon, total = items.iloc[0], items.iloc[1]
+    assert (carbon["quantity"], carbon["unit_price"], carbon["value_wan_yuan"]) == (40.0, 400.0, 1.6)
+    assert carbon["value_constant_wan_yuan"] == pytest.approx(1.52)
+    assert carbon["source"] == "npp.tif; prices.yaml [V]；价格记录：carbon 380 元/t CO2, 2010, 甘孜州 [V]"
+    assert total["service"] == "total" and total["value_wan_yuan"] == 1.6

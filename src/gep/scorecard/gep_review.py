@@ -128,9 +128,12 @@ def _item_row(service: str, g: pd.DataFrame, status: pd.Series, year: int) -> di
     price_unit = _one(g["price_unit"].astype("string").replace("", pd.NA)) if "price_unit" in g else None
     priced = "unit_price" in g and g["unit_price"].notna().any()
     sources = sorted({str(s) for s in g.get("source", pd.Series(dtype=str)).dropna() if str(s)})
+    # the price's own record (value, year, region, source) where the table keeps it: the reviewer's next question
+    records = sorted({str(s) for s in g.get("price_record", pd.Series(dtype=str)).dropna() if str(s)})
+    sources += [f"价格记录：{r}" for r in records]
+    category = str(g["category"].iloc[0]) if "category" in g else ""
     return {"service": service, "service_zh": str(g["service_zh"].iloc[0]) if "service_zh" in g else service,
-            "category": CATEGORY_ZH.get(str(g["category"].iloc[0]), str(g["category"].iloc[0]))
-            if "category" in g else "",
+            "category": CATEGORY_ZH.get(category, category),
             "quantity": float(g["quantity"].sum()) if same_unit else np.nan,
             "quantity_unit": str(unit) if unit is not None else (VARIES if g["quantity"].notna().any() else ""),
             "unit_price": float(price) if price is not None else np.nan,
