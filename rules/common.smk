@@ -91,7 +91,8 @@ def coverage_tables():
 def gep_table_names():
     if not CFG.gep:
         return []
-    return ["gep_services", "gep_summary"] + (["carbon_stock"] if "carbon_stock" in CFG.gep.services else [])
+    carbon = ["carbon_stock"] if "carbon_stock" in CFG.gep.services else []
+    return ["gep_services", "gep_summary", "gep_change"] + carbon
 
 
 def landcover_tables():

@@ -273,7 +273,8 @@ def test_html_report_is_self_contained_and_escaped(built):
     assert not re.search(r"url\((?!data:)", html)
     assert "class_scheme_source" in html and "Yang &amp; Huang" in html  # parameters from the tables' meta.json
     for text in ("48.79%", "76.36 km²", "1,050.00 万元/km²", "丘陵区&gt;40%", "3ebda9155d93835bf566c040cbbd1024",
-                 "abc123", "区生态环境分局", "一、摘要", "五、方法与参数来源", "六、数据来源与可追溯性"):
+                 "abc123", "区生态环境分局", "一、摘要", "三、指标 10：生态系统生产总值分项", "六、方法与参数来源",
+                 "七、数据来源与可追溯性"):
         assert text in html, text
     # every map and trend chart is inlined
     assert html.count("data:image/png;base64,") == 9 + 3  # 3 + 3 + 2 + 1 maps (one against the baseline) and 3 charts

@@ -169,6 +169,27 @@ def test_gep_items_of_the_demo_tables_appear_at_both_levels(demo):
         assert c.loc[(year, "pest_control:forest"), "quantity"] == pytest.approx(forest_hm2)
 
 
+def test_gep_change_adds_up_to_the_summary(demo):
+    """gep_change's total row of every region and year is the change of constant-price GEP in gep_summary, and
+    its items sum to it (docs/methods.md §4.9); the scorecard's indicator-10 sheet lists the change."""
+    for level in ("county", "township"):
+        ch = _table(demo, level, "gep_change")
+        s = _table(demo, level, "gep_summary").set_index(["region_code", "year"])
+        total = ch[ch["service"] == "total"]
+        assert len(total) == s.index.get_level_values(0).nunique() * 2, level   # 2020 and 2021
+        for r in total.itertuples(index=False):
+            d = s.loc[(r.region_code, r.year), "gep_constant_yuan"] - s.loc[(r.region_code, r.year_prev),
+                                                                           "gep_constant_yuan"]
+            assert r.change_constant_yuan == pytest.approx(d, rel=1e-9)
+            items = ch[(ch["region_code"] == r.region_code) & (ch["year"] == r.year) & (ch["service"] != "total")]
+            assert items["change_constant_yuan"].sum() == pytest.approx(d, rel=1e-9)
+        import openpyxl
+
+        wb = openpyxl.load_workbook(demo / "results" / "scorecard" / level / "lianshan_index.xlsx", read_only=True)
+        first = [row[0] for row in wb["指标10分项"].iter_rows(values_only=True)]
+        assert any(isinstance(v, str) and v.startswith("2021年较 2020年的分项变化") for v in first), level
+
+
 def test_outputs_for_qgis_and_provenance(demo):
     import pyogrio
 

@@ -33,9 +33,9 @@ def register(sub) -> None:
         "services",
         help="GEP accounts (Tier 1, Tier-2 services, statistics, carbon stock) of one level, without a run config",
         description=(
-            "Compute the GEP accounts of one region level: gep_services, gep_summary, carbon_stock tables and the "
-            "service rasters (COG) in --out-dir. Settings come from a GEP config (the 'gep:' section of the run "
-            "config, or a file with just those keys; see gep.config.gep.GepConfig). docs/methods.md §4."
+            "Compute the GEP accounts of one region level: gep_services, gep_summary, gep_change, carbon_stock "
+            "tables and the service rasters (COG) in --out-dir. Settings come from a GEP config (the 'gep:' section "
+            "of the run config, or a file with just those keys; see gep.config.gep.GepConfig). docs/methods.md §4."
         ),
     )
     p.add_argument("--config", type=Path, required=True, metavar="YAML", help="GEP settings (GepConfig)")

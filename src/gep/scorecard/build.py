@@ -3,7 +3,8 @@
 :func:`build_outputs` writes, under ``out_dir``:
 
 - ``lianshan_index.csv`` / ``.parquet`` / ``.meta.json`` (or under ``index_dir``): the tidy 两山指数 table;
-- ``lianshan_index.xlsx``: the workbook laid out like the local work plans;
+- ``lianshan_index.xlsx``: the workbook laid out like the local work plans (with indicator 10's items, P/DEMO
+  warning and change by item: :mod:`.gep_review`);
 - ``tables.xlsx``: every published table of the level, codes as text, Chinese and English headers, units;
 - ``indicators.gpkg``: region polygons with indicator values per year, change layers, default QGIS style;
 - ``maps/*.png``: choropleths (林草覆盖率 per year, GEP per km², red-line change) and a trend chart per region;
@@ -27,6 +28,7 @@ from gep.io.provenance import sha256
 from gep.io.tables import read_table, write_table
 from gep.core.workers import worker_count
 from gep.scorecard.figure_pool import drawing
+from gep.scorecard.gep_review import gep_review
 from gep.scorecard.geopackage import indicator_layer, write_indicators_gpkg
 from gep.scorecard.index import INDEX_UNITS, consistency_notes, lianshan_index, region_label
 from gep.scorecard.standard import LianshanStandard, load_lianshan_standard
@@ -36,7 +38,10 @@ from gep.scorecard.workbook import write_workbook
 
 #: Every published table of the level (and lianshan_index) as a sheet with codes as text (:mod:`.tables_book`).
 TABLES_WORKBOOK = "tables.xlsx"
-TABLES = ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary", "region_area")
+TABLES = ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary", "gep_services", "gep_change",
+          "region_area")
+#: Tables whose meta repeats gep_summary's (the same run's parameter files): not listed again in the report.
+SAME_META = ("gep_services", "gep_change")
 
 
 def names_note(regions: gpd.GeoDataFrame) -> list[str]:
@@ -87,7 +92,7 @@ def _table_paths(tables_dir: Path) -> dict[str, str]:
 def _table_meta(tables_dir: Path) -> dict[str, dict]:
     """Parameters recorded in the tables' ``NAME.meta.json`` sidecars (class scheme, sources…), units left out."""
     out = {}
-    for name in TABLES:
+    for name in (n for n in TABLES if n not in SAME_META):
         p = tables_dir / f"{name}.meta.json"
         if p.is_file():
             try:
@@ -109,8 +114,8 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     """Write the scorecard deliverables of one region level; returns the paths written.
 
     ``tables_dir``: the level's ``OUTPUT_DIR/tables/LEVEL`` (forest_grass_coverage, protected_change,
-    gep_summary: each optional). ``regions``: GeoDataFrame with region_code, region_name, geometry (the same
-    regions as the tables). ``template``: the filled department template (.xlsx/.csv) or None (all 17 department
+    gep_summary, gep_services, gep_change: each optional). ``regions``: GeoDataFrame with region_code,
+    region_name, geometry (the same regions as the tables). ``template``: the filled department template (.xlsx/.csv) or None (all 17 department
     indicators 暂未核算/暂未调查). ``provenance``: the run's provenance.json for the report. ``change_gpkg``:
     ``maps/protected_change.gpkg`` (copied into indicators.gpkg, drawn on the red-line map). ``index_dir``:
     where the tidy table goes (default ``out_dir``). ``maps``/``report``: set False to skip the PNGs / the HTML
@@ -155,6 +160,9 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
     if t["gep_summary"] is None:
         notes.append("未找到 gep_summary：指标 10 为“暂未核算”（运行 GEP 核算后生成）。"
                      "gep_summary not found: indicator 10 is 暂未核算 (run the GEP accounts to fill it)")
+    gep = gep_review(t["gep_summary"], t["gep_services"], t["gep_change"])
+    if gep is not None and gep.warning:
+        notes.append(gep.warning)
     if template is None:
         notes.append("未提供部门填报模板（config 的 scorecard.template）：部门指标均为“暂未核算”/“暂未调查”。"
                      "No department template given: the department indicators are 暂未核算 / 暂未调查")
@@ -176,7 +184,8 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
                             if maps else ([], []))
     # the maps and trend charts are drawn in worker processes while this one writes the workbook and GeoPackage
     with drawing([job for _, job in map_jobs + trend_jobs], worker_count(workers)) as figures:
-        written.append(write_workbook(out_dir / "lianshan_index.xlsx", index, std, tables=tables, notes=notes))
+        written.append(write_workbook(out_dir / "lianshan_index.xlsx", index, std, tables=tables, notes=notes,
+                                      gep=gep))
         written.append(write_tables_workbook(out_dir / TABLES_WORKBOOK,
                                              [("lianshan_index", tidy, INDEX_UNITS), *published_tables(tables_dir)],
                                              notes=notes))
@@ -195,7 +204,7 @@ def build_outputs(tables_dir: str | Path, out_dir: str | Path, *, regions: gpd.G
             extra[str(template)] = sha256(template)
         written.append(write_report(out_dir / "report" / "index.html", index, std, maps=map_figs, trends=trend_figs,
                                     provenance=prov, notes=notes, title=title, extra_inputs=extra,
-                                    table_meta=_table_meta(tables_dir)))
+                                    table_meta=_table_meta(tables_dir), gep=gep))
     return written
 
 

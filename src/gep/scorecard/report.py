@@ -1,6 +1,7 @@
 """The HTML report ``report/index.html``: one self-contained file (CSS inline, images as base64 data URIs).
 
-Sections: summary, the 两山指数 table of every region, maps, trend charts, methods and parameter sources,
+Sections: summary, the 两山指数 table of every region, indicator 10's items, P/DEMO warning and change by item
+(:mod:`.gep_review`), maps, trend charts, methods and parameter sources,
 provenance (inputs with checksums, versions, config). Every piece of user text (region names, responsible
 units, notes, config values) goes through jinja2's autoescape, and a Content-Security-Policy forbids scripts,
 so a region named ``<script>…</script>`` prints as text.
@@ -19,6 +20,14 @@ from typing import Any
 import pandas as pd
 
 from gep.core.atomic import write_text
+from gep.scorecard.gep_review import (
+    CHANGE_COLUMNS,
+    CHANGE_HEADERS,
+    ITEM_COLUMNS,
+    ITEM_HEADERS,
+    TOP_CHANGES,
+    GepReview,
+)
 from gep.scorecard.index import by_indicator, region_label
 from gep.indicators.judgement import INCOMPLETE, MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
 from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
@@ -107,17 +116,35 @@ pre, code { font-family: "DejaVu Sans Mono", Consolas, monospace, "GEP CJK"; }
 {% endfor %}</table>
 {% endfor %}
 
-<h2 id="maps">三、地图</h2>
+<h2 id="gep">三、指标 10：生态系统生产总值分项</h2>
+{% if gep %}
+<p>核算范围：{{ gep.scope or "未记录" }}；核算方案（profile）：{{ gep.profiles or "未记录" }}。</p>
+{% if gep.warning %}<div class="warn"><b>{{ gep.warning }}</b></div>{% endif %}
+{% if gep.item_rows %}<h3>{{ gep.year }}年分项核算（{{ gep.n_regions }} 个区域合计）</h3>
+<table><tr>{% for h in gep.item_headers %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for r in gep.item_rows %}<tr>{% for v in r %}<td{% if loop.index in gep.item_num %} class="num"{% endif %}>{{ v }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+<p class="meta">功能量只在各区域单位相同时合计；单价为当年价，各区域不同时留空；数据状态取该项各行中最弱的一个
+（DEMO &lt; P &lt; V2 &lt; V；docs/methods.md §5.4）。</p>
+{% else %}<p>未找到 gep_services：无分项数据。</p>{% endif %}
+{% if gep.change %}<h3>{{ gep.year }}年较 {{ gep.year_prev }}年的分项变化（可比价，{{ gep.n_change_regions }} 个区域合计）</h3>
+<p>单位国土面积变化：{{ gep.per_km2 }} 万元/km²。按变化幅度列出前 {{ gep.top }} 项（docs/methods.md §4.9）。</p>
+<table><tr>{% for h in gep.change_headers %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for r in gep.change %}<tr>{% for v in r %}<td{% if loop.index > 3 %} class="num"{% endif %}>{{ v }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endif %}
+{% else %}<p>未找到 GEP 核算表（gep_summary、gep_services）。</p>{% endif %}
+
+<h2 id="maps">四、地图</h2>
 {% for fig in maps %}<figure><img src="data:image/png;base64,{{ fig.b64 }}" alt="{{ fig.title }}">
 <figcaption>{{ fig.title }}</figcaption></figure>
 {% else %}<p>未生成地图。</p>{% endfor %}
 
-<h2 id="trends">四、趋势</h2>
+<h2 id="trends">五、趋势</h2>
 {% for fig in trends %}<figure><img src="data:image/png;base64,{{ fig.b64 }}" alt="{{ fig.title }}">
 <figcaption>{{ fig.title }}</figcaption></figure>
 {% else %}<p>未生成趋势图。</p>{% endfor %}
 
-<h2 id="methods">五、方法与参数来源</h2>
+<h2 id="methods">六、方法与参数来源</h2>
 <p>标准文件：<code>{{ standard.path }}</code>；来源：{{ standard.source }}（标记 {{ standard.status }}）。
 状态：达标 / 不达标 / 暂未核算（无数值或无法判断，如只有一年数据的“稳定提高”）/ 暂未调查 / 无数据。</p>
 <ul>
@@ -141,7 +168,7 @@ pre, code { font-family: "DejaVu Sans Mono", Consolas, monospace, "GEP CJK"; }
 {% for t, k, v in table_meta %}<tr><td><code>{{ t }}</code></td><td>{{ k }}</td><td>{{ v }}</td></tr>
 {% endfor %}</table>{% endif %}
 
-<h2 id="provenance">六、数据来源与可追溯性</h2>
+<h2 id="provenance">七、数据来源与可追溯性</h2>
 {% if provenance %}
 <p class="meta">运行时间：{{ provenance.created }} · gep 提交：<code>{{ provenance.gep_commit }}</code>
 {% if provenance.platform %} · 平台：{{ provenance.platform }}{% endif %}</p>
@@ -261,6 +288,38 @@ def _region_rows(g: pd.DataFrame, years: list[int]) -> tuple[list[dict], bool]:
     return rows, bool(g["responsible_unit"].notna().any())
 
 
+def _cell_text(column: str, value: Any) -> str:
+    """A cell of the indicator-10 tables as printed: amounts with thousands separators, shares in %."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if column == "price_year":
+            return str(int(value))
+        if column == "share_of_change_pct":
+            return f"{value:.2f}%"
+        return f"{value:,.4f}" if column == "unit_price" else f"{value:,.2f}"
+    return str(value)
+
+
+def _text_rows(df: pd.DataFrame, columns: list[str]) -> list[list[str]]:
+    return [[_cell_text(c, v) for c, v in zip(columns, rec)] for rec in df[columns].itertuples(index=False)]
+
+
+def _gep_context(review: GepReview | None) -> dict | None:
+    """The indicator-10 section's texts (docs/methods.md §5.4)."""
+    if review is None:
+        return None
+    per_km2 = review.change_per_km2_wan_yuan
+    return {"scope": "；".join(review.scope), "profiles": "；".join(review.profiles), "warning": review.warning,
+            "year": review.year, "n_regions": review.n_regions, "item_headers": ITEM_HEADERS,
+            "item_rows": _text_rows(review.items, ITEM_COLUMNS),
+            "item_num": {k + 1 for k, c in enumerate(ITEM_COLUMNS)
+                         if c in ("quantity", "unit_price", "value_wan_yuan", "value_constant_wan_yuan")},
+            "change_headers": CHANGE_HEADERS, "change": _text_rows(review.change, CHANGE_COLUMNS),
+            "year_prev": review.change_year_prev, "n_change_regions": review.n_change_regions, "top": TOP_CHANGES,
+            "per_km2": "" if math.isnan(per_km2) else f"{per_km2:,.4f}"}
+
+
 def _provenance(prov: Mapping | None) -> dict | None:
     if not prov:
         return None
@@ -280,11 +339,12 @@ def render_report(index: pd.DataFrame, standard: LianshanStandard, *, maps: Iter
                   trends: Iterable[tuple[str, Path]] = (), provenance: Mapping | None = None,
                   notes: Iterable[str] = (), title: str | None = None,
                   extra_inputs: Mapping[str, str] | None = None, table_meta: Mapping[str, Mapping] | None = None,
-                  embed_font: bool = True) -> str:
+                  gep: GepReview | None = None, embed_font: bool = True) -> str:
     """The report's HTML text. ``maps``/``trends``: (caption, PNG path) pairs, inlined as data URIs.
 
     ``extra_inputs``: further files (path → SHA-256) the report lists; ``table_meta``: parameters recorded by the
-    pipeline's tables (table → {key: value}). ``embed_font``: embed a subset of the bundled CJK font (see
+    pipeline's tables (table → {key: value}). ``gep``: indicator 10's items, P/DEMO warning and change by item
+    (:func:`gep.scorecard.gep_review.gep_review`; section 三). ``embed_font``: embed a subset of the bundled CJK font (see
     :func:`embedded_font_css`).
     """
     from gep import __version__
@@ -335,6 +395,7 @@ def render_report(index: pd.DataFrame, standard: LianshanStandard, *, maps: Iter
         "maps": [{"title": t, "b64": _b64(p)} for t, p in maps],
         "trends": [{"title": t, "b64": _b64(p)} for t, p in trends],
         "trend_text": trend_text, "method_rows": method_rows, "provenance": _provenance(provenance),
+        "gep": _gep_context(gep),
         "extra_inputs": sorted((extra_inputs or {}).items()),
         "table_meta": [(t, str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True,
                                                                            default=str))

@@ -38,6 +38,7 @@ TABLE_TITLES = {
     "redline_transition": "红线内土地覆被转移",
     "gep_summary": "生态系统生产总值与单位面积 GEP（指标 10）",
     "gep_services": "GEP 分项服务",
+    "gep_change": "GEP 分项年际变化（可比价）",
     "carbon_stock": "碳储量",
     "landcover_area": "土地覆被面积",
     "landcover_change": "土地覆被转移",
@@ -78,6 +79,9 @@ COLUMN_LABELS = {
     "gep_constant_per_km2_wan_yuan": "单位国土面积 GEP（可比价）", "change_pct": "变化率", "gep_scope": "核算范围",
     "verdict_rule": "判定规则", "esv_yuan": "生态系统服务价值 ESV（当年价）",
     "esv_per_km2_wan_yuan": "单位国土面积 ESV（当年价）",
+    "value_constant_prev_yuan": "上一年价值量（可比价）", "change_constant_yuan": "价值量变化（可比价）",
+    "change_per_km2_wan_yuan": "单位国土面积变化（可比价）", "share_of_change_pct": "占总变化比例",
+    "provisional": "使用暂定/演示参数的项目", "profile": "核算方案", "price_record": "价格记录",
     "c_above_t": "地上碳", "c_below_t": "地下碳", "c_soil_t": "土壤碳", "c_dead_t": "枯落物碳", "c_total_t": "总碳储量",
     "c_total_t_per_ha": "单位面积碳储量", "change_t": "碳储量变化", "change_co2_t": "碳储量变化（CO₂ 当量）",
     # lianshan_index
@@ -85,6 +89,9 @@ COLUMN_LABELS = {
     "target": "目标值", "value": "现状值", "value_text": "现状值（文字）", "status": "达标情况", "note": "说明",
     "responsible_unit": "责任单位",
 }
+
+#: Chinese names of columns whose meaning differs by table (the same English name, another Chinese one).
+TABLE_COLUMN_LABELS = {("gep_services", "status"): "数据状态（V / V2 / P / DEMO）"}
 
 #: Chinese forms of the units written in the tables' ``.meta.json``.
 UNIT_LABELS = {
@@ -104,6 +111,9 @@ UNIT_LABELS = {
     "t CO2 equivalent (change × 44/12)": "t CO₂ 当量",
     "t C (vs previous accounted year)": "t C（较上一核算年）",
     "% change of constant-price GEP per km2 vs the previous accounted year": "%（可比价单位面积 GEP 较上一核算年）",
+    "yuan, constant prices (year − year_prev)": "元（可比价，本年 − 上一年）",
+    "10^4 yuan per km2, constant prices (year − year_prev)": "万元/km²（可比价，本年 − 上一年）",
+    "% of the region's total change (empty when the total change is 0)": "%（占区域总变化；总变化为 0 时为空）",
 }
 #: A unit from the column name's ending, for columns whose table records none.
 _SUFFIX_UNITS = (("_km2", "km²"), ("_cm2", "cm²"), ("_pct", "%"), ("_pp", "百分点"), ("_mm", "mm"))
@@ -174,8 +184,9 @@ def _cell(ws, value, font=None):
     return c
 
 
-def _table_sheet(wb, title: str, df: pd.DataFrame, units: Mapping[str, str]) -> int:
-    """Write one table sheet; returns the number of data rows written (≤ what fits in a sheet)."""
+def _table_sheet(wb, title: str, df: pd.DataFrame, units: Mapping[str, str], name: str = "") -> int:
+    """Write one table sheet (of table ``name``); returns the number of data rows written (≤ what fits in a
+    sheet)."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -183,8 +194,8 @@ def _table_sheet(wb, title: str, df: pd.DataFrame, units: Mapping[str, str]) -> 
 
     ws = wb.create_sheet(title)
     cols = [str(c) for c in df.columns]
-    for j, c in enumerate(cols, start=1):
-        label = COLUMN_LABELS.get(c, c)
+    labels = [TABLE_COLUMN_LABELS.get((name, c), COLUMN_LABELS.get(c, c)) for c in cols]
+    for j, (c, label) in enumerate(zip(cols, labels), start=1):
         ws.column_dimensions[get_column_letter(j)].width = max(10, min(30, 2 * len(label) + 2, len(c) + 4))
     ws.freeze_panes = f"A{HEADER_ROWS + 1}"
     grey = Font(color="666666", italic=True)
@@ -197,7 +208,7 @@ def _table_sheet(wb, title: str, df: pd.DataFrame, units: Mapping[str, str]) -> 
             row.append(c)
         return row
 
-    ws.append(header([COLUMN_LABELS.get(c, c) for c in cols], HEADER_FONT))
+    ws.append(header(labels, HEADER_FONT))
     ws.append(header(cols, grey))
     ws.append(header([unit_label(c, units.get(c)) for c in cols], grey))
     n = min(len(df), EXCEL_ROWS - HEADER_ROWS)
@@ -230,7 +241,7 @@ def write_tables_workbook(path: str | Path, tables: Iterable[tuple[str, pd.DataF
     for name, table, units in tables:
         df = read_table(table) if isinstance(table, (str, Path)) else table
         title = sheet_title(name, taken)
-        n = _table_sheet(wb, title, df, units or {})
+        n = _table_sheet(wb, title, df, units or {}, name)
         where = str(table) if isinstance(table, (str, Path)) else ""
         cut = (f"只写入前 {n} 行（Excel 工作表上限），完整数据见 {Path(where).with_suffix('.csv').name}"
                if n < len(df) else "")

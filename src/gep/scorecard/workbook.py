@@ -3,7 +3,8 @@
 Sheets: ``汇总`` (regions × years × indicators, status words coloured, counts per status), one sheet per region
 (目标层 / 任务层 / 序号 / 指标 / 单位 / 目标值 / 现状值 per year / 达标情况 per year / 责任单位 / 说明, group cells
 merged), one sheet per computed table (forest_grass_coverage, protected_area, protected_change, gep_summary when
-given) and ``说明`` (standard, judgement rules, sources). Every user text is written as a literal string, never
+given), ``指标10分项`` (indicator 10's items, P/DEMO warning and change by item, when the GEP tables are there)
+and ``说明`` (standard, judgement rules, sources). Every user text is written as a literal string, never
 as a formula.
 """
 
@@ -17,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from gep.core.atomic import atomic_path
+from gep.scorecard.gep_review import CHANGE_COLUMNS, CHANGE_HEADERS, ITEM_COLUMNS, ITEM_HEADERS, GepReview
 from gep.scorecard.index import by_indicator, present, region_label
 from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, NOT_SURVEYED, STATUSES
 from gep.scorecard.standard import JUDGEMENTS, LianshanStandard
@@ -45,6 +48,12 @@ NUMBER_FORMATS = {
 }
 SUMMARY_SHEET = "汇总"
 NOTES_SHEET = "说明"
+GEP_SHEET = "指标10分项"
+WARN_FONT = Font(bold=True, color="9C0006")
+#: Number formats of the indicator-10 sheet's columns (value columns in 万元, shares in %).
+GEP_FORMATS = {"quantity": "#,##0.00", "unit_price": "#,##0.00##", "price_year": "0",
+               "value_wan_yuan": "#,##0.00", "value_constant_wan_yuan": "#,##0.00",
+               "value_prev_wan_yuan": "#,##0.00", "change_wan_yuan": "#,##0.00", "share_of_change_pct": '0.00"%"'}
 TABLE_SHEETS = ("forest_grass_coverage", "protected_area", "protected_change", "gep_summary")
 REGION_HEAD = ["目标层", "任务层", "序号", "指标", "单位", "目标值"]
 
@@ -247,6 +256,44 @@ def _table_sheet(ws, df: pd.DataFrame) -> None:
     ws.freeze_panes = "A2"
 
 
+def _frame_block(ws, row: int, df: pd.DataFrame, columns: list[str], headers: list[str]) -> int:
+    """Write ``df[columns]`` under Chinese ``headers`` from ``row``; the last row (合计) bold. Returns the next row."""
+    for j, h in enumerate(headers, start=1):
+        _put(ws, row, j, h, bold=True, fill=HEADER_FILL)
+    for i, rec in enumerate(df[columns].itertuples(index=False), start=row + 1):
+        last = i == row + len(df)
+        for j, (col, v) in enumerate(zip(columns, rec), start=1):
+            _put(ws, i, j, v, fmt=GEP_FORMATS.get(col), bold=last, align=LEFT)
+    return row + len(df) + 2
+
+
+def _gep_sheet(ws, review: GepReview) -> None:
+    """Indicator 10 for a reviewer (docs/methods.md §5.4): scope, P/DEMO warning, the latest year's items summed
+    over the level's regions and the change by item against the previous accounted year."""
+    lines = [f"单位国土面积生态系统生产总值（指标 10）分项核算：{review.year or '—'}年，{review.n_regions} 个区域合计",
+             "核算范围：" + ("；".join(review.scope) or "未记录"),
+             "核算方案（profile）：" + ("；".join(review.profiles) or "未记录")]
+    for r, text in enumerate(lines, start=1):
+        _put(ws, r, 1, text, align=LEFT, border=False, font=TITLE_FONT if r == 1 else None)
+    row = len(lines) + 1
+    if review.warning:
+        _put(ws, row, 1, review.warning, align=LEFT, border=False, font=WARN_FONT)
+        row += 1
+    row += 1
+    if len(review.items):
+        row = _frame_block(ws, row, review.items, ITEM_COLUMNS, ITEM_HEADERS)
+    else:
+        _put(ws, row, 1, "未找到 gep_services：无分项数据。", align=LEFT, border=False)
+        row += 2
+    if len(review.change):
+        per_km2 = review.change_per_km2_wan_yuan
+        _put(ws, row, 1, f"{review.year}年较 {review.change_year_prev}年的分项变化（可比价，{review.n_change_regions} "
+             f"个区域合计；单位国土面积变化 {per_km2:,.4f} 万元/km²）", bold=True, align=LEFT, border=False)
+        _frame_block(ws, row + 1, review.change, CHANGE_COLUMNS, CHANGE_HEADERS)
+    for j, w in enumerate([22, 14, 10, 16, 12, 12, 16, 12, 16, 16, 10, 50], start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+
+
 def _notes_sheet(ws, standard: LianshanStandard, notes: list[str]) -> None:
     lines = [
         ["标准", f"{standard.title}（{standard.name}）"],
@@ -277,23 +324,27 @@ def _notes_sheet(ws, standard: LianshanStandard, notes: list[str]) -> None:
 
 
 def write_workbook(path: str | Path, index: pd.DataFrame, standard: LianshanStandard, *,
-                   tables: Mapping[str, pd.DataFrame | None] | None = None, notes: list[str] | None = None) -> Path:
+                   tables: Mapping[str, pd.DataFrame | None] | None = None, notes: list[str] | None = None,
+                   gep: GepReview | None = None) -> Path:
     """Write ``lianshan_index.xlsx`` (atomically) from the ``lianshan_index`` table; returns the path.
 
     ``tables``: computed tables to copy into their own sheets (name → DataFrame; None entries skipped).
-    ``notes``: warnings to list on the 说明 sheet.
+    ``notes``: warnings to list on the 说明 sheet. ``gep``: indicator 10's items, warning and change
+    (:func:`gep.scorecard.gep_review.gep_review`) for the 指标10分项 sheet.
     """
     path = Path(path)
     years = sorted(int(y) for y in index["year"].unique()) if len(index) else []
     wb = Workbook()
     ws = wb.active
     ws.title = SUMMARY_SHEET
-    taken = {SUMMARY_SHEET, NOTES_SHEET, *TABLE_SHEETS}
+    taken = {SUMMARY_SHEET, NOTES_SHEET, GEP_SHEET, *TABLE_SHEETS}
     _summary_sheet(ws, index, standard)
     for code, g in index.groupby("region_code", sort=True):
         name = str(g["region_name"].iloc[0])
         title = sheet_title(name if name else str(code), taken)
         _region_sheet(wb.create_sheet(title), g, standard, years, str(code), name)
+    if gep is not None:
+        _gep_sheet(wb.create_sheet(GEP_SHEET), gep)
     for name in TABLE_SHEETS:
         df = (tables or {}).get(name)
         if df is not None:

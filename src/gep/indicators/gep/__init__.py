@@ -15,7 +15,7 @@ The workflow calls one function::
         out_dir="results/tables/county",
         scheme="clcd",                       # class scheme of the land cover (codes must match the parameter files)
     )
-    tables["gep_services"], tables["gep_summary"], tables["carbon_stock"]
+    tables["gep_services"], tables["gep_summary"], tables["gep_change"], tables["carbon_stock"]
 
 Files it needs: the land-cover rasters of every year (for Tier 2), the region polygons, the ``landcover_area``
 table of the same region level; for Tier 2 the climate and soil rasters of ``cfg.rasters`` (precipitation,
@@ -36,6 +36,9 @@ Outputs (written with :func:`gep.io.tables.write_table` into ``out_dir`` as CSV 
   its supporting services); the verdict (稳定提高) uses constant prices; ESV (生态系统服务价值) is the sum of all 11
   Tier-1 services, empty without Tier 1. With ``cfg.fixed_climate`` the weather-driven inputs are their mean over
   the climate years (the trend at fixed climate, not the years' actual GEP; gep_scope and verdict_rule say so).
+- ``gep_change``: per region, year (from the second accounted year on) and item of ``cfg.gep_tier``: the change
+  of constant-price value against the previous accounted year (元, 万元/km², share of the total change %), with
+  a ``total`` row equal to the change of gep_constant_yuan (:mod:`.change`, docs/methods.md §4.9).
 - ``carbon_stock``: t C per region × year in four pools, total, and change between years.
 - ``raster_dir/SERVICE_YEAR.tif`` (default ``out_dir/rasters``): COGs of each Tier-2 service's physical
   quantity per unit area (mm/a, t/hm²/a, g CO₂/m²/a, g O₂/m²/a, kWh/m²/a) on the land-cover grid;
@@ -51,6 +54,7 @@ the registry: which rasters a year writes, which parameter files it reads, the s
 
 Modules: :mod:`.params` (parameter files), :mod:`.tier1`, :mod:`.services` (Tier-2 services and registry),
 :mod:`.carbon_stock`, :mod:`.statistics` (tabular services), :mod:`.accounts` (prices, summary, verdict),
+:mod:`.change` (change between years by item),
 :mod:`.year_sums` (one year's zonal sums of the rasters, the only raster work behind the tables), :mod:`.run`.
 """
 

@@ -30,6 +30,7 @@ from gep.hydrology.ls_factor import LsMethod, compute_ls
 from gep.indicators.gep.accounts import SERVICE_UNITS, SUMMARY_UNITS, apply_prices, required_years, summarise
 from gep.indicators.gep.carbon_stock import UNITS as CARBON_UNITS
 from gep.indicators.gep.carbon_stock import carbon_stock
+from gep.indicators.gep.change import CHANGE_UNITS, gep_change
 from gep.indicators.gep.params import (
     Deflator,
     PriceTable,
@@ -679,8 +680,8 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
             sums_paths: dict[int, str | Path] | None = None) -> dict[str, pd.DataFrame]:
     """Compute the GEP accounts of one region level; see :mod:`gep.indicators.gep` for the full contract.
 
-    Returns ``{"gep_services", "gep_summary", "carbon_stock"}`` DataFrames (carbon_stock empty when not
-    selected) and, when ``write``, writes them with ``writer`` (default :func:`gep.io.tables.write_table`; the
+    Returns ``{"gep_services", "gep_summary", "gep_change", "carbon_stock"}`` DataFrames (carbon_stock empty
+    when not selected) and, when ``write``, writes them with ``writer`` (default :func:`gep.io.tables.write_table`; the
     workflow passes one that refuses to change published years) into ``out_dir`` plus the
     service rasters into ``raster_dir/SERVICE_YEAR.tif`` (COG; default ``out_dir/rasters``) and the LS factor
     on the DEM grid. With ``rasters_written`` the service rasters are already in ``raster_dir``
@@ -749,6 +750,8 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
         summary = pd.DataFrame()
     result["gep_services"] = services_df
     result["gep_summary"] = summary
+    # which items moved constant-price GEP between years (docs/methods.md §4.9)
+    result["gep_change"] = gep_change(services_df, summary, tier=cfg.gep_tier) if valued else pd.DataFrame()
     result["carbon_stock"] = _carbon_stock(level) if "carbon_stock" in wanted else pd.DataFrame()
 
     if write:
@@ -758,6 +761,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
         if valued:
             writer(result["gep_services"], out_dir, "gep_services", units=SERVICE_UNITS, extra=extra)
             writer(result["gep_summary"], out_dir, "gep_summary", units=SUMMARY_UNITS, extra=extra)
+            writer(result["gep_change"], out_dir, "gep_change", units=CHANGE_UNITS, extra=extra)
         if len(result["carbon_stock"]):
             writer(result["carbon_stock"], out_dir, "carbon_stock", units=CARBON_UNITS,
                    extra={"carbon_pools": cfg.parameters.carbon_pools,
