@@ -77,16 +77,37 @@ class ParamContext:
     cfg: GepConfig
     scheme_codes: np.ndarray
     _files: dict = field(default_factory=dict)
+    _reads: dict = field(default_factory=dict)      # service name → the tables its load read
+    _loading: str | None = None
 
     def ref(self, table: str) -> str:
         """The built-in name or path configured for parameter table ``table`` (a field of gep.parameters)."""
+        if self._loading is not None:
+            self._reads.setdefault(self._loading, []).append(table)
         return getattr(self.cfg.parameters, table)
 
     def file(self, table: str) -> ParamFile:
         """The parameter file of ``table``, read once per run."""
+        ref = self.ref(table)
         if table not in self._files:
-            self._files[table] = read_param_file(self.ref(table))
+            self._files[table] = read_param_file(ref)
         return self._files[table]
+
+    def load(self, service: Service) -> Any:
+        """``service.load(self)``, keeping which parameter tables it read (for :meth:`statuses`)."""
+        self._loading = service.name
+        try:
+            return service.load(self)
+        finally:
+            self._loading = None
+
+    def statuses(self, name: str) -> list[str]:
+        """The ``status`` texts of the parameter files service ``name``'s load read."""
+        saved, self._loading = self._loading, None
+        try:
+            return [self.file(t).status for t in dict.fromkeys(self._reads.get(name, []))]
+        finally:
+            self._loading = saved
 
 
 @dataclass(frozen=True)
