@@ -207,10 +207,10 @@ def _part_price_keys(params) -> list[str]:
 
 
 def price_problems(cfg, book: PriceBook, services, params: dict, years: Iterable[int],
-                   constant_year: int) -> list[str]:
-    """Every problem the run's prices would stop on, found before any raster work: a price key a selected
-    service asks for that the profile (or price table) lacks or leaves blank, and a record's price year, an
-    accounting year or the constant-price year that the deflator lacks. One line each."""
+                   constant_year: int) -> tuple[list[str], list[str]]:
+    """Every problem the run's prices would stop on, found before any raster work, one line each: (the price
+    keys a selected service asks for that the profile or price table lacks or leaves blank; the record price
+    years, accounting years or the constant-price year that the deflator lacks)."""
     from gep.indicators.gep.services.base import Valuing
 
     years = sorted({int(y) for y in years})
@@ -237,14 +237,15 @@ def price_problems(cfg, book: PriceBook, services, params: dict, years: Iterable
                 book.table.get(k, who)
         except InputError as err:
             problems.extend(err.lines())
+    deflator_lines: list[str] = []
     if book.deflator is not None:
         try:
             book.deflator.require(set(years) | price_years | {int(constant_year)},
                                   "needed for current/constant prices: accounting years, price years and the "
                                   "constant-price year")
         except InputError as err:
-            problems.extend(err.lines())
-    return list(dict.fromkeys(problems))
+            deflator_lines = err.lines()
+    return list(dict.fromkeys(problems)), deflator_lines
 
 
 class _Probe:

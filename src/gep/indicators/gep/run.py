@@ -718,7 +718,8 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     params.update({s.name: ctx.load(s) for s in areas})
     level = replace(level, param_status={name: ctx.statuses(name) for name in params})
     if book is not None:
-        problems = price_problems(cfg, book, sel.services + areas, params, years, constant_year)
+        prices_lines, deflator_lines = price_problems(cfg, book, sel.services + areas, params, years, constant_year)
+        problems = prices_lines + deflator_lines
         if problems:
             raise InputError.many(problems)
 

@@ -81,8 +81,9 @@ def table_problems(cfg: GepConfig, *, scheme_codes: Iterable[int], years: Iterab
         if deflator is None:
             book = replace(book, deflator=None)
         if constant is not None:
-            problems.extend(f"{label}: {line}" for line in
-                            price_problems(cfg, book, sel.services + areas, params, years, constant))
+            prices_lines, deflator_lines = price_problems(cfg, book, sel.services + areas, params, years, constant)
+            problems.extend(f"{label}: {line}" for line in prices_lines)
+            problems.extend(f"gep.deflator: {line}" for line in deflator_lines)
         if deflator is not None and factors is not None:
             _attempt(problems, "gep.deflator", lambda: deflator.require(
                 [factors.e_year], "needed for the Tier-1 value of one equivalent"))
