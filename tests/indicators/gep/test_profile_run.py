@@ -15,7 +15,7 @@ from gep.core.resources import builtin
 from gep.indicators.gep import load_gep_config, run_gep
 from gep.indicators.gep.valuation import read_region_deductions
 
-from test_valuation_tier2 import WATER_MM, YEAR, hand_total, tiny  # noqa: F401  (tiny is a fixture)
+from indicators.gep.test_valuation_tier2 import WATER_MM, YEAR, hand_total, tiny  # noqa: F401  (tiny is a fixture)
 
 SERVICES = ["water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
             "climate_regulation", "statistics"]
