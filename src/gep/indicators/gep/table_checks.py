@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,7 @@ def table_problems(cfg: GepConfig, *, scheme_codes: Iterable[int], years: Iterab
         if pools is not None and present_codes is not None:
             _attempt(problems, "gep.parameters.carbon_pools",
                      lambda: check_codes(pools.file, set(present_codes), pools.values["soil"], "carbon pools"))
-    if "statistics" in wanted and cfg.statistics is not None:
+    if "statistics" in wanted and cfg.statistics is not None and _readable_now(cfg.statistics, region_codes):
         _attempt(problems, "gep.statistics",
                  lambda: read_statistics(cfg.statistics, region_codes=region_codes, years=years or None,
                                          services=cfg.statistics_services))
@@ -87,8 +88,13 @@ def table_problems(cfg: GepConfig, *, scheme_codes: Iterable[int], years: Iterab
         if deflator is not None and factors is not None:
             _attempt(problems, "gep.deflator", lambda: deflator.require(
                 [factors.e_year], "needed for the Tier-1 value of one equivalent"))
-    if cfg.deductions is not None and priced(wanted) and years:
+    if cfg.deductions is not None and priced(wanted) and years and region_codes is not None:
         _attempt(problems, "gep.deductions",
-                 lambda: read_region_deductions(cfg.deductions, region_codes=region_codes or [], years=years)
-                 if region_codes is not None else None)
+                 lambda: read_region_deductions(cfg.deductions, region_codes=region_codes, years=years))
     return problems
+
+
+def _readable_now(path, region_codes) -> bool:
+    """Whether to read a region table now: always when the regions are known; without them (the regions and
+    tables are still to be made by a job of this run, as the demo's data) only when the file is there."""
+    return region_codes is not None or Path(path).exists()
