@@ -239,8 +239,8 @@ def _statistics_unknown_region(d: Path, cfg: dict) -> None:
 def _deductions_bad(d: Path, cfg: dict) -> None:
     """A deduction table with a region code of no level and a value unit gep does not know."""
     (d / "ded.csv").write_text("region_code,year,item,value,value_unit,source\n"
-                               f"999999999999,2020,timber,1,万元,yearbook\n{b.CODES[0]},2020,timber,1,千元,yearbook\n",
-                               encoding="utf-8")
+                               "999999999999,2020,timber,1,万元,yearbook\n"
+                               f"{b.CODES[0]},2020,timber,1,千元,yearbook\n", encoding="utf-8")
     cfg["gep"] = {"services": ["tier1"], "deflator": "deflator_demo", "deductions": str(d / "ded.csv")}
 
 

@@ -157,8 +157,8 @@ def gep_service_files(cfg: Config, years: Iterable[int | str]) -> list[str]:
 
 def gep_table_files(cfg: Config) -> list[str]:
     """What the GEP tables read besides the land-cover tables and the stored sums: every parameter table with
-    prices, the profile, the deflator, statistics, deductions and Tier-1 regulator tables; without stored sums (gep.write_rasters off)
-    also every year's rasters and the DEM of the LS factor."""
+    prices, the profile, the deflator, statistics, deductions and Tier-1 regulator tables; without stored sums
+    (gep.write_rasters off) also every year's rasters and the DEM of the LS factor."""
     g = cfg.gep
     if g is None:
         return []
