@@ -27,12 +27,16 @@ the statistics CSV (``gep gep-template``) for provisioning and cultural services
 Outputs (written with :func:`gep.io.tables.write_table` into ``out_dir`` as CSV + Parquet + meta sidecar):
 
 - ``gep_services``: region_code, region_name, year, service, tier, quantity, quantity_unit, unit_price,
-  price_unit, value_yuan, method, source (+ service_zh, category, value_constant_yuan, constant_price_year).
+  price_unit, value_yuan, method, source (+ service_zh, category, value_constant_yuan, constant_price_year,
+  price_record: the price records used, status: the weakest V/V2/P/DEMO mark the row rests on). Priced with
+  the profile ``cfg.profile`` when set, else the price table ``cfg.parameters.prices`` (docs/methods.md §4.8);
+  deductions (``cfg.deductions``) are rows of category ``deduction`` with negative values.
   Tier 1 = the 11 equivalent-factor services (quantity in standard-equivalent hectares, unit price E);
   Tier 2 = the biophysical regulating services (m³, t, t CO₂, t O₂, kWh) and the statistics rows.
 - ``gep_summary``: region_code, region_name, year, gep_yuan, gep_constant_yuan, land_area_km2,
   gep_per_km2_wan_yuan, change_pct, verdict (+ gep_constant_per_km2_wan_yuan, constant_price_year,
-  gep_scope, verdict_rule). GEP sums the rows of ``cfg.gep_tier``; the verdict (稳定提高) uses constant prices.
+  gep_scope, verdict_rule, provisional: the services resting on P or DEMO values, profile). GEP sums the rows
+  of ``cfg.gep_tier``; the verdict (稳定提高) uses constant prices.
 - ``carbon_stock``: t C per region × year in four pools, total, and change between years.
 - ``raster_dir/SERVICE_YEAR.tif`` (default ``out_dir/rasters``): COGs of each Tier-2 service's physical
   quantity per unit area (mm/a, t/hm²/a, g CO₂/m²/a, g O₂/m²/a, kWh/m²/a) on the land-cover grid;

@@ -10,8 +10,9 @@ formulas:
 - ``derive(p: P) -> float``: the factor on its base service (kind ``derived``; O₂ = CO₂ × 32/44);
 - ``parts(ctx: AreaContext, p: P, year: int) -> list[Part]``: the quantities per region of one year, one
   :class:`~.area.Part` per priced part (kind ``area``, :mod:`.area`);
-- ``price(v: Valuing) -> Price``: the unit price (yuan per ``spec.quantity_unit`` in prices of the price
-  table's base year) and how it was formed;
+- ``price(v: Valuing) -> Price``: the unit price (yuan per ``spec.quantity_unit`` in prices of
+  ``v.prices.base_year``: the price table's base year, or the accounting year with a profile) and how it was
+  formed;
 - ``method(v: Valuing) -> str`` and ``source(v: Valuing) -> str``: what the ``method`` and ``source`` columns
   of the GEP table say.
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from gep.config.gep import GepConfig, RasterInput
 from gep.config.gep_services import ServiceSpec
-from gep.indicators.gep.params import ParamFile, PriceTable, read_param_file
+from gep.indicators.gep.params import ParamFile, read_param_file
 
 #: unit conversions, spelled out (tests check them against hand arithmetic)
 MM_M2_TO_M3 = 1e-3          # 1 mm of water over 1 m² = 0.001 m³
@@ -116,7 +117,7 @@ class Valuing:
 
     cfg: GepConfig
     params: Any                 # the service's loaded parameters (its ``load`` result)
-    prices: PriceTable
+    prices: Any                 # one year's prices (gep.indicators.gep.profile_prices.YearPrices): get, basis
     dem_path: str | Path | None = None
 
 
