@@ -14,7 +14,7 @@ if CFG.demo.generate:
             dem=f"{CFG.demo.dir}/dem.tif",
             climate=expand(f"{CFG.demo.dir}/{{name}}_{{year}}.tif", name=("precip", "et", "npp"), year=YEARS),
             survey=expand(f"{CFG.demo.dir}/survey_{{year}}.gpkg", year=YEARS),  # land-survey polygons (DLTB)
-            gep_tables=expand(f"{CFG.demo.dir}/{{name}}.csv", name=("water_bodies", "emissions", "discharges")),
+            gep_tables=expand(f"{CFG.demo.dir}/{{name}}.csv", name=("water_bodies", "emissions", "discharges", "statistics")),
             manifest=f"{CFG.demo.dir}/demo_manifest.json",
         params:
             outdir=lambda w, output: str(Path(output.manifest).parent),

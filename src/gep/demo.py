@@ -19,6 +19,7 @@ with a reservoir at the mountain front. Files (see ``paths``):
 - ``water_bodies.csv``        GEP water-body table (the reservoir and a small lake; DEMO values)
 - ``emissions.csv``           GEP emissions per township and year, t (SO₂, NOₓ, dust; DEMO values)
 - ``discharges.csv``          GEP discharges per township and year, t (COD, NH₃-N; DEMO values)
+- ``statistics.csv``          GEP statistics: material output values and tourism per region and year, 万元 (DEMO)
 - ``demo_manifest.json``      the list of files, their roles, years and units
 
 Everything is a deterministic function of ``seed``: the raster arrays are identical run to run (GeoPackages
@@ -156,6 +157,7 @@ def paths(outdir: str | Path) -> dict:
         "water_bodies": out / "water_bodies.csv",
         "emissions": out / "emissions.csv",
         "discharges": out / "discharges.csv",
+        "statistics": out / "statistics.csv",
     }
     for key, pattern in per_year.items():
         result[key] = {y: out / pattern.format(y) for y in YEARS}
@@ -869,6 +871,27 @@ def _write_gep_tables(p: dict, town: _Townships, reservoir: shapely.Geometry) ->
     header = ["region_code", "year", "pollutant", "amount_t", "source"]
     _write_csv(p["emissions"], header, emissions)
     _write_csv(p["discharges"], header, discharges)
+    _write_statistics(p["statistics"], sorted(town.codes))
+
+
+#: county totals of the first demo year, 万元 (INVENTED, of the order of a hilly county of about 1,200 km² in
+#: central China): 物质产品 from the yearbook's output values, and tourism (文化服务)
+_DEMO_STATISTICS_WAN = {"agriculture": 180_000.0, "forestry": 20_000.0, "animal_husbandry": 90_000.0,
+                        "fishery": 25_000.0, "water_supply": 8_000.0, "hydropower": 6_000.0, "tourism": 120_000.0}
+
+
+def _write_statistics(path: Path, townships: list[str]) -> None:
+    """The statistics table of the demo (docs/methods.md §4.4), DEMO values: every material item and tourism
+    for each township and year (the county total shared by fixed weights, growing 3 % a year), and the county's
+    row as the sum of its townships', so one table serves both region levels."""
+    weights = [1.0 + 0.5 * (i % 3) for i in range(len(townships))]
+    rows = []
+    for k, year in enumerate(YEARS):
+        for service, total in _DEMO_STATISTICS_WAN.items():
+            shares = [round(total * 1.03 ** k * w / sum(weights), 1) for w in weights]
+            rows += [[code, year, service, v, "万元", _DEMO_SOURCE] for code, v in zip(townships, shares)]
+            rows.append([COUNTY_CODE, year, service, round(sum(shares), 1), "万元", _DEMO_SOURCE])
+    _write_csv(path, ["region_code", "year", "service", "value", "value_unit", "source"], rows)
 
 
 def _write_manifest(p: dict, seed: int) -> None:
@@ -877,7 +900,7 @@ def _write_manifest(p: dict, seed: int) -> None:
         "townships": ("townships", None), "redline": ("redline", None), "protected": ("protected", None),
         "precip": ("precipitation", "mm"), "et": ("evapotranspiration", "mm"), "npp": ("npp", "g C m-2 a-1"),
         "water_bodies": ("water_bodies", "DEMO table"), "emissions": ("emissions", "t (DEMO table)"),
-        "discharges": ("discharges", "t (DEMO table)"),
+        "discharges": ("discharges", "t (DEMO table)"), "statistics": ("statistics", "万元 (DEMO table)"),
     }
     files = []
     for key, (role, units) in roles.items():

@@ -236,6 +236,27 @@ def _statistics_unknown_region(d: Path, cfg: dict) -> None:
                   "statistics_services": ["tourism"], "deflator": "deflator_demo"}
 
 
+def _deductions_bad(d: Path, cfg: dict) -> None:
+    """A deduction table with a region code of no level and a value unit gep does not know."""
+    (d / "ded.csv").write_text("region_code,year,item,value,value_unit,source\n"
+                               "999999999999,2020,timber,1,万元,yearbook\n"
+                               f"{b.CODES[0]},2020,timber,1,千元,yearbook\n", encoding="utf-8")
+    cfg["gep"] = {"services": ["tier1"], "deflator": "deflator_demo", "deductions": str(d / "ded.csv")}
+
+
+def _profile_without_water_storage(d: Path, cfg: dict) -> None:
+    """A user profile that lacks the price water conservation asks for."""
+    from gep.core.resources import builtin
+
+    data = yaml.safe_load(builtin("profiles", "national_default").read_text(encoding="utf-8"))
+    for item in ("water_conservation", "flood_regulation"):
+        del data["items"][item]
+    del data["prices"]["water_storage"]
+    (d / "profile.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cfg["gep"] = {"services": ["water_conservation"], "deflator": "deflator_demo", "profile": str(d / "profile.yaml"),
+                  "rasters": {"precipitation": 1200, "et": 600}}
+
+
 def _dem_undeclared_fill(d: Path, cfg: dict) -> None:
     import rasterio
 
@@ -441,6 +462,10 @@ CASES = [
     Case("equivalent_factors_incomplete", _factors_without_equivalent,
          ("gep.parameters.equivalent_factors", "factors.yaml", "standard_equivalent"), 1),
     Case("statistics_unknown_region", _statistics_unknown_region, ("gep.statistics", "stats.csv", "999999999999")),
+    Case("deductions_unknown_region_and_unit", _deductions_bad,
+         ("gep.deductions", "ded.csv: line 2", "999999999999", "ded.csv: line 3", "'千元'"), 2),
+    Case("profile_missing_a_needed_price", _profile_without_water_storage,
+         ("gep.profile", "profile.yaml", "price 'water_storage' is missing (needed by water_conservation)"), 1),
     Case("dem_undeclared_fill_values", _dem_undeclared_fill, ("terrain.dem_path", "dem.tif", "-9999", "no nodata"), 1),
     Case("template_without_header", _template("region_code,indicator,value\n430102000001,3,1\n"),
          ("scorecard.template", "template.csv", "序号")),

@@ -72,7 +72,7 @@ def _inside_mask(geom, grid: demo.Grid) -> np.ndarray:
 def test_every_file_written_and_listed(p, generated):
     expected = {path.name for path in list(_all_rasters(p)) + list(_all_vectors(p))}
     assert len(expected) == 1 + 4 * 3 + 2 + 2 * 3
-    expected |= {p[k].name for k in GEP_TABLES}
+    expected |= {p[k].name for k in GEP_TABLES + ("statistics",)}
     present = {f.name for f in generated["dir"].iterdir() if not f.name.startswith(".")}
     assert expected | {"demo_manifest.json"} == present  # no temporary files left behind
     manifest = json.loads(p["manifest"].read_text(encoding="utf-8"))
@@ -243,7 +243,7 @@ def test_paths_names_every_file(tmp_path):
     names = demo.paths(tmp_path)
     flat = [v for v in names.values() if not isinstance(v, dict)]
     flat += [x for v in names.values() if isinstance(v, dict) for x in v.values()]
-    assert len(flat) == len({f.name for f in flat}) == 25
+    assert len(flat) == len({f.name for f in flat}) == 26  # with the GEP statistics table
     assert names["landcover"][2020].name == "landcover_2020.tif"
     assert names["redline"][2019].name == "redline_2019.gpkg"
     assert names["dem"].name == "dem.tif" and names["manifest"].name == "demo_manifest.json"
@@ -296,3 +296,25 @@ def test_gep_tables_are_marked_demo_and_serve_both_levels(p, county, townships):
     wb = pd.read_csv(p["water_bodies"], dtype={"region_code": str})
     assert sorted(wb["kind"]) == ["lake", "reservoir"]
     assert county["code"].iloc[0][:6] == wb["region_code"].iloc[0][:6]
+
+
+def test_statistics_give_every_item_for_both_levels(p, county, townships):
+    """The DEMO statistics table: the six material items and tourism of national_default for every township
+    and year, the county's row the sum of its townships', and each level reads it alone."""
+    import pandas as pd
+
+    from gep.indicators.gep.statistics import read_statistics
+
+    items = ["agriculture", "forestry", "animal_husbandry", "fishery", "water_supply", "hydropower", "tourism"]
+    t = pd.read_csv(p["statistics"], dtype={"region_code": str})
+    towns, cty = sorted(townships["code"]), county["code"].iloc[0]
+    assert len(t) == (len(towns) + 1) * len(demo.YEARS) * len(items)
+    assert t["source"].str.startswith("DEMO").all() and set(t["value_unit"]) == {"万元"}
+    for (year, service), g in t.groupby(["year", "service"]):
+        total = g.loc[g["region_code"] == cty, "value"].iloc[0]
+        assert total == pytest.approx(g.loc[g["region_code"] != cty, "value"].sum(), abs=0.05)
+    first = t[(t["year"] == demo.YEARS[0]) & (t["region_code"] == cty)].set_index("service")["value"]
+    assert first["agriculture"] == pytest.approx(180_000.0, abs=1.0)  # 18 亿元 of the first year
+    for codes in ([cty], towns):
+        st = read_statistics(p["statistics"], region_codes=codes, years=list(demo.YEARS), services=items)
+        assert len(st) == len(codes) * len(demo.YEARS) * len(items)

@@ -190,6 +190,30 @@ def test_gep_change_adds_up_to_the_summary(demo):
         assert any(isinstance(v, str) and v.startswith("2021年较 2020年的分项变化") for v in first), level
 
 
+def test_demo_gep_is_valued_with_national_default_and_flagged(demo):
+    """The demo values its services with national_default: every non-optional item of the profile but sand
+    fixation (off in the humid county) has rows at both levels, each row says its price records and status, and
+    every GEP names the P/DEMO services it rests on."""
+    from gep.indicators.gep.profiles import load_profile
+    from gep.indicators.gep.services.registry import profile_items
+
+    profile = load_profile("national_default")
+    for level in ("county", "township"):
+        s = _table(demo, level, "gep_services")
+        tier2 = s[s["tier"] == 2]
+        covered = {i for name in tier2["service"].unique() for i in profile_items(name)}
+        needed = {k for k, it in profile.items.items() if not it.optional}
+        assert needed - covered == {"sand_fixation"}, level
+        regulating = tier2[tier2["category"] == "regulating"]
+        assert regulating["price_record"].str.contains(", 甘孜州, P").all()
+        assert set(regulating["status"]) <= {"P", "DEMO"}
+        assert set(tier2.loc[tier2["category"] == "provisioning", "status"]) == {"DEMO"}
+        summary = _table(demo, level, "gep_summary")
+        assert set(summary["profile"]) == {"national_default"}
+        assert summary["gep_scope"].str.contains(r"not accounted: sand_fixation(?:, |$)").all()
+        assert summary["provisional"].str.contains("tourism").all()
+
+
 def test_outputs_for_qgis_and_provenance(demo):
     import pyogrio
 

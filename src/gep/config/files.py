@@ -158,8 +158,8 @@ def gep_service_files(cfg: Config, years: Iterable[int | str]) -> list[str]:
 
 def gep_table_files(cfg: Config) -> list[str]:
     """What the GEP tables read besides the land-cover tables and the stored sums: every parameter table with
-    prices, the deflator, statistics and Tier-1 regulator tables; without stored sums (gep.write_rasters off)
-    also every year's rasters and the DEM of the LS factor."""
+    prices, the profile, the deflator, statistics, deductions and Tier-1 regulator tables; without stored sums
+    (gep.write_rasters off) also every year's rasters and the DEM of the LS factor."""
     g = cfg.gep
     if g is None:
         return []
@@ -167,6 +167,8 @@ def gep_table_files(cfg: Config) -> list[str]:
     files += [g.statistics] if g.statistics and "statistics" in g.services else []
     files += [g.tables[t] for s in g.services for t in catalogue.spec(s).tables if t in g.tables]  # region tables
     files += named(g.deflator, **_PARAMETER) if g.deflator and priced(g.services) else []
+    files += named(g.profile, kind="profiles", what="GEP profile", suffixes=(".yaml", ".yml")) if g.profile else []
+    files += [g.deductions] if g.deductions and priced(g.services) else []
     files += [reg.table for reg in g.tier1.regulators.values() if reg.table] if "tier1" in g.services else []
     if not service_raster_names(g):
         files += gep_raster_inputs(cfg, cfg.years) + gep_regulator_rasters(cfg, cfg.years)

@@ -355,7 +355,14 @@ class GepConfig(_Model):
     deflator: str | None = Field(None, description="deflator table (YAML or CSV year,index); required. "
                                                    "the built-in deflator_demo is a DEMO only")
     constant_price_year: int | None = Field(None, description="year of constant prices (default: the price "
-                                                              "table's base year)")
+                                                              "table's base year, or with a profile the "
+                                                              "earliest price year of its records)")
+    profile: str | None = Field(None, description="GEP profile (built-in name, e.g. national_default, or a path) "
+                                                  "whose price records value every priced service; null: the "
+                                                  "price table parameters.prices (docs/methods.md §4.8)")
+    deductions: str | None = Field(None, description="CSV of ecosystem products from outside the region "
+                                                     "(region_code, year, item, value, value_unit 元/万元/亿元, "
+                                                     "source), deducted from GEP (GB/T 46869-2025)")
     verdict: VerdictConfig = Field(default_factory=VerdictConfig)
     clip_negative_water: bool = Field(False, description="set negative water conservation (ET > P − R) to 0")
     min_coverage_pct: float = Field(99.0, ge=0, le=100, description="min. share of a region's land cover that "
@@ -457,7 +464,7 @@ def parameter_fields(services, *, prices: bool = True) -> list[str]:
 
 
 #: the :class:`GepConfig` fields the service rasters (and the LS factor) depend on; the others (tier1, gep_tier,
-#: statistics, statistics_services, deflator, constant_price_year, verdict) only value and report them, so
-#: changing one redoes the GEP tables, not the rasters
+#: statistics, statistics_services, deflator, constant_price_year, verdict, profile, deductions) only value and
+#: report them, so changing one redoes the GEP tables, not the rasters
 RASTER_SETTINGS = ("services", "rasters", "dem", "ls", "parameters", "clip_negative_water", "min_coverage_pct",
                    "write_rasters", "chunk", "fixed_climate")

@@ -344,7 +344,7 @@ def test_settings_that_only_value_gep_leave_the_service_rasters_unchanged(tiny, 
 
     assert set(GepConfig.model_fields) - set(RASTER_SETTINGS) == {
         "tier1", "gep_tier", "statistics", "statistics_services", "deflator", "constant_price_year", "verdict",
-        "tables"}
+        "tables", "profile", "deductions"}
     tmp, _, _, cfg_dict = tiny
     services = ["water_conservation", "soil_retention", "carbon_sequestration", "oxygen_release",
                 "climate_regulation"]
@@ -352,7 +352,8 @@ def test_settings_that_only_value_gep_leave_the_service_rasters_unchanged(tiny, 
     other = {**base, "gep_tier": 1, "statistics_services": ["tourism"], "constant_price_year": 2015,
              "verdict": {"rule": "monotone", "min_change_pct": 2.0}, "deflator": str(tmp_path / "none.csv"),
              "statistics": str(tmp_path / "none.csv"), "tier1": {"regulators": {"npp": {"value": 1.3}}},
-             "tables": {"emissions": str(tmp_path / "none.csv")}}
+             "tables": {"emissions": str(tmp_path / "none.csv")}, "profile": "national_default",
+             "deductions": str(tmp_path / "none.csv")}
     files = {}
     for name, raw in (("base", base), ("other", other)):
         written = write_service_rasters(load_gep_config(raw), YEAR, landcover_path=tmp / f"lc_{YEAR}.tif",

@@ -27,12 +27,16 @@ the statistics CSV (``gep gep-template``) for provisioning and cultural services
 Outputs (written with :func:`gep.io.tables.write_table` into ``out_dir`` as CSV + Parquet + meta sidecar):
 
 - ``gep_services``: region_code, region_name, year, service, tier, quantity, quantity_unit, unit_price,
-  price_unit, value_yuan, method, source (+ service_zh, category, value_constant_yuan, constant_price_year).
+  price_unit, value_yuan, method, source (+ service_zh, category, value_constant_yuan, constant_price_year,
+  price_record: the price records used, status: the weakest V/V2/P/DEMO mark the row rests on). Priced with
+  the profile ``cfg.profile`` when set, else the price table ``cfg.parameters.prices`` (docs/methods.md §4.8);
+  deductions (``cfg.deductions``) are rows of category ``deduction`` with negative values.
   Tier 1 = the 11 equivalent-factor services (quantity in standard-equivalent hectares, unit price E);
   Tier 2 = the biophysical regulating services (m³, t, t CO₂, t O₂, kWh) and the statistics rows.
 - ``gep_summary``: region_code, region_name, year, gep_yuan, gep_constant_yuan, land_area_km2,
   gep_per_km2_wan_yuan, change_pct, verdict (+ gep_constant_per_km2_wan_yuan, constant_price_year,
-  gep_scope, verdict_rule, esv_yuan, esv_per_km2_wan_yuan). GEP sums the rows of ``cfg.gep_tier`` (Tier 1 without
+  gep_scope, verdict_rule, esv_yuan, esv_per_km2_wan_yuan, provisional: the services resting on P or DEMO
+  values, profile). GEP sums the rows of ``cfg.gep_tier`` (Tier 1 without
   its supporting services); the verdict (稳定提高) uses constant prices; ESV (生态系统服务价值) is the sum of all 11
   Tier-1 services, empty without Tier 1. With ``cfg.fixed_climate`` the weather-driven inputs are their mean over
   the climate years (the trend at fixed climate, not the years' actual GEP; gep_scope and verdict_rule say so).

@@ -32,21 +32,25 @@ import pandas as pd
 
 from gep.indicators.gep.params import Deflator
 from gep.indicators.gep.tier1 import OUTSIDE_GEP
+from gep.indicators.gep.profiles import PROVISIONAL
 from gep.indicators.judgement import MET, NO_DATA, NOT_COMPUTED, NOT_MET, improved
 
 YUAN_PER_WAN = 1e4  # 1 万元 = 10,000 元
 
 SERVICE_COLUMNS = ["region_code", "region_name", "year", "service", "tier", "quantity", "quantity_unit",
                    "unit_price", "price_unit", "value_yuan", "method", "source", "service_zh", "category",
-                   "value_constant_yuan", "constant_price_year"]
+                   "value_constant_yuan", "constant_price_year", "price_record", "status"]
 
 SERVICE_UNITS = {"quantity": "see quantity_unit", "unit_price": "yuan per quantity_unit, current prices of year",
                  "value_yuan": "yuan, current prices of year", "value_constant_yuan": "yuan, constant prices of "
-                 "constant_price_year", "year": "calendar year"}
+                 "constant_price_year", "year": "calendar year",
+                 "price_record": "every price record used: value, unit, price year, region, status",
+                 "status": "weakest mark (V > V2 > P > DEMO) of the prices, parameter files, tables and deflator used"}
 
 SUMMARY_COLUMNS = ["region_code", "region_name", "year", "gep_yuan", "gep_constant_yuan", "land_area_km2",
                    "gep_per_km2_wan_yuan", "change_pct", "verdict", "gep_constant_per_km2_wan_yuan",
-                   "constant_price_year", "gep_scope", "verdict_rule", "esv_yuan", "esv_per_km2_wan_yuan"]
+                   "constant_price_year", "gep_scope", "verdict_rule", "esv_yuan", "esv_per_km2_wan_yuan",
+                   "provisional", "profile"]
 
 SUMMARY_UNITS = {"gep_yuan": "yuan, current prices", "gep_constant_yuan": "yuan, constant prices",
                  "land_area_km2": "km2 (ellipsoidal area of the region polygon)",
@@ -54,7 +58,10 @@ SUMMARY_UNITS = {"gep_yuan": "yuan, current prices", "gep_constant_yuan": "yuan,
                  "gep_constant_per_km2_wan_yuan": "10^4 yuan per km2, constant prices",
                  "change_pct": "% change of constant-price GEP per km2 vs the previous accounted year",
                  "esv_yuan": "yuan, current prices: ESV 生态系统服务价值, all 11 Tier-1 services (supporting included)",
-                 "esv_per_km2_wan_yuan": "10^4 yuan per km2, current prices: ESV 生态系统服务价值 (Tier 1)"}
+                 "esv_per_km2_wan_yuan": "10^4 yuan per km2, current prices: ESV 生态系统服务价值 (Tier 1)",
+
+                 "provisional": "services of the GEP whose status is P or DEMO",
+                 "profile": "GEP profile (or price table) that priced the services"}
 
 VERDICT_OK, VERDICT_FAIL, VERDICT_NONE, VERDICT_NOT_COMPUTED = MET, NOT_MET, NO_DATA, NOT_COMPUTED
 
@@ -77,6 +84,9 @@ def apply_prices(rows: pd.DataFrame, deflator: Deflator, constant_year: int) -> 
     deflator.require(required_years(rows, constant_year),
                      "needed for current/constant prices: accounting years, price years and the constant-price year")
     out = rows.copy()
+    for col in ("price_record", "status"):
+        if col not in out.columns:
+            out[col] = ""
     idx = deflator.index
     d_year = out["year"].map(lambda y: idx[int(y)]).astype(float)
     d_const = float(idx[int(constant_year)])
@@ -121,7 +131,8 @@ def verdicts(change_pct: pd.Series, first: pd.Series, rule: Literal["previous", 
 
 def summarise(services: pd.DataFrame, land_area: pd.DataFrame, *, tier: int, region_names: pd.DataFrame,
               years, rule: Literal["previous", "monotone"] = "previous", min_change_pct: float = 0.0,
-              constant_year: int, climate: str | None = None) -> pd.DataFrame:
+              constant_year: int, climate: str | None = None, profile: str = "",
+              not_accounted: str = "") -> pd.DataFrame:
     """``gep_summary``: GEP per region × year in current and constant prices, per km², change and verdict, and
     the Tier-1 ESV (all 11 equivalent-factor services, current prices; NaN when Tier 1 was not run).
 
@@ -155,8 +166,11 @@ def summarise(services: pd.DataFrame, land_area: pd.DataFrame, *, tier: int, reg
     out.loc[missing, "verdict"] = VERDICT_NOT_COMPUTED
     out["constant_price_year"] = int(constant_year)
     climate_part = f"; {climate}" if climate else ""
-    out["gep_scope"] = f"{TIER_LABELS[tier]}: {scope}{climate_part}"
+    not_part = f"; not accounted: {not_accounted}" if not_accounted else ""
+    out["gep_scope"] = f"{TIER_LABELS[tier]}: {scope}{not_part}{climate_part}"
     out["verdict_rule"] = f"{rule}, change > 0 and ≥ {min_change_pct:g}% (constant prices){climate_part}"
+    out["provisional"] = _provisional(sel, out)
+    out["profile"] = profile
     return out[SUMMARY_COLUMNS]
 
 
@@ -169,3 +183,12 @@ def gep_rows(services: pd.DataFrame, tier: int) -> pd.DataFrame:
     counted in the ESV only), Tier 2 all of them."""
     sel = services[services["tier"] == tier]
     return sel[~sel["category"].isin(OUTSIDE_GEP)] if tier == 1 else sel
+
+
+def _provisional(rows: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    """Per summary row: the services of its GEP whose status is P or DEMO, ", "-joined ('' when none)."""
+    if "status" not in rows.columns:
+        return [""] * len(summary)
+    flagged = rows[rows["status"].isin(PROVISIONAL)]
+    names = flagged.groupby(["region_code", "year"])["service"].agg(lambda s: ", ".join(dict.fromkeys(s)))
+    return [names.get((rc, y), "") for rc, y in zip(summary["region_code"], summary["year"])]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,20 +33,22 @@ from gep.indicators.gep.carbon_stock import carbon_stock
 from gep.indicators.gep.change import CHANGE_UNITS, gep_change
 from gep.indicators.gep.params import (
     Deflator,
-    PriceTable,
     check_codes,
     load_carbon_pools,
     load_deflator,
     load_ecosystem_map,
     load_equivalent_factors,
-    load_prices,
 )
+from gep.indicators.gep.profile_prices import (PriceBook, demo_source, load_book, price_problems, row_status,
+                                               status_mark)
+from gep.indicators.gep.profiles import PROVISIONAL, weakest
 from gep.indicators.gep.services.base import Block, ParamContext, Service, Valuing
 from gep.indicators.gep.services import registry
 from gep.indicators.gep.services.area import AreaContext, area_frame, table_problems
-from gep.indicators.gep.services.registry import area_services, density_services, selected
+from gep.indicators.gep.services.registry import area_services, density_services, profile_items, selected
 from gep.indicators.gep.statistics import METHOD as STAT_METHOD
 from gep.indicators.gep.statistics import read_statistics
+from gep.indicators.gep.valuation import DEDUCTION, TOTAL_LINES, read_region_deductions
 from gep.indicators.gep.tier1 import METHOD as T1_METHOD
 from gep.indicators.gep.tier1 import OUTSIDE_GEP as T1_OUTSIDE_GEP
 from gep.indicators.gep.tier1 import OUTSIDE_GEP_NOTE as T1_OUTSIDE_GEP_NOTE
@@ -63,7 +65,8 @@ from gep.vector.regions import to_crs
 log = logging.getLogger("gep.indicators.gep")
 
 ROW_COLUMNS = ["region_code", "region_name", "year", "service", "service_zh", "category", "tier", "quantity",
-               "quantity_unit", "base_price", "price_year", "price_unit", "given_value_yuan", "method", "source"]
+               "quantity_unit", "base_price", "price_year", "price_unit", "given_value_yuan", "method", "source",
+               "price_record", "status"]
 
 
 def _empty_rows() -> pd.DataFrame:
@@ -174,11 +177,11 @@ class Selection:
         wanted = set(self.names)
         return any(s.spec.needs_ls and not (mode == "read" and s.name in wanted) for s in self.densities)
 
-    def params(self, cfg: GepConfig, scheme_codes) -> dict[str, Any]:
+    def params(self, cfg: GepConfig, scheme_codes, ctx: ParamContext | None = None) -> dict[str, Any]:
         """The parameters of each selected service and density (each service's ``load``), every parameter
-        file read once."""
-        ctx = ParamContext(cfg, np.asarray(scheme_codes, dtype=np.int64))
-        return {s.name: s.load(ctx) for s in dict.fromkeys(self.services + self.densities)}
+        file read once (``ctx`` keeps which files each service read)."""
+        ctx = ctx if ctx is not None else ParamContext(cfg, np.asarray(scheme_codes, dtype=np.int64))
+        return {s.name: ctx.load(s) for s in dict.fromkeys(self.services + self.densities)}
 
     def __bool__(self) -> bool:
         return bool(self.services or self.regulators)
@@ -453,8 +456,9 @@ class Level:
     names: pd.DataFrame            # region_code, region_name (str), in the regions' order
     lca: pd.DataFrame              # landcover_area rows of the years
     scheme_codes: list[int]
-    prices: PriceTable | None
+    prices: PriceBook | None
     dem_path: str | Path | None
+    param_status: dict[str, list[str]] = field(default_factory=dict)   # service → its parameter files' status
 
 
 @dataclass(frozen=True)
@@ -532,18 +536,21 @@ def _coverage_problems(level: Level, service: str, year: int, valid: np.ndarray)
 
 def _service_rows(level: Level, service: Service, params: dict[str, Any], year: int,
                   quantity: np.ndarray) -> pd.DataFrame:
-    """The rows of one service and year: quantity, unit price (of the price table's base year), method, source."""
+    """The rows of one service and year: quantity, unit price (of the price year: the price table's base year,
+    or the accounting year with a profile), method, source, the price records used and the row's status."""
     spec = service.spec
-    prices = level.prices
+    prices = level.prices.for_year(year) if level.prices is not None else None
     v = Valuing(level.cfg, params[service.name], prices, level.dem_path)
     price = service.price(v) if spec.priced else None
+    files = level.param_status.get(service.name, []) + level.param_status.get(spec.derived_from or "", [])
     return pd.DataFrame({
         "region_code": level.names["region_code"], "region_name": level.names["region_name"], "year": year,
         "service": spec.name, "service_zh": spec.name_zh, "category": spec.category, "tier": 2,
         "quantity": quantity, "quantity_unit": spec.quantity_unit,
         "base_price": price.value if price else np.nan, "price_year": prices.base_year if prices else np.nan,
         "price_unit": price.unit if price else "", "given_value_yuan": np.nan, "method": service.method(v),
-        "source": service.source(v)})
+        "source": service.source(v), "price_record": prices.record_text() if price else "",
+        "status": row_status(prices if price else None, level.prices.deflator if level.prices else None, files)})
 
 
 def _raster_rows(level: Level, sel: Selection, params: dict[str, Any], sums: dict[int, YearSums],
@@ -569,16 +576,15 @@ def _raster_rows(level: Level, sel: Selection, params: dict[str, Any], sums: dic
     return pd.concat(rows, ignore_index=True)[ROW_COLUMNS] if rows else _empty_rows()
 
 
-def _area_rows(level: Level) -> pd.DataFrame:
+def _area_rows(level: Level, params: dict[str, Any]) -> pd.DataFrame:
     """The rows of the selected services computed from land-cover areas and region tables (kind 'area':
     flood regulation, air and water purification, pest control; docs/methods.md §4.2.7–§4.2.10)."""
     services = area_services(selected(level.cfg.services))
     if not services:
         return _empty_rows()
-    ctx = ParamContext(level.cfg, np.asarray(level.scheme_codes, dtype=np.int64))
-    params = {s.name: s.load(ctx) for s in services}
     area = AreaContext(level.cfg, list(level.names["region_code"]), level.lca)
-    return area_frame(services, params, area, level.years, level.names["region_name"], level.prices, ROW_COLUMNS)
+    return area_frame(services, params, area, level.years, level.names["region_name"], level.prices, ROW_COLUMNS,
+                      level.param_status)
 
 
 def _regulator_table(cfg: GepConfig, regions: pd.DataFrame, years: list[int]) -> dict[str, pd.DataFrame]:
@@ -620,6 +626,11 @@ def _tier1_rows(level: Level, factors, eco_map, regulators: dict[str, pd.DataFra
     # every service stays in gep_services (the ESV); the supporting ones say they are outside GEP (§4.1)
     q["method"] = np.where(q["category"].isin(T1_OUTSIDE_GEP), f"{method}; {T1_OUTSIDE_GEP_NOTE}", method)
     q["source"] = f"{factors.file.cite()}; {eco_map.file.cite()}"
+    q["price_record"] = f"E {factors.e_value:g} {factors.e_unit} of {factors.e_year}, {factors.e_status}"
+    deflated = level.prices.deflator.status if level.prices is not None else ""
+    files = [factors.e_status, factors.file.status, eco_map.file.status]
+    q["status"] = [weakest([status_mark(t) for t in files + ([deflated] if int(y) != factors.e_year else [])])
+                   for y in q["year"]]
     return q[ROW_COLUMNS]
 
 
@@ -637,7 +648,27 @@ def _statistics_rows(level: Level) -> pd.DataFrame:
     st["price_unit"] = ""
     st["given_value_yuan"] = st.pop("value_yuan")
     st["method"] = STAT_METHOD
+    st["price_record"] = ""
+    st["status"] = np.where(st["source"].map(demo_source), "DEMO", "")  # the table has no status column
     return st[ROW_COLUMNS]
+
+
+def _deduction_rows(level: Level) -> pd.DataFrame:
+    """Ecosystem products from outside the region (GB/T 46869-2025; ``gep.deductions``): category
+    ``deduction``, negative values in current prices of the year, in the tier whose GEP is published, so that
+    GEP = material + regulating + cultural − deduction (docs/methods.md §4.8)."""
+    cfg = level.cfg
+    d = read_region_deductions(cfg.deductions, region_codes=level.names["region_code"], years=level.years)
+    if not len(d):
+        return _empty_rows()
+    names = dict(zip(level.names["region_code"], level.names["region_name"]))
+    return pd.DataFrame({
+        "region_code": d["region_code"], "region_name": d["region_code"].map(names), "year": d["year"],
+        "service": "deduction:" + d["item"], "service_zh": TOTAL_LINES[DEDUCTION], "category": DEDUCTION,
+        "tier": cfg.gep_tier, "quantity": np.nan, "quantity_unit": "", "base_price": np.nan, "price_year": np.nan,
+        "price_unit": "", "given_value_yuan": -d["value_yuan"],
+        "method": "GB/T 46869-2025: products from outside the region are deducted", "source": d["source"],
+        "price_record": "", "status": np.where(d["source"].map(demo_source), "DEMO", "")})[ROW_COLUMNS]
 
 
 def _all_rows(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -700,10 +731,10 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     # ---- parameters (only those the selected services need) and prices
     level = _level(cfg, years, landcover_area, regions, scheme, dem_path)
     valued = priced(wanted)
-    prices = load_prices(cfg.parameters.prices) if valued else None
     deflator: Deflator | None = load_deflator(cfg.deflator) if valued else None
-    level = replace(level, prices=prices)
-    constant_year = cfg.constant_price_year or (prices.base_year if prices else years[0])
+    book = load_book(cfg, deflator) if valued else None
+    level = replace(level, prices=book)
+    constant_year = cfg.constant_price_year or (book.default_constant_year() if book else years[0])
     factors = eco_map = None
     if "tier1" in wanted:
         factors = load_equivalent_factors(cfg.parameters.equivalent_factors)
@@ -711,19 +742,30 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
                                      overrides=cfg.tier1.class_types)
     if deflator is not None:
         # fail before any raster work when a price year has no deflator
-        need = set(years) | {constant_year, prices.base_year}
+        need = set(years) | {constant_year} | book.price_years([], years)
         if factors is not None:
             need.add(factors.e_year)
         deflator.require(need, "needed for current/constant prices: accounting years, price years and the "
                                "constant-price year")
 
+    # ---- parameters of every selected service (keeping which files each read) and every price they ask for
+    sel = Selection.of(cfg)
+    ctx = ParamContext(cfg, np.asarray(level.scheme_codes, dtype=np.int64))
+    params = sel.params(cfg, level.scheme_codes, ctx) if sel else {}
+    areas = area_services(selected(cfg.services))
+    params.update({s.name: ctx.load(s) for s in areas})
+    level = replace(level, param_status={name: ctx.statuses(name) for name in params})
+    if book is not None:
+        prices_lines, deflator_lines = price_problems(cfg, book, sel.services + areas, params, years, constant_year)
+        problems = prices_lines + deflator_lines
+        if problems:
+            raise InputError.many(problems)
+
     # ---- rows: Tier-2 services of the registry (from the year sums), Tier 1, statistics
     rows: list[pd.DataFrame] = []
     regulators = _regulator_table(cfg, level.names, years) if "tier1" in wanted else {}
-    area_rows = _area_rows(level)  # before any raster work: their tables are checked first
-    sel = Selection.of(cfg)
+    area_rows = _area_rows(level, params)  # before any raster work: their tables are checked first
     if sel:
-        params = sel.params(cfg, level.scheme_codes)
         src = SumsSource(landcover_path_for_year, Path(raster_dir) if raster_dir is not None else out_dir / "rasters",
                       landcover_nodata, scheduler, write, rasters_written, sums_paths)
         rows.append(_raster_rows(level, sel, params, _year_sums(level, sel, params, src), regulators))
@@ -732,6 +774,8 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
         rows.append(_tier1_rows(level, factors, eco_map, regulators))
     if "statistics" in wanted:
         rows.append(_statistics_rows(level))
+    if cfg.deductions is not None and valued:
+        rows.append(_deduction_rows(level))
     all_rows = _all_rows(rows)
 
     # ---- prices, summary, carbon stock
@@ -744,7 +788,9 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
                                                                    regions.crs) / 1e6})
         summary = summarise(services_df, land_area, tier=cfg.gep_tier, region_names=level.names, years=years,
                             rule=cfg.verdict.rule, min_change_pct=cfg.verdict.min_change_pct,
-                            constant_year=constant_year, climate=cfg.climate_note())
+                            constant_year=constant_year, climate=cfg.climate_note(),
+                            profile=book.name, not_accounted=_not_accounted(book, services_df, cfg.gep_tier))
+        _warn_provisional(services_df, cfg.gep_tier)
     else:
         services_df = pd.DataFrame(columns=[c for c in ROW_COLUMNS])
         summary = pd.DataFrame()
@@ -755,7 +801,7 @@ def run_gep(cfg: GepConfig, *, years: Iterable[int], landcover_area: pd.DataFram
     result["carbon_stock"] = _carbon_stock(level) if "carbon_stock" in wanted else pd.DataFrame()
 
     if write:
-        extra = _provenance(cfg, prices, deflator, constant_year)
+        extra = _provenance(cfg, book, deflator, constant_year)
         if cfg.climate_note():
             extra["fixed_climate"] = cfg.climate_note()  # the tables' values are not the years' actual GEP
         if valued:
@@ -778,14 +824,33 @@ def _carbon_stock(level: Level) -> pd.DataFrame:
     return carbon_stock(lca, pools)
 
 
+def _not_accounted(book: PriceBook, services: pd.DataFrame, tier: int) -> str:
+    """The profile's items that no row of the summed tier covers (:func:`registry.profile_items`), optional ones
+    marked; '' without a profile."""
+    if book.profile is None:
+        return ""
+    covered = {i for s in services.loc[services["tier"] == tier, "service"].unique() for i in profile_items(s)}
+    items = book.profile.items.values()
+    return ", ".join(f"{it.key}{' (optional)' if it.optional else ''}" for it in items if it.key not in covered)
+
+
+def _warn_provisional(services: pd.DataFrame, tier: int) -> None:
+    """One warning line for the level when a published GEP rests on P or DEMO values, naming the rows' services
+    and their status."""
+    sel = services[(services["tier"] == tier) & services["status"].isin(PROVISIONAL)]
+    named = sorted({f"{s} ({st})" for s, st in zip(sel["service"], sel["status"])})
+    if named:
+        log.warning("GEP of %d region(s) rests on P or DEMO values (not official numbers): %s",
+                    services["region_code"].nunique(), ", ".join(named))
+
+
 def _provenance(cfg: GepConfig, prices, deflator, constant_year) -> dict:
     """Parameter files and their status, written into every table's metadata."""
     extra = {"parameters": cfg.parameters.model_dump(), "gep_tier": cfg.gep_tier,
              "constant_price_year": constant_year, "verdict": cfg.verdict.model_dump(),
              "notice": "coefficients marked V2 or P are not official; see each parameter file's status and source"}
     if prices is not None:
-        extra["prices"] = {"file": str(prices.file.path), "base_year": prices.base_year,
-                           "status": prices.file.status, "source": prices.file.source, "version": prices.version}
+        extra["prices"] = prices.provenance()
     if deflator is not None:
         extra["deflator"] = {"file": str(deflator.path), "status": deflator.status, "source": deflator.source}
     return extra

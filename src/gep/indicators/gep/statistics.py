@@ -104,6 +104,12 @@ def _amount_ok(value: float, raw, name: str, where: str, problems: list[str]) ->
         return False
     return True
 
+def _region_index(region_codes: Iterable[str]):
+    from gep.indicators.gep.services.area import RegionIndex  # the administrative code hierarchy's one home
+
+    return RegionIndex([str(c) for c in region_codes])
+
+
 def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = None,
                     years: Iterable[int] | None = None, services: Iterable[str] | None = None) -> pd.DataFrame:
     """Read and validate a statistics CSV; return one row per region × year × service.
@@ -119,6 +125,7 @@ def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = No
     need_services = list(services) if services is not None else list(STAT_SERVICES)
     want_years = None if years is None else {int(y) for y in years}
     known_regions = None if region_codes is None else {str(c) for c in region_codes}
+    index = None if region_codes is None else _region_index(region_codes)
     problems: list[str] = []
     out = []
     seen: dict[tuple, int] = {}
@@ -136,6 +143,8 @@ def read_statistics(path: str | Path, *, region_codes: Iterable[str] | None = No
             continue
         if want_years is not None and year not in want_years:
             continue  # rows of years not accounted are not an error
+        if index is not None and rc not in known_regions and index.place(rc)[0] in ("within", "coarser"):
+            continue  # a region of another level (one table serves every level, docs/methods.md §4.4)
         if known_regions is not None and rc not in known_regions:
             problems.append(f"{where}: region_code '{rc}' is not in the region layer; fix the code "
                             f"(codes are text: keep leading zeros)")

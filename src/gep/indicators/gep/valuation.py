@@ -165,6 +165,17 @@ def read_quantities(path: str | Path, *, year: int | None = None) -> tuple[list[
     return out, year
 
 
+def _deduction_yuan(row: pd.Series, where: str, problems: list[str]) -> float | None:
+    """A deduction row's value in yuan (value × the factor of value_unit 元/万元/亿元), or None with a problem."""
+    v = _number(row["value"], where, "value", problems)
+    u = parse_unit(row["value_unit"])
+    if u is None or u.dimension != "money":
+        problems.append(f"{where}: value_unit '{row['value_unit']}' is not 元, 万元 or 亿元; give the value in one "
+                        f"of them")
+        return None
+    return None if v is None else v * u.factor
+
+
 def read_deductions(path: str | Path, *, year: int | None = None) -> list[Deduction]:
     """Read the table of products from outside the region (columns item, value, value_unit 元/万元/亿元;
     optional year, source), values in current prices of the accounting year."""
@@ -174,18 +185,68 @@ def read_deductions(path: str | Path, *, year: int | None = None) -> list[Deduct
     problems: list[str] = []
     out = []
     for i, row in df.iterrows():
-        where = f"{path}: line {i + 2}"
-        v = _number(row["value"], where, "value", problems)
-        u = parse_unit(row["value_unit"])
-        if u is None or u.dimension != "money":
-            problems.append(f"{where}: value_unit '{row['value_unit']}' is not 元, 万元 or 亿元")
-            continue
-        if v is not None:
-            out.append(Deduction(str(row["item"]).strip() or "区外生态产品", v * u.factor,
+        yuan = _deduction_yuan(row, f"{path}: line {i + 2}", problems)
+        if yuan is not None:
+            out.append(Deduction(str(row["item"]).strip() or "区外生态产品", yuan,
                                  str(row.get("source", "")).strip() or path.name))
     if problems:
         raise InputError.many(problems)
     return out
+
+
+#: columns of the run's deduction table (gep.deductions) and of what :func:`read_region_deductions` returns
+DEDUCTION_COLUMNS = ["region_code", "year", "item", "value", "value_unit", "source"]
+
+
+def read_region_deductions(path: str | Path, *, region_codes: Iterable[str],
+                           years: Iterable[int]) -> pd.DataFrame:
+    """The raster run's deduction table (``gep.deductions``; docs/methods.md §4.8): one row per region × year ×
+    item with value_yuan (current prices of the year) and source.
+
+    Rows of regions of another level (a code inside or above one of ``region_codes``, by the administrative
+    code hierarchy) are left for that level. Every problem is one line naming the file, the CSV line and the
+    value: unknown region code, a year that is not an accounting year, a negative or non-numeric value, an
+    unknown value unit, a repeated (region, year, item), a missing source.
+    """
+    from gep.indicators.gep.services.area import RegionIndex
+
+    path = Path(path)
+    df = _read_csv(path, "deduction table", DEDUCTION_COLUMNS)
+    index = RegionIndex(region_codes)
+    want = {int(y) for y in years}
+    problems: list[str] = []
+    seen: dict[tuple, int] = {}
+    out = []
+    for i, row in df.iterrows():
+        where = f"{path}: line {i + 2}"
+        code, year, item = (str(row[c]).strip() for c in ("region_code", "year", "item"))
+        how, _ = index.place(code)
+        if how == "unknown":
+            problems.append(f"{where}: region_code '{code}' is not a region of the run; fix the code (codes are "
+                            f"text: keep leading zeros)")
+            continue
+        if not year.isdigit() or int(year) not in want:
+            problems.append(f"{where}: year '{year}' is not an accounting year ({', '.join(map(str, sorted(want)))})"
+                            f"; fix the year or drop the row")
+            continue
+        if item == "":
+            problems.append(f"{where}: item is empty; say what product comes from outside the region")
+            continue
+        key = (code, int(year), item)
+        if key in seen:
+            problems.append(f"{where}: duplicate row for {code} {year} {item} (also line {seen[key]}); keep one")
+            continue
+        seen[key] = i + 2
+        if str(row["source"]).strip() == "":
+            problems.append(f"{where}: source of {code} {year} {item} is empty; say where the value comes from")
+            continue
+        yuan = _deduction_yuan(row, where, problems)
+        if yuan is not None and how == "exact":
+            out.append({"region_code": code, "year": int(year), "item": item, "value_yuan": yuan,
+                        "source": str(row["source"]).strip()})
+    if problems:
+        raise InputError.many(problems)
+    return pd.DataFrame(out, columns=["region_code", "year", "item", "value_yuan", "source"])
 
 
 # ---------------------------------------------------------------------------------------------------------

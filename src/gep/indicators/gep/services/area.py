@@ -31,7 +31,8 @@ import pandas as pd
 from gep.config.gep import GepConfig
 from gep.core.errors import InputError
 from gep.io.tables import read_user_csv
-from gep.indicators.gep.params import PriceTable
+from gep.indicators.gep.profile_prices import PriceBook, demo_source, row_status
+from gep.indicators.gep.profiles import weakest
 from gep.indicators.gep.services.base import Service, Valuing
 
 M2_PER_HM2 = 1e4      # 1 hm² = 10,000 m²
@@ -171,35 +172,68 @@ class Part:
     method: str | list[str]
 
 
-def area_rows(services: Iterable[Service], params: dict[str, Any], ctx: AreaContext, years: Iterable[int],
-              region_names: Iterable[str], prices: PriceTable | None) -> list[dict]:
-    """The GEP table rows (as column lists, one dict per part and year) of the area services: quantity, unit
-    price of the price table's base year and how both were formed."""
-    out = []
-    names = list(region_names)
-    for service in services:
-        spec = service.spec
-        p = params[service.name]
-        v = Valuing(ctx.cfg, p, prices)
-        source = service.source(v)
-        for year in years:
-            for part in service.parts(ctx, p, int(year)):
-                label = f"{spec.name}:{part.key}"
-                value, unit = prices.get(part.price_key, label) if (prices is not None and spec.priced) else (
-                    np.nan, "")
-                out.append({
-                    "region_code": ctx.region_codes, "region_name": names, "year": int(year), "service": label,
-                    "service_zh": f"{spec.name_zh}（{part.name_zh}）", "category": spec.category, "tier": 2,
-                    "quantity": part.quantity, "quantity_unit": part.unit, "base_price": value,
-                    "price_year": prices.base_year if prices is not None else np.nan,
-                    "price_unit": f"{unit} ({part.price_key})" if unit else "", "given_value_yuan": np.nan,
-                    "method": part.method, "source": source})
+def demo_rows(ctx: AreaContext, table: str, year: int) -> np.ndarray:
+    """Per region of the level (bool): whether a row of region table ``table`` placed in it (of ``year``, when
+    the table has a year column) says in its ``source`` that it is invented demo data (starts with "DEMO")."""
+    key = f"_demo:{table}"
+    if key not in ctx._cache:
+        df = read_user_csv(ctx.table_path(table), what=f"{table} table", required=["region_code"],
+                           absent_fix="check gep.tables", columns_fix="give a region_code column")
+        marks = []
+        if "source" in df.columns:
+            for _, row in df[df["source"].map(demo_source)].iterrows():
+                how, i = ctx.index.place(str(row["region_code"]).strip())
+                if i is not None:
+                    marks.append((i, str(row.get("year", "")).strip()))
+        ctx._cache[key] = marks
+    out = np.zeros(len(ctx.region_codes), dtype=bool)
+    for i, y in ctx._cache[key]:
+        if y in ("", str(int(year))):
+            out[i] = True
     return out
 
 
-def area_frame(services, params, ctx: AreaContext, years, region_names, prices, columns) -> pd.DataFrame:
+def area_rows(services: Iterable[Service], params: dict[str, Any], ctx: AreaContext, years: Iterable[int],
+              region_names: Iterable[str], book: PriceBook | None,
+              param_status: dict[str, list[str]] | None = None) -> list[dict]:
+    """The GEP table rows (as column lists, one dict per part and year) of the area services: quantity, unit
+    price of the price year (the price table's base year, or the accounting year with a profile), how both
+    were formed, the price records used and the row's status (the weakest of those records, the service's
+    parameter files ``param_status[name]``, the deflator when it changed the price, and DEMO where a region
+    table row the service reads is marked DEMO in its source)."""
+    out = []
+    names = list(region_names)
+    years = [int(y) for y in years]
+    for service in services:
+        spec = service.spec
+        p = params[service.name]
+        source = service.source(Valuing(ctx.cfg, p, book.for_year(years[0]) if book is not None else None))
+        files = (param_status or {}).get(service.name, [])
+        for year in years:
+            demo = np.zeros(len(ctx.region_codes), dtype=bool)
+            for table in spec.tables:
+                demo |= demo_rows(ctx, table, year)
+            for part in service.parts(ctx, p, year):
+                label = f"{spec.name}:{part.key}"
+                yp = book.for_year(year) if (book is not None and spec.priced) else None
+                value, unit = yp.get(part.price_key, label) if yp is not None else (np.nan, "")
+                status = row_status(yp, book.deflator if book is not None else None, files)
+                out.append({
+                    "region_code": ctx.region_codes, "region_name": names, "year": year, "service": label,
+                    "service_zh": f"{spec.name_zh}（{part.name_zh}）", "category": spec.category, "tier": 2,
+                    "quantity": part.quantity, "quantity_unit": part.unit, "base_price": value,
+                    "price_year": yp.base_year if yp is not None else np.nan,
+                    "price_unit": f"{unit} ({part.price_key})" if unit else "", "given_value_yuan": np.nan,
+                    "method": part.method, "source": source,
+                    "price_record": yp.record_text() if yp is not None else "",
+                    "status": [weakest([status, "DEMO" if d else ""]) for d in demo]})
+    return out
+
+
+def area_frame(services, params, ctx: AreaContext, years, region_names, book, columns,
+               param_status=None) -> pd.DataFrame:
     """:func:`area_rows` as one DataFrame with ``columns``."""
-    rows = area_rows(services, params, ctx, years, region_names, prices)
+    rows = area_rows(services, params, ctx, years, region_names, book, param_status)
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.concat([pd.DataFrame(r) for r in rows], ignore_index=True)[columns]
@@ -219,5 +253,6 @@ def table_problems(cfg: GepConfig, services: Iterable[Service]) -> list[str]:
     return out
 
 
-__all__ = ["AreaContext", "Part", "RegionIndex", "area_frame", "area_rows", "code_stem", "number", "place_row",
+__all__ = ["AreaContext", "Part", "RegionIndex", "area_frame", "area_rows", "code_stem", "demo_rows", "number",
+           "place_row",
            "read_csv", "table_problems"]

@@ -10,8 +10,9 @@ formulas:
 - ``derive(p: P) -> float``: the factor on its base service (kind ``derived``; O₂ = CO₂ × 32/44);
 - ``parts(ctx: AreaContext, p: P, year: int) -> list[Part]``: the quantities per region of one year, one
   :class:`~.area.Part` per priced part (kind ``area``, :mod:`.area`);
-- ``price(v: Valuing) -> Price``: the unit price (yuan per ``spec.quantity_unit`` in prices of the price
-  table's base year) and how it was formed;
+- ``price(v: Valuing) -> Price``: the unit price (yuan per ``spec.quantity_unit`` in prices of
+  ``v.prices.base_year``: the price table's base year, or the accounting year with a profile) and how it was
+  formed;
 - ``method(v: Valuing) -> str`` and ``source(v: Valuing) -> str``: what the ``method`` and ``source`` columns
   of the GEP table say.
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from gep.config.gep import GepConfig, RasterInput
 from gep.config.gep_services import ServiceSpec
-from gep.indicators.gep.params import ParamFile, PriceTable, read_param_file
+from gep.indicators.gep.params import ParamFile, read_param_file
 
 #: unit conversions, spelled out (tests check them against hand arithmetic)
 MM_M2_TO_M3 = 1e-3          # 1 mm of water over 1 m² = 0.001 m³
@@ -77,16 +78,37 @@ class ParamContext:
     cfg: GepConfig
     scheme_codes: np.ndarray
     _files: dict = field(default_factory=dict)
+    _reads: dict = field(default_factory=dict)      # service name → the tables its load read
+    _loading: str | None = None
 
     def ref(self, table: str) -> str:
         """The built-in name or path configured for parameter table ``table`` (a field of gep.parameters)."""
+        if self._loading is not None:
+            self._reads.setdefault(self._loading, []).append(table)
         return getattr(self.cfg.parameters, table)
 
     def file(self, table: str) -> ParamFile:
         """The parameter file of ``table``, read once per run."""
+        ref = self.ref(table)
         if table not in self._files:
-            self._files[table] = read_param_file(self.ref(table))
+            self._files[table] = read_param_file(ref)
         return self._files[table]
+
+    def load(self, service: Service) -> Any:
+        """``service.load(self)``, keeping which parameter tables it read (for :meth:`statuses`)."""
+        self._loading = service.name
+        try:
+            return service.load(self)
+        finally:
+            self._loading = None
+
+    def statuses(self, name: str) -> list[str]:
+        """The ``status`` texts of the parameter files service ``name``'s load read."""
+        saved, self._loading = self._loading, None
+        try:
+            return [self.file(t).status for t in dict.fromkeys(self._reads.get(name, []))]
+        finally:
+            self._loading = saved
 
 
 @dataclass(frozen=True)
@@ -95,7 +117,7 @@ class Valuing:
 
     cfg: GepConfig
     params: Any                 # the service's loaded parameters (its ``load`` result)
-    prices: PriceTable
+    prices: Any                 # one year's prices (gep.indicators.gep.profile_prices.YearPrices): get, basis
     dem_path: str | Path | None = None
 
 

@@ -74,5 +74,26 @@ def density_services(selection: Iterable[Service]) -> tuple[Service, ...]:
     return tuple(s for s in services() if s.spec.kind == "raster" and s.name in need)
 
 
+#: run rows that cover profile items other than their own name (docs/methods.md §4.8): looked up by the row's
+#: service (``SERVICE:PART`` first, then ``SERVICE``); any other row ``SERVICE:PART`` covers item PART and a row
+#: ``NAME`` (a raster service or a statistics row) covers item NAME
+PROFILE_ITEMS = {
+    "soil_retention": ("sediment", "nitrogen", "phosphorus"),
+    "climate_regulation": ("climate_vegetation", "climate_water"),
+    "flood_regulation": ("flood_regulation",),
+    "pest_control:forest": ("pest_forest",),
+    "pest_control:grassland": ("pest_grassland",),
+}
+
+
+def profile_items(row_service: str) -> tuple[str, ...]:
+    """The profile items a run row (its ``service`` column) covers, by :data:`PROFILE_ITEMS`."""
+    service, _, part = str(row_service).partition(":")
+    for key in (row_service, service):
+        if key in PROFILE_ITEMS:
+            return PROFILE_ITEMS[key]
+    return (part or service,)
+
+
 for _module in BUILTIN_MODULES:
     register(_module.SERVICE)
