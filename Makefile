@@ -15,6 +15,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	# bytecode of every module, written once here: where PYTHONDONTWRITEBYTECODE is set (pip then writes none
+	# either), each gep command and each workflow job would compile ~1,000 modules again at start-up (2.5 s of
+	# CPU a process; benchmarks/README.md). A file compileall cannot compile is only compiled when imported.
+	$(BIN)/python -m compileall -qq -j 0 $(VENV)/lib src || true
 	@touch $@
 
 # `gep run`: Snakemake, quietly (its output in results/demo/logs/workflow.log), then where the results are, the
